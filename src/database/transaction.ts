@@ -1,0 +1,45 @@
+import { QueryFailedError, type EntityManager } from 'typeorm';
+import { refreshLoaders, type RequestContext } from '../auth/context';
+import { BadUserInputError, ConflictError, NotFoundError } from '../errors';
+
+/** What a violated constraint means to the client: the one table from constraint to error. */
+const CONSTRAINT_ERRORS: Record<string, () => Error> = {
+  UQ_organizations_slug: () => new ConflictError('That organization slug is already taken', 'slug'),
+  UQ_users_email: () => new ConflictError('An account with this e-mail address already exists', 'email'),
+  UQ_user_roles_user_id_organization_id: () => new ConflictError('This user is already a member', 'userId'),
+  UQ_permissions_user_id_project_id: () => new ConflictError('This user already has access to the project', 'userId'),
+  UQ_invitations_pending_per_email: () =>
+    new ConflictError('An invitation for this e-mail address is already pending', 'email'),
+  FK_permissions_user_id: () => new NotFoundError('User'),
+  FK_user_roles_user_id: () => new NotFoundError('User'),
+};
+
+interface PgError {
+  code?: string;
+  constraint?: string;
+}
+
+/** Maps a PostgreSQL constraint violation to a typed client error; anything else is rethrown. */
+export function translateDatabaseError(error: unknown): unknown {
+  if (!(error instanceof QueryFailedError)) return error;
+  const { code, constraint } = error.driverError as PgError;
+  const known = constraint ? CONSTRAINT_ERRORS[constraint] : undefined;
+  if (known) return known();
+  if (code === '23505') return new ConflictError('This conflicts with an existing record');
+  if (code === '23514' || code === '22001') return new BadUserInputError('A value is out of the allowed range');
+  return error;
+}
+
+/**
+ * Runs a unit of work in one transaction: everything or nothing. Violations become typed
+ * errors, and the request's loaders are refreshed so that what the mutation returns is read fresh.
+ */
+export async function inTransaction<T>(ctx: RequestContext, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+  try {
+    return await ctx.db.transaction(work);
+  } catch (error) {
+    throw translateDatabaseError(error);
+  } finally {
+    refreshLoaders(ctx);
+  }
+}

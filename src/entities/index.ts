@@ -1,0 +1,27 @@
+import { Credential } from './credential.entity';
+import { Invitation } from './invitation.entity';
+import { InvoiceLineItem } from './invoice-line-item.entity';
+import { Invoice } from './invoice.entity';
+import { Organization } from './organization.entity';
+import { PaymentMethod } from './payment-method.entity';
+import { Plan } from './plan.entity';
+import { Project } from './project.entity';
+import { Permission } from './permission.entity';
+import { Subscription } from './subscription.entity';
+import { UserRole } from './user-role.entity';
+import { User } from './user.entity';
+
+export const entities = [
+  Organization,
+  Project,
+  Credential,
+  Plan,
+  Subscription,
+  PaymentMethod,
+  Invoice,
+  InvoiceLineItem,
+  User,
+  UserRole,
+  Permission,
+  Invitation,
+];

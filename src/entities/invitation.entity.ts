@@ -1,0 +1,60 @@
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
+import { BaseEntity } from './base.entity';
+import { Organization } from './organization.entity';
+import { sqlIn } from './sql-enum';
+import { OrganizationRole } from './user-role.entity';
+import { User } from './user.entity';
+
+/**
+ * An invitation to join an organization. Only the SHA-256 of its single-use token is kept;
+ * the token itself is shown once, to the inviter. One pending invitation per e-mail and organization.
+ */
+@Entity({ name: 'invitations' })
+@Unique(['tokenHash'])
+@Index('UQ_invitations_pending_per_email', ['organizationId', 'email'], {
+  unique: true,
+  where: 'accepted_at IS NULL',
+})
+@Check('CHK_invitations_role', sqlIn('role', OrganizationRole))
+@Check('CHK_invitations_email_normalized', 'email = lower(btrim(email))')
+@Check('CHK_invitations_token_hash', `token_hash ~ '^[0-9a-f]{64}$'`)
+export class Invitation extends BaseEntity {
+  @Index()
+  @Column({ type: 'uuid' })
+  organizationId: string;
+
+  @ManyToOne(() => Organization, { onDelete: 'CASCADE', nullable: false })
+  @JoinColumn({ name: 'organization_id' })
+  organization?: Organization;
+
+  @Column({ type: 'varchar', length: 320 })
+  email: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  role: OrganizationRole;
+
+  @Column({ type: 'char', length: 64 })
+  tokenHash: string;
+
+  @Column({ type: 'timestamptz' })
+  expiresAt: Date;
+
+  @Index()
+  @Column({ type: 'uuid', nullable: true })
+  invitedById: string | null;
+
+  @ManyToOne(() => User, { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({ name: 'invited_by_id' })
+  invitedBy?: User | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  acceptedAt: Date | null;
+
+  @Index()
+  @Column({ type: 'uuid', nullable: true })
+  acceptedById: string | null;
+
+  @ManyToOne(() => User, { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({ name: 'accepted_by_id' })
+  acceptedBy?: User | null;
+}

@@ -1,0 +1,68 @@
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
+import { BaseEntity } from './base.entity';
+import { Organization } from './organization.entity';
+import { sqlIn } from './sql-enum';
+import { Subscription } from './subscription.entity';
+
+export enum InvoiceStatus {
+  DRAFT = 'draft',
+  OPEN = 'open',
+  PAID = 'paid',
+  VOID = 'void',
+  UNCOLLECTIBLE = 'uncollectible',
+}
+
+/** Amounts are integer minor units of `currency`; `number` is sequential per organization. */
+@Entity({ name: 'invoices' })
+@Unique(['organizationId', 'number'])
+@Check('CHK_invoices_status', sqlIn('status', InvoiceStatus))
+@Check('CHK_invoices_currency', `currency ~ '^[A-Z]{3}$'`)
+@Check('CHK_invoices_number', 'number > 0')
+@Check('CHK_invoices_amounts', 'tax_cents >= 0 AND total_cents = subtotal_cents + tax_cents')
+@Check('CHK_invoices_period', 'period_end >= period_start')
+export class Invoice extends BaseEntity {
+  @Column({ type: 'uuid' })
+  organizationId: string;
+
+  @ManyToOne(() => Organization, { onDelete: 'CASCADE', nullable: false })
+  @JoinColumn({ name: 'organization_id' })
+  organization?: Organization;
+
+  @Index()
+  @Column({ type: 'uuid', nullable: true })
+  subscriptionId: string | null;
+
+  @ManyToOne(() => Subscription, { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({ name: 'subscription_id' })
+  subscription?: Subscription | null;
+
+  @Column({ type: 'integer' })
+  number: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  status: InvoiceStatus;
+
+  @Column({ type: 'char', length: 3 })
+  currency: string;
+
+  @Column({ type: 'integer' })
+  subtotalCents: number;
+
+  @Column({ type: 'integer', default: 0 })
+  taxCents: number;
+
+  @Column({ type: 'integer' })
+  totalCents: number;
+
+  @Column({ type: 'timestamptz' })
+  periodStart: Date;
+
+  @Column({ type: 'timestamptz' })
+  periodEnd: Date;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  issuedAt: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  paidAt: Date | null;
+}

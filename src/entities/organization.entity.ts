@@ -1,0 +1,47 @@
+import { Field, ObjectType } from 'type-graphql';
+import { Check, Column, Entity, Unique } from 'typeorm';
+import { BaseEntity } from './base.entity';
+
+export interface BillingAddress {
+  line1: string;
+  line2?: string;
+  city: string;
+  postalCode: string;
+  region?: string;
+  country: string;
+}
+
+export const SLUG_PATTERN = '^[a-z0-9]+(-[a-z0-9]+)*$';
+
+@ObjectType()
+@Entity({ name: 'organizations' })
+@Unique(['slug'])
+@Check('CHK_organizations_last_invoice_number', 'last_invoice_number >= 0')
+@Check('CHK_organizations_slug_format', `slug ~ '${SLUG_PATTERN}' AND char_length(slug) BETWEEN 2 AND 48`)
+export class Organization extends BaseEntity {
+  @Field()
+  @Column({ type: 'varchar', length: 120 })
+  name: string;
+
+  @Field()
+  @Column({ type: 'varchar', length: 48 })
+  slug: string;
+
+  @Field(() => String, { nullable: true })
+  @Column({ type: 'varchar', length: 320, nullable: true })
+  billingEmail: string | null;
+
+  /** The payment provider's customer reference. */
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  paymentCustomerRef: string | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  taxId: string | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  billingAddress: BillingAddress | null;
+
+  /** Last invoice number issued; incremented under a row lock so numbers have no gaps. */
+  @Column({ type: 'integer', default: 0 })
+  lastInvoiceNumber: number;
+}

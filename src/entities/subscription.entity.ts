@@ -1,0 +1,53 @@
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
+import { BaseEntity } from './base.entity';
+import { Organization } from './organization.entity';
+import { Plan } from './plan.entity';
+import { sqlIn } from './sql-enum';
+
+export enum SubscriptionStatus {
+  TRIALING = 'trialing',
+  ACTIVE = 'active',
+  PAST_DUE = 'past_due',
+  CANCELED = 'canceled',
+}
+
+/** An organization has exactly one current (non-canceled) subscription. */
+@Entity({ name: 'subscriptions' })
+@Index('UQ_subscriptions_current_per_organization', ['organizationId'], {
+  unique: true,
+  where: `status <> 'canceled'`,
+})
+@Check('CHK_subscriptions_status', sqlIn('status', SubscriptionStatus))
+@Check('CHK_subscriptions_period', 'current_period_end > current_period_start')
+export class Subscription extends BaseEntity {
+  @Index()
+  @Column({ type: 'uuid' })
+  organizationId: string;
+
+  @ManyToOne(() => Organization, { onDelete: 'CASCADE', nullable: false })
+  @JoinColumn({ name: 'organization_id' })
+  organization?: Organization;
+
+  @Index()
+  @Column({ type: 'uuid' })
+  planId: string;
+
+  @ManyToOne(() => Plan, { onDelete: 'RESTRICT', nullable: false })
+  @JoinColumn({ name: 'plan_id' })
+  plan?: Plan;
+
+  @Column({ type: 'varchar', length: 16 })
+  status: SubscriptionStatus;
+
+  @Column({ type: 'timestamptz' })
+  currentPeriodStart: Date;
+
+  @Column({ type: 'timestamptz' })
+  currentPeriodEnd: Date;
+
+  @Column({ type: 'boolean', default: false })
+  cancelAtPeriodEnd: boolean;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  canceledAt: Date | null;
+}

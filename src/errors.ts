@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Logger } from 'pino';
+import { ArgumentValidationError } from 'type-graphql';
+
+/** The closed set of codes a client can see; anything else is INTERNAL_SERVER_ERROR. */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_USER_INPUT'
+  | 'CONFLICT'
+  | 'PLAN_LIMIT_REACHED'
+  | 'SERVICE_UNAVAILABLE';
+
+export abstract class AppError extends GraphQLError {
+  abstract readonly code: ErrorCode;
+
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  readonly code = 'UNAUTHENTICATED';
+  constructor(message = 'Sign in first: send a valid access token as "Authorization: Bearer <token>"') {
+    super(message);
+  }
+}
+
+/** The caller can see the resource but may not do this to it. */
+export class ForbiddenError extends AppError {
+  readonly code = 'FORBIDDEN';
+  constructor(message = 'You do not have permission to do this') {
+    super(message);
+  }
+}
+
+/** Absent, or not visible to the caller: the two are one answer on purpose. */
+export class NotFoundError extends AppError {
+  readonly code = 'NOT_FOUND';
+  constructor(kind: string, key?: string) {
+    super(key ? `${kind} "${key}" was not found` : `${kind} was not found`);
+  }
+}
+
+export interface FieldProblem {
+  field: string;
+  messages: string[];
+}
+
+export class BadUserInputError extends AppError {
+  readonly code = 'BAD_USER_INPUT';
+  constructor(message: string, fields: FieldProblem[] = []) {
+    super(message, { fields });
+  }
+
+  static field(field: string, message: string): BadUserInputError {
+    return new BadUserInputError(message, [{ field, messages: [message] }]);
+  }
+}
+
+export class ConflictError extends AppError {
+  readonly code = 'CONFLICT';
+  constructor(message: string, field?: string) {
+    super(message, field ? { field } : {});
+  }
+}
+
+export class PlanLimitReachedError extends AppError {
+  readonly code = 'PLAN_LIMIT_REACHED';
+}
+
+export class ServiceUnavailableError extends AppError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+  constructor() {
+    super('The service is temporarily unavailable; try again shortly');
+  }
+}
+
+/** Codes that Apollo and graphql-js raise themselves for malformed requests. */
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+const UNAVAILABLE_CAUSES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '53300']);
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : '';
+  return (
+    (typeof code === 'string' && UNAVAILABLE_CAUSES.has(code)) ||
+    message.includes('Connection terminated') ||
+    message.includes('timeout exceeded when trying to connect')
+  );
+}
+
+function validationProblems(error: ArgumentValidationError): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const walk = (errors: ArgumentValidationError['extensions']['validationErrors'], prefix: string) => {
+    for (const item of errors) {
+      const field = prefix ? `${prefix}.${item.property}` : item.property;
+      if (item.constraints) problems.push({ field, messages: Object.values(item.constraints) });
+      if (item.children?.length) walk(item.children, field);
+    }
+  };
+  walk(error.extensions.validationErrors, '');
+  return problems;
+}
+
+/**
+ * The one mapping from thrown errors to what clients see. Typed errors keep their message
+ * and code; request errors from graphql-js keep theirs; everything else is logged with an
+ * error id and answered as INTERNAL_SERVER_ERROR with nothing of its internals.
+ */
+export function createErrorFormatter(logger: Logger) {
+  return (formatted: GraphQLFormattedError, thrown: unknown): GraphQLFormattedError => {
+    const error = unwrapResolverError(thrown);
+    const base = { locations: formatted.locations, path: formatted.path };
+    if (error instanceof AppError) {
+      return { ...base, message: error.message, extensions: { code: error.code, ...error.details } };
+    }
+    if (error instanceof ArgumentValidationError) {
+      const fields = validationProblems(error);
+      const summary = fields.map((f) => `${f.field}: ${f.messages.join(', ')}`).join('; ');
+      return { ...base, message: `Invalid input: ${summary}`, extensions: { code: 'BAD_USER_INPUT', fields } };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
+      return { ...base, message: formatted.message, extensions: { code } };
+    }
+    if (isDatabaseUnavailable(error)) {
+      logger.warn({ err: error }, 'database unavailable');
+      const unavailable = new ServiceUnavailableError();
+      return { ...base, message: unavailable.message, extensions: { code: unavailable.code } };
+    }
+    const errorId = randomUUID();
+    logger.error({ err: error, errorId, path: formatted.path }, 'unexpected error');
+    return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } };
+  };
+}

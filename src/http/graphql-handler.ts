@@ -1,0 +1,92 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import type { RequestContext } from '../auth/context';
+import { queryStats, type QueryStats } from '../database/query-counter';
+
+export class PayloadTooLargeError extends Error {}
+
+export async function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limitBytes) throw new PayloadTooLargeError();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limitBytes) throw new PayloadTooLargeError();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function headerMap(req: IncomingMessage): HeaderMap {
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  return headers;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
+}
+
+export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
+export interface GraphQLHandlerOptions {
+  apollo: ApolloServer<RequestContext>;
+  bodyLimitBytes: number;
+  /** Report the statement count of each request in a response header (outside production). */
+  exposeQueryCount: boolean;
+  context: (req: IncomingMessage) => Promise<RequestContext>;
+}
+
+/** /graphql on node:http: body limit, JSON parsing, and Apollo's own HTTP handling (CSRF prevention included). */
+export async function handleGraphQL(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  options: GraphQLHandlerOptions,
+): Promise<void> {
+  let body: unknown = undefined;
+  if (req.method === 'POST') {
+    let raw: string;
+    try {
+      raw = await readBody(req, options.bodyLimitBytes);
+    } catch (error) {
+      if (error instanceof PayloadTooLargeError) {
+        return sendError(res, 413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${options.bodyLimitBytes} bytes`);
+      }
+      throw error;
+    }
+    const contentType = req.headers['content-type'] ?? '';
+    if (contentType.startsWith('application/json') || contentType.startsWith('application/graphql-response+json')) {
+      try {
+        body = raw.length ? JSON.parse(raw) : undefined;
+      } catch {
+        return sendError(res, 400, 'BAD_REQUEST', 'The request body is not valid JSON');
+      }
+    } else {
+      body = raw;
+    }
+  }
+  const stats: QueryStats = { statements: 0 };
+  const response = await queryStats.run(stats, () =>
+    options.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers: headerMap(req), search: url.search, body },
+      context: () => options.context(req),
+    }),
+  );
+  for (const [key, value] of response.headers) res.setHeader(key, value);
+  if (options.exposeQueryCount) res.setHeader('x-sql-statements', String(stats.statements));
+  res.statusCode = response.status ?? 200;
+  if (response.body.kind === 'complete') {
+    res.end(response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}

@@ -1,0 +1,13 @@
+import type { ServerResponse } from 'node:http';
+
+/** Headers for an API that serves JSON (and, outside production, the Sandbox landing page). */
+export function securityHeaders(res: ServerResponse, production: boolean): void {
+  res.setHeader('x-content-type-options', 'nosniff');
+  res.setHeader('referrer-policy', 'no-referrer');
+  res.setHeader('x-frame-options', 'DENY');
+  res.setHeader('cross-origin-resource-policy', 'same-site');
+  if (production) {
+    res.setHeader('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    res.setHeader('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+  }
+}

@@ -1,0 +1,34 @@
+import { IsNotEmpty, MaxLength, MinLength } from 'class-validator';
+import { Field, InputType } from 'type-graphql';
+
+export const PASSWORD_MIN_LENGTH = 10;
+
+@InputType()
+export class SignUpInput {
+  /** Trimmed and lower-cased, then validated, by the service. */
+  @Field()
+  @MaxLength(320)
+  email: string;
+
+  /** At least 10 characters; at most 256, which bounds the cost of hashing it. */
+  @Field()
+  @MinLength(PASSWORD_MIN_LENGTH, { message: `password must be at least ${PASSWORD_MIN_LENGTH} characters long` })
+  @MaxLength(256)
+  password: string;
+
+  @Field()
+  @IsNotEmpty()
+  @MaxLength(120)
+  displayName: string;
+}
+
+@InputType()
+export class LogInInput {
+  @Field()
+  @MaxLength(320)
+  email: string;
+
+  @Field()
+  @MaxLength(256)
+  password: string;
+}

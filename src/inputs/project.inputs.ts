@@ -1,0 +1,51 @@
+import { IsIn, IsNotEmpty, IsUUID, MaxLength } from 'class-validator';
+import { Field, ID, InputType } from 'type-graphql';
+import { AccessLevel } from '../entities/permission.entity';
+
+/** Regions a project can be placed in. */
+export const REGIONS = [
+  'us-east-1',
+  'us-west-1',
+  'eu-central-1',
+  'eu-west-1',
+  'ap-southeast-1',
+  'ap-northeast-1',
+  'sa-east-1',
+] as const;
+
+@InputType()
+export class CreateProjectInput {
+  @Field()
+  organizationSlug: string;
+
+  @Field()
+  @IsNotEmpty()
+  @MaxLength(120)
+  name: string;
+
+  @Field()
+  @IsIn(REGIONS, { message: `region must be one of: ${REGIONS.join(', ')}` })
+  region: string;
+}
+
+@InputType()
+export class UpdateProjectInput {
+  @Field()
+  @IsNotEmpty()
+  @MaxLength(120)
+  name: string;
+}
+
+@InputType()
+export class GrantProjectPermissionInput {
+  @Field()
+  projectRef: string;
+
+  @Field(() => ID)
+  @IsUUID('all', { message: 'userId must be a user id' })
+  userId: string;
+
+  @Field(() => AccessLevel)
+  @IsIn(Object.values(AccessLevel))
+  accessLevel: AccessLevel;
+}

@@ -1,0 +1,109 @@
+import {
+  Arg,
+  Args,
+  ArgsType,
+  Authorized,
+  Ctx,
+  Field,
+  FieldResolver,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
+import type { RequestContext } from '../auth/context';
+import { Permission } from '../auth/permissions';
+import { Organization } from '../entities/organization.entity';
+import { Project } from '../entities/project.entity';
+import { OrganizationRole } from '../entities/user-role.entity';
+import { CreateOrganizationInput, UpdateOrganizationInput } from '../inputs/organization.inputs';
+import { membershipService } from '../services/membership.service';
+import { organizationService } from '../services/organization.service';
+import { projectService } from '../services/project.service';
+import { Connection, type Page } from '../types/connection.type';
+import { Membership } from '../types/membership.type';
+
+export const OrganizationConnection = Connection(Organization, 'Organization');
+export const ProjectConnection = Connection(Project, 'Project');
+
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { nullable: true, description: 'Page size; capped by the server (MAX_PAGE_SIZE).' })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'The endCursor of the previous page.' })
+  after?: string | null;
+}
+
+@Resolver(() => Organization)
+export class OrganizationResolver {
+  private readonly organizationService = organizationService;
+  private readonly membershipService = membershipService;
+  private readonly projectService = projectService;
+
+  @Authorized()
+  @Query(() => OrganizationConnection, { description: "The caller's organizations." })
+  organizations(@Ctx() ctx: RequestContext, @Args(() => PageArgs) page: PageArgs): Promise<Page<Organization>> {
+    return this.organizationService.listMine(ctx, page.first, page.after);
+  }
+
+  @Authorized(Permission.OrganizationRead)
+  @Query(() => Organization, { description: 'NOT_FOUND when absent or not visible to the caller.' })
+  organization(@Ctx() ctx: RequestContext, @Arg('slug', () => String) slug: string): Promise<Organization> {
+    return this.organizationService.get(ctx, slug);
+  }
+
+  @Authorized()
+  @Mutation(() => Organization, { description: 'The caller becomes its owner.' })
+  createOrganization(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => CreateOrganizationInput) input: CreateOrganizationInput,
+  ): Promise<Organization> {
+    return this.organizationService.create(ctx, input);
+  }
+
+  @Authorized(Permission.OrganizationUpdate)
+  @Mutation(() => Organization)
+  updateOrganization(
+    @Ctx() ctx: RequestContext,
+    @Arg('slug', () => String) slug: string,
+    @Arg('input', () => UpdateOrganizationInput) input: UpdateOrganizationInput,
+  ): Promise<Organization> {
+    return this.organizationService.update(ctx, slug, input);
+  }
+
+  @Authorized(Permission.OrganizationDelete)
+  @Mutation(() => Boolean, { description: 'Deletes the organization with its projects, members and billing.' })
+  deleteOrganization(@Ctx() ctx: RequestContext, @Arg('slug', () => String) slug: string): Promise<boolean> {
+    return this.organizationService.delete(ctx, slug);
+  }
+
+  @Authorized(Permission.OrganizationRead)
+  @FieldResolver(() => OrganizationRole)
+  myRole(@Ctx() ctx: RequestContext, @Root() organization: Organization): Promise<OrganizationRole> {
+    return this.organizationService.myRole(ctx, organization);
+  }
+
+  @Authorized(Permission.OrganizationRead)
+  @FieldResolver(() => [String], { description: 'The permission keys the caller holds here.' })
+  myPermissions(@Ctx() ctx: RequestContext, @Root() organization: Organization): Promise<string[]> {
+    return this.organizationService.myPermissions(ctx, organization);
+  }
+
+  @Authorized(Permission.OrganizationRead)
+  @FieldResolver(() => [Membership])
+  members(@Ctx() ctx: RequestContext, @Root() organization: Organization): Promise<Membership[]> {
+    return this.membershipService.members(ctx, organization);
+  }
+
+  @Authorized(Permission.OrganizationRead)
+  @FieldResolver(() => ProjectConnection, { description: 'The projects visible to the caller.' })
+  projects(
+    @Ctx() ctx: RequestContext,
+    @Root() organization: Organization,
+    @Args(() => PageArgs) page: PageArgs,
+  ): Promise<Page<Project>> {
+    return this.projectService.listForOrganization(ctx, organization, page.first, page.after);
+  }
+}

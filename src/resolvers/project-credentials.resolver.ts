@@ -1,0 +1,28 @@
+import { Authorized, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../auth/context';
+import { Permission } from '../auth/permissions';
+import { credentialService } from '../services/credential.service';
+import { ProjectCredentials } from '../types/project-credentials.type';
+
+@Resolver(() => ProjectCredentials)
+export class ProjectCredentialsResolver {
+  private readonly credentials = credentialService;
+
+  @Authorized(Permission.ProjectRead)
+  @FieldResolver(() => String, { description: 'The public key, for clients (role "anon").' })
+  anonKey(@Ctx() ctx: RequestContext, @Root() credentials: ProjectCredentials): Promise<string> {
+    return this.credentials.anonKey(ctx, credentials);
+  }
+
+  @Authorized(Permission.ProjectSecretsManage)
+  @FieldResolver(() => String, { description: 'Bypasses row-level security: admin access only.' })
+  serviceRoleKey(@Ctx() ctx: RequestContext, @Root() credentials: ProjectCredentials): Promise<string> {
+    return this.credentials.secret(ctx, credentials, 'serviceRoleKey');
+  }
+
+  @Authorized(Permission.ProjectSecretsManage)
+  @FieldResolver(() => String, { description: 'Signs and verifies the keys: admin access only.' })
+  jwtSecret(@Ctx() ctx: RequestContext, @Root() credentials: ProjectCredentials): Promise<string> {
+    return this.credentials.secret(ctx, credentials, 'jwtSecret');
+  }
+}

@@ -1,0 +1,39 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../auth/context';
+import { Permission } from '../auth/permissions';
+import { User } from '../entities/user.entity';
+import { GrantProjectPermissionInput } from '../inputs/project.inputs';
+import { membershipService } from '../services/membership.service';
+import { projectPermissionService } from '../services/project-permission.service';
+import { ProjectGrant } from '../types/project-permission.type';
+
+@Resolver(() => ProjectGrant)
+export class ProjectPermissionResolver {
+  private readonly grants = projectPermissionService;
+  private readonly memberships = membershipService;
+
+  @Authorized(Permission.ProjectRead)
+  @FieldResolver(() => User)
+  user(@Ctx() ctx: RequestContext, @Root() grant: ProjectGrant): Promise<User> {
+    return this.memberships.user(ctx, grant);
+  }
+
+  @Authorized(Permission.ProjectPermissionsManage)
+  @Mutation(() => ProjectGrant, { description: "Grants or changes a member's access to the project." })
+  grantProjectPermission(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => GrantProjectPermissionInput) input: GrantProjectPermissionInput,
+  ): Promise<ProjectGrant> {
+    return this.grants.grant(ctx, input);
+  }
+
+  @Authorized(Permission.ProjectPermissionsManage)
+  @Mutation(() => Boolean)
+  revokeProjectPermission(
+    @Ctx() ctx: RequestContext,
+    @Arg('projectRef', () => String) projectRef: string,
+    @Arg('userId', () => ID) userId: string,
+  ): Promise<boolean> {
+    return this.grants.revoke(ctx, projectRef, userId);
+  }
+}

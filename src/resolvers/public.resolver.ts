@@ -1,0 +1,21 @@
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import type { RequestContext } from '../auth/context';
+import { LogInInput, SignUpInput } from '../inputs/auth.inputs';
+import { authService } from '../services/auth.service';
+import { AuthPayload } from '../types/auth-payload.type';
+
+/** The only operations open to anonymous callers. */
+@Resolver()
+export class PublicResolver {
+  private readonly auth = authService;
+
+  @Mutation(() => AuthPayload, { description: 'Creates an account and signs it in.' })
+  signUp(@Ctx() ctx: RequestContext, @Arg('input', () => SignUpInput) input: SignUpInput): Promise<AuthPayload> {
+    return this.auth.signUp(ctx, input);
+  }
+
+  @Mutation(() => AuthPayload, { description: 'Signs in; the same error for an unknown e-mail and a wrong password.' })
+  logIn(@Ctx() ctx: RequestContext, @Arg('input', () => LogInInput) input: LogInInput): Promise<AuthPayload> {
+    return this.auth.logIn(ctx, input);
+  }
+}

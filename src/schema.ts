@@ -1,0 +1,28 @@
+import type { GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { authChecker } from './auth/auth-checker';
+import { MembershipResolver } from './resolvers/membership.resolver';
+import { OrganizationResolver } from './resolvers/organization.resolver';
+import { ProjectCredentialsResolver } from './resolvers/project-credentials.resolver';
+import { ProjectPermissionResolver } from './resolvers/project-permission.resolver';
+import { ProjectResolver } from './resolvers/project.resolver';
+import { PublicResolver } from './resolvers/public.resolver';
+import { UserResolver } from './resolvers/user.resolver';
+
+export const resolvers = [
+  PublicResolver,
+  UserResolver,
+  OrganizationResolver,
+  MembershipResolver,
+  ProjectResolver,
+  ProjectCredentialsResolver,
+  ProjectPermissionResolver,
+] as const;
+
+export function buildApiSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers,
+    authChecker,
+    validate: { forbidUnknownValues: false },
+  });
+}

@@ -1,0 +1,71 @@
+import { isEmail } from 'class-validator';
+import { requireViewer, type RequestContext } from '../auth/context';
+import { decoyHash, hashPassword, needsRehash, verifyPassword } from '../auth/passwords';
+import { issueAccessToken } from '../auth/tokens';
+import { inTransaction } from '../database/transaction';
+import { User } from '../entities/user.entity';
+import { BadUserInputError, UnauthenticatedError } from '../errors';
+import type { LogInInput, SignUpInput } from '../inputs/auth.inputs';
+import type { AuthPayload } from '../types/auth-payload.type';
+
+/** E-mail addresses are compared and stored trimmed and lower-cased. */
+export function normalizeEmail(email: string, field = 'email'): string {
+  const normalized = email.trim().toLowerCase();
+  if (!isEmail(normalized)) throw BadUserInputError.field(field, `${field} must be a valid e-mail address`);
+  return normalized;
+}
+
+const INVALID_CREDENTIALS = 'Invalid e-mail or password';
+
+export class AuthService {
+  async signUp(ctx: RequestContext, input: SignUpInput): Promise<AuthPayload> {
+    const email = normalizeEmail(input.email);
+    const displayName = input.displayName.trim();
+    if (!displayName) throw BadUserInputError.field('displayName', 'displayName must not be blank');
+    if (input.password.toLowerCase().includes(email.split('@')[0]) && email.split('@')[0].length >= 4) {
+      throw BadUserInputError.field('password', 'password must not contain your e-mail name');
+    }
+    const hashedPassword = await hashPassword(input.password);
+    const user = await inTransaction(ctx, async (tx) => {
+      const created = tx.create(User, { email, displayName, hashedPassword, lastLoginAt: new Date() });
+      return tx.save(created);
+    });
+    return { accessToken: await issueAccessToken(ctx.config, user.id), user: withoutHash(user) };
+  }
+
+  /** Unknown e-mail and wrong password give the same answer after the same work. */
+  async logIn(ctx: RequestContext, input: LogInInput): Promise<AuthPayload> {
+    const email = input.email.trim().toLowerCase();
+    const user = await ctx.db
+      .getRepository(User)
+      .createQueryBuilder('user')
+      .addSelect('user.hashedPassword')
+      .where('user.email = :email', { email })
+      .getOne();
+    const valid = await verifyPassword(user?.hashedPassword ?? (await decoyHash()), input.password);
+    if (!user || !valid) throw new UnauthenticatedError(INVALID_CREDENTIALS);
+    const changes: Partial<User> = { lastLoginAt: new Date() };
+    if (needsRehash(user.hashedPassword)) changes.hashedPassword = await hashPassword(input.password);
+    await inTransaction(ctx, (tx) => tx.update(User, { id: user.id }, changes));
+    return {
+      accessToken: await issueAccessToken(ctx.config, user.id),
+      user: withoutHash({ ...user, ...changes }),
+    };
+  }
+
+  async me(ctx: RequestContext): Promise<User> {
+    const { userId } = requireViewer(ctx);
+    const user = await ctx.loaders.userById.load(userId);
+    // A valid token for a deleted account is no longer a session.
+    if (!user) throw new UnauthenticatedError();
+    return user;
+  }
+}
+
+function withoutHash(user: User): User {
+  const copy = Object.assign(new User(), user);
+  delete (copy as Partial<User>).hashedPassword;
+  return copy;
+}
+
+export const authService = new AuthService();

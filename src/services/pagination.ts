@@ -1,0 +1,53 @@
+import type { RequestContext } from '../auth/context';
+import { BadUserInputError } from '../errors';
+import type { Page } from '../types/connection.type';
+
+export const DEFAULT_PAGE_SIZE = 20;
+
+export interface PageRequest {
+  /** Rows to return, already capped by the server's MAX_PAGE_SIZE. */
+  limit: number;
+  /** Keyset position: rows strictly after (createdAt, id). */
+  after: { createdAt: Date; id: string } | null;
+}
+
+/** Cursors are opaque to clients: base64url of the row's position in (created_at, id) order. */
+export function encodeCursor(row: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const createdAt = new Date(at);
+    if (Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
+    return { createdAt, id };
+  } catch {
+    throw BadUserInputError.field('after', 'after is not a cursor returned by this API');
+  }
+}
+
+export function pageRequest(
+  ctx: RequestContext,
+  first: number | null | undefined,
+  after: string | null | undefined,
+): PageRequest {
+  const wanted = first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(wanted) || wanted < 0) throw BadUserInputError.field('first', 'first must be 0 or more');
+  return { limit: Math.min(wanted, ctx.config.maxPageSize), after: after ? decodeCursor(after) : null };
+}
+
+/** Builds a page from `limit + 1` rows fetched in order: the extra row only says there is more. */
+export function toPage<T extends { createdAt: Date; id: string }>(
+  rows: T[],
+  limit: number,
+  totalCount: number,
+): Page<T> {
+  const nodes = rows.slice(0, limit);
+  const last = nodes.at(-1);
+  return {
+    nodes,
+    totalCount,
+    pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? encodeCursor(last) : null },
+  };
+}

@@ -1,0 +1,63 @@
+import { projectAccess } from '../auth/access';
+import type { RequestContext } from '../auth/context';
+import { accessAtLeast, MAX_GRANTABLE_ACCESS, Permission } from '../auth/permissions';
+import { inTransaction } from '../database/transaction';
+import { Permission as GrantRow } from '../entities/permission.entity';
+import type { Project } from '../entities/project.entity';
+import { UserRole } from '../entities/user-role.entity';
+import { BadUserInputError, ForbiddenError, NotFoundError } from '../errors';
+import { assertUuid } from '../inputs/ids';
+import type { GrantProjectPermissionInput } from '../inputs/project.inputs';
+import { ProjectGrant } from '../types/project-permission.type';
+
+function toGrant(row: Pick<GrantRow, 'projectId' | 'userId' | 'accessLevel'>): ProjectGrant {
+  return Object.assign(new ProjectGrant(), row);
+}
+
+export class ProjectPermissionService {
+  async list(ctx: RequestContext, project: Project): Promise<ProjectGrant[]> {
+    return (await ctx.loaders.permissionsByProject.load(project.id)).map(toGrant);
+  }
+
+  /**
+   * Grants (or changes) a member's access. Only members of the project's organization can be
+   * granted, a viewer at most read, and nobody grants more than they hold themselves.
+   */
+  async grant(ctx: RequestContext, input: GrantProjectPermissionInput): Promise<ProjectGrant> {
+    const { project, level } = await projectAccess(ctx, { ref: input.projectRef }, Permission.ProjectPermissionsManage);
+    if (!accessAtLeast(level, input.accessLevel))
+      throw new ForbiddenError('You cannot grant more access than you hold');
+    return inTransaction(ctx, async (tx) => {
+      const member = await tx.findOneBy(UserRole, { organizationId: project.organizationId, userId: input.userId });
+      if (!member) {
+        throw BadUserInputError.field('userId', "userId must be a member of the project's organization");
+      }
+      if (!accessAtLeast(MAX_GRANTABLE_ACCESS[member.role], input.accessLevel)) {
+        throw BadUserInputError.field(
+          'accessLevel',
+          `a ${member.role} can be granted at most ${MAX_GRANTABLE_ACCESS[member.role]} access`,
+        );
+      }
+      await tx
+        .createQueryBuilder()
+        .insert()
+        .into(GrantRow)
+        .values({ projectId: project.id, userId: input.userId, accessLevel: input.accessLevel })
+        .orUpdate(['access_level', 'updated_at'], ['user_id', 'project_id'])
+        .execute();
+      return toGrant({ projectId: project.id, userId: input.userId, accessLevel: input.accessLevel });
+    });
+  }
+
+  async revoke(ctx: RequestContext, projectRef: string, userId: string): Promise<boolean> {
+    assertUuid('userId', userId);
+    const { project } = await projectAccess(ctx, { ref: projectRef }, Permission.ProjectPermissionsManage);
+    await inTransaction(ctx, async (tx) => {
+      const result = await tx.delete(GrantRow, { projectId: project.id, userId });
+      if (!result.affected) throw new NotFoundError('Project permission');
+    });
+    return true;
+  }
+}
+
+export const projectPermissionService = new ProjectPermissionService();

@@ -1,0 +1,121 @@
+import { organizationAccess, projectAccess } from '../auth/access';
+import { requireViewer, type RequestContext } from '../auth/context';
+import { Permission, permissionsOfAccess, seesAllProjects } from '../auth/permissions';
+import { seal } from '../crypto/secret-box';
+import { generateProjectKeys, generateProjectRef } from '../crypto/project-keys';
+import { inTransaction } from '../database/transaction';
+import { Credential } from '../entities/credential.entity';
+import type { Organization } from '../entities/organization.entity';
+import { AccessLevel, Permission as ProjectGrantRow } from '../entities/permission.entity';
+import { Project, ProjectStatus } from '../entities/project.entity';
+import { ConflictError, NotFoundError } from '../errors';
+import type { CreateProjectInput, UpdateProjectInput } from '../inputs/project.inputs';
+import type { Page } from '../types/connection.type';
+import { pageRequest, toPage } from './pagination';
+
+export class ProjectService {
+  /** The project, its keys and the creator's admin grant are written in one transaction. */
+  async create(ctx: RequestContext, input: CreateProjectInput): Promise<Project> {
+    const { userId } = requireViewer(ctx);
+    const { organization } = await organizationAccess(ctx, { slug: input.organizationSlug }, Permission.ProjectCreate);
+    const ref = generateProjectRef();
+    const keys = await generateProjectKeys(ref);
+    const project = await inTransaction(ctx, async (tx) => {
+      const created = await tx.save(
+        tx.create(Project, {
+          name: input.name.trim(),
+          ref,
+          region: input.region,
+          organizationId: organization.id,
+          status: ProjectStatus.COMING_UP,
+        }),
+      );
+      await tx.insert(Credential, {
+        projectId: created.id,
+        anonKey: keys.anonKey,
+        serviceRoleKey: seal(ctx.config.encryptionKey, keys.serviceRoleKey),
+        jwtSecret: seal(ctx.config.encryptionKey, keys.jwtSecret),
+      });
+      await tx.insert(ProjectGrantRow, { userId, projectId: created.id, accessLevel: AccessLevel.ADMIN });
+      return created;
+    });
+    ctx.provisioner.schedule(project.id, ProjectStatus.COMING_UP, ProjectStatus.ACTIVE_HEALTHY);
+    return project;
+  }
+
+  async get(ctx: RequestContext, ref: string): Promise<Project> {
+    return (await projectAccess(ctx, { ref }, Permission.ProjectRead)).project;
+  }
+
+  /** The organization's projects that the caller can see (all of them for owners and admins). */
+  async listForOrganization(
+    ctx: RequestContext,
+    organization: Organization,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<Page<Project>> {
+    const { role } = await organizationAccess(ctx, { id: organization.id }, Permission.OrganizationRead);
+    const page = pageRequest(ctx, first, after);
+    const { rows, totalCount } = await ctx.loaders.projectPages.load({
+      organizationId: organization.id,
+      seesAll: seesAllProjects(role),
+      limit: page.limit,
+      after: page.after,
+    });
+    return toPage(rows, page.limit, totalCount);
+  }
+
+  async organization(ctx: RequestContext, project: Project): Promise<Organization> {
+    return (await organizationAccess(ctx, { id: project.organizationId }, Permission.OrganizationRead)).organization;
+  }
+
+  async myAccess(ctx: RequestContext, project: Project): Promise<AccessLevel> {
+    return (await projectAccess(ctx, { id: project.id }, Permission.ProjectRead)).level;
+  }
+
+  async myPermissions(ctx: RequestContext, project: Project): Promise<string[]> {
+    return permissionsOfAccess(await this.myAccess(ctx, project));
+  }
+
+  async update(ctx: RequestContext, ref: string, input: UpdateProjectInput): Promise<Project> {
+    const { project } = await projectAccess(ctx, { ref }, Permission.ProjectUpdate);
+    return inTransaction(ctx, async (tx) => {
+      await tx.update(Project, { id: project.id }, { name: input.name.trim() });
+      return tx.findOneByOrFail(Project, { id: project.id });
+    });
+  }
+
+  async pause(ctx: RequestContext, ref: string): Promise<Project> {
+    return this.transition(ctx, ref, ProjectStatus.ACTIVE_HEALTHY, ProjectStatus.PAUSED);
+  }
+
+  /** PAUSED -> RESTORING now, ACTIVE_HEALTHY once the provisioner has brought it back. */
+  async restore(ctx: RequestContext, ref: string): Promise<Project> {
+    const project = await this.transition(ctx, ref, ProjectStatus.PAUSED, ProjectStatus.RESTORING);
+    ctx.provisioner.schedule(project.id, ProjectStatus.RESTORING, ProjectStatus.ACTIVE_HEALTHY);
+    return project;
+  }
+
+  /** Credentials and grants go with it (ON DELETE CASCADE). */
+  async delete(ctx: RequestContext, ref: string): Promise<boolean> {
+    const { project } = await projectAccess(ctx, { ref }, Permission.ProjectDelete);
+    await inTransaction(ctx, (tx) => tx.delete(Project, { id: project.id }));
+    return true;
+  }
+
+  /** A compare-and-set on the status, so that two racing requests cannot both move it. */
+  private async transition(ctx: RequestContext, ref: string, from: ProjectStatus, to: ProjectStatus): Promise<Project> {
+    const { project } = await projectAccess(ctx, { ref }, Permission.ProjectUpdate);
+    return inTransaction(ctx, async (tx) => {
+      const result = await tx.update(Project, { id: project.id, status: from }, { status: to });
+      if (!result.affected) {
+        const current = await tx.findOneBy(Project, { id: project.id });
+        if (!current) throw new NotFoundError('Project', ref);
+        throw new ConflictError(`Project is ${current.status}; only a ${from} project can become ${to}`, 'status');
+      }
+      return tx.findOneByOrFail(Project, { id: project.id });
+    });
+  }
+}
+
+export const projectService = new ProjectService();

@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import assert from 'node:assert/strict';
+import type { TestApp } from './server';
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  token: string;
+}
+
+export interface TestOrganization {
+  id: string;
+  slug: string;
+}
+
+export interface TestProject {
+  id: string;
+  ref: string;
+}
+
+export type Role = 'OWNER' | 'ADMIN' | 'MEMBER' | 'VIEWER';
+export type Level = 'READ' | 'WRITE' | 'ADMIN';
+
+function unique(prefix: string): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
+
+/** Expects a GraphQL response without errors and returns its data. */
+export function ok<T>(response: { data: T | null; errors?: unknown[] }): T {
+  assert.equal(response.errors, undefined, JSON.stringify(response.errors));
+  assert.ok(response.data);
+  return response.data;
+}
+
+/** Builds each test's own data through the API itself, as a client would. */
+export function given(app: TestApp) {
+  const api = {
+    async user(options: { email?: string; password?: string; displayName?: string } = {}): Promise<TestUser> {
+      const email = options.email ?? `${unique('user')}@example.com`;
+      const password = options.password ?? 'a long enough password';
+      const data = ok(
+        await app.gql<{ signUp: { accessToken: string; user: { id: string; email: string } } }>(
+          'mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken user { id email } } }',
+          { input: { email, password, displayName: options.displayName ?? 'Test User' } },
+        ),
+      );
+      return { id: data.signUp.user.id, email: data.signUp.user.email, password, token: data.signUp.accessToken };
+    },
+
+    async organization(options: { owner: TestUser; name?: string; slug?: string }): Promise<TestOrganization> {
+      const data = ok(
+        await app.gql<{ createOrganization: TestOrganization }>(
+          'mutation ($input: CreateOrganizationInput!) { createOrganization(input: $input) { id slug } }',
+          { input: { name: options.name ?? 'Test Organization', slug: options.slug ?? unique('org') } },
+          options.owner.token,
+        ),
+      );
+      return data.createOrganization;
+    },
+
+    /** A user who joined `organization` with `role`, through an invitation accepted by them. */
+    async member(options: {
+      organization: TestOrganization;
+      role: Role;
+      by: TestUser;
+      user?: TestUser;
+    }): Promise<TestUser> {
+      const user = options.user ?? (await api.user());
+      const invited = ok(
+        await app.gql<{ inviteMember: { token: string } }>(
+          'mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { token } }',
+          { input: { organizationSlug: options.organization.slug, email: user.email, role: options.role } },
+          options.by.token,
+        ),
+      );
+      ok(
+        await app.gql(
+          'mutation ($token: String!) { acceptInvitation(token: $token) { role } }',
+          { token: invited.inviteMember.token },
+          user.token,
+        ),
+      );
+      return user;
+    },
+
+    async project(options: { organization: TestOrganization; by: TestUser; name?: string }): Promise<TestProject> {
+      const data = ok(
+        await app.gql<{ createProject: TestProject }>(
+          'mutation ($input: CreateProjectInput!) { createProject(input: $input) { id ref } }',
+          {
+            input: {
+              organizationSlug: options.organization.slug,
+              name: options.name ?? 'Test Project',
+              region: 'eu-west-1',
+            },
+          },
+          options.by.token,
+        ),
+      );
+      return data.createProject;
+    },
+
+    async grant(options: { project: TestProject; user: TestUser; level: Level; by: TestUser }): Promise<void> {
+      ok(
+        await app.gql(
+          'mutation ($input: GrantProjectPermissionInput!) { grantProjectPermission(input: $input) { accessLevel } }',
+          { input: { projectRef: options.project.ref, userId: options.user.id, accessLevel: options.level } },
+          options.by.token,
+        ),
+      );
+    },
+  };
+  return api;
+}
+
+/** Polls until `check` passes (for state that a background step moves on). */
+export async function eventually(check: () => Promise<void>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
