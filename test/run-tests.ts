@@ -48,15 +48,19 @@ async function main(): Promise<number> {
 
     const only = process.argv.slice(2);
     const files = only.length ? only.map((f) => path.resolve(f)) : testFiles(__dirname);
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=2', ...files], {
-      stdio: 'inherit',
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        TEST_POSTGRES_ADMIN_URL: postgres.adminUrl,
-        TEST_TEMPLATE_DATABASE: TEMPLATE_DATABASE,
+    const child = spawn(
+      process.execPath,
+      ['--require', 'reflect-metadata', '--test', '--test-concurrency=2', ...files],
+      {
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          NODE_ENV: 'test',
+          TEST_POSTGRES_ADMIN_URL: postgres.adminUrl,
+          TEST_TEMPLATE_DATABASE: TEMPLATE_DATABASE,
+        },
       },
-    });
+    );
     return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
   } finally {
     await postgres.stop();
