@@ -11,10 +11,11 @@ async function main(): Promise<void> {
     `Platform API ready at ${server.url}`,
   );
 
-  let signals = 0;
+  let shuttingDown = false;
   const shutdown = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) process.exit(1);
+    // A repeated signal does not cut the drain short: the shutdown timeout bounds it.
+    if (shuttingDown) return;
+    shuttingDown = true;
     server.log.info({ signal }, 'shutting down: finishing in-flight requests');
     const deadline = setTimeout(() => {
       server.log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out');

@@ -89,6 +89,8 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
     includeStacktraceInErrorResponses: false,
     formatError: createErrorFormatter(log),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+    // main.ts owns the signals: it drains, then closes the pool and the embedded database.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
 

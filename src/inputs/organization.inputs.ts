@@ -4,12 +4,15 @@ import { SLUG_PATTERN } from '../entities/organization.entity';
 import { OrganizationRole } from '../entities/user-role.entity';
 
 const SLUG = new RegExp(SLUG_PATTERN);
+/** Names are stored trimmed: one of only spaces would be stored empty. */
+const NOT_BLANK = /\S/;
 const SLUG_MESSAGE = 'slug must be 2-48 lowercase letters, digits and single hyphens, not starting or ending with one';
 
 @InputType()
 export class CreateOrganizationInput {
   @Field()
   @IsNotEmpty()
+  @Matches(NOT_BLANK, { message: 'name must not be blank' })
   @MaxLength(120)
   name: string;
 
@@ -32,6 +35,7 @@ export class UpdateOrganizationInput {
   @Field(() => String, { nullable: true })
   @IsOptional()
   @IsNotEmpty()
+  @Matches(NOT_BLANK, { message: 'name must not be blank' })
   @MaxLength(120)
   name?: string | null;
 

@@ -1,6 +1,9 @@
-import { IsIn, IsNotEmpty, IsUUID, MaxLength } from 'class-validator';
+import { IsIn, IsNotEmpty, IsUUID, Matches, MaxLength } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
 import { AccessLevel } from '../entities/permission.entity';
+
+/** Names are stored trimmed: one of only spaces would be stored empty. */
+const NOT_BLANK = /\S/;
 
 /** Regions a project can be placed in. */
 export const REGIONS = [
@@ -20,6 +23,7 @@ export class CreateProjectInput {
 
   @Field()
   @IsNotEmpty()
+  @Matches(NOT_BLANK, { message: 'name must not be blank' })
   @MaxLength(120)
   name: string;
 
@@ -32,6 +36,7 @@ export class CreateProjectInput {
 export class UpdateProjectInput {
   @Field()
   @IsNotEmpty()
+  @Matches(NOT_BLANK, { message: 'name must not be blank' })
   @MaxLength(120)
   name: string;
 }

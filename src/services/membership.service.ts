@@ -37,6 +37,22 @@ async function deleteMembership(tx: EntityManager, organizationId: string, userI
   await tx.delete(UserRole, { organizationId, userId });
 }
 
+/**
+ * The caller's role read again under the organization lock: a racing request may have changed
+ * it since the access check, and a demoted owner must not act as one.
+ */
+async function lockedCallerRole(
+  ctx: RequestContext,
+  tx: EntityManager,
+  organization: Organization,
+): Promise<OrganizationRole> {
+  const { userId } = requireViewer(ctx);
+  const mine = await tx.findOneBy(UserRole, { organizationId: organization.id, userId });
+  if (!mine) throw new NotFoundError('Organization', organization.slug);
+  if (!roleCan(mine.role, Permission.MembersManage)) throw new ForbiddenError();
+  return mine.role;
+}
+
 async function ownerCount(tx: EntityManager, organizationId: string): Promise<number> {
   return tx.countBy(UserRole, { organizationId, role: OrganizationRole.OWNER });
 }
@@ -108,13 +124,10 @@ export class MembershipService {
   }
 
   async updateRole(ctx: RequestContext, input: UpdateMemberRoleInput): Promise<Membership> {
-    const { organization, role: callerRole } = await organizationAccess(
-      ctx,
-      { slug: input.organizationSlug },
-      Permission.MembersManage,
-    );
+    const { organization } = await organizationAccess(ctx, { slug: input.organizationSlug }, Permission.MembersManage);
     return inTransaction(ctx, async (tx) => {
       await lockOrganization(tx, organization.id);
+      const callerRole = await lockedCallerRole(ctx, tx, organization);
       const target = await tx.findOneBy(UserRole, { organizationId: organization.id, userId: input.userId });
       if (!target) throw new NotFoundError('Member');
       if (!roleCan(callerRole, roleChangeNeeds(target.role, input.role))) {
@@ -130,9 +143,10 @@ export class MembershipService {
 
   async remove(ctx: RequestContext, slug: string, userId: string): Promise<boolean> {
     assertUuid('userId', userId);
-    const { organization, role: callerRole } = await organizationAccess(ctx, { slug }, Permission.MembersManage);
+    const { organization } = await organizationAccess(ctx, { slug }, Permission.MembersManage);
     await inTransaction(ctx, async (tx) => {
       await lockOrganization(tx, organization.id);
+      const callerRole = await lockedCallerRole(ctx, tx, organization);
       const target = await tx.findOneBy(UserRole, { organizationId: organization.id, userId });
       if (!target) throw new NotFoundError('Member');
       if (!roleCan(callerRole, roleChangeNeeds(target.role, null))) {

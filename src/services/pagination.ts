@@ -4,6 +4,9 @@ import type { Page } from '../types/connection.type';
 
 export const DEFAULT_PAGE_SIZE = 20;
 
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface PageRequest {
   /** Rows to return, already capped by the server's MAX_PAGE_SIZE. */
   limit: number;
@@ -18,9 +21,13 @@ export function encodeCursor(row: { createdAt: Date; id: string }): string {
 
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    // Only what encodeCursor writes: anything else would reach PostgreSQL as a type or range error.
+    if (typeof at !== 'string' || !ISO_INSTANT.test(at) || typeof id !== 'string' || !UUID.test(id)) {
+      throw new Error('bad cursor');
+    }
     const createdAt = new Date(at);
-    if (Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
+    if (createdAt.toISOString() !== at) throw new Error('bad cursor');
     return { createdAt, id };
   } catch {
     throw BadUserInputError.field('after', 'after is not a cursor returned by this API');

@@ -9,6 +9,7 @@ import { BadUserInputError, ForbiddenError, NotFoundError } from '../errors';
 import { assertUuid } from '../inputs/ids';
 import type { GrantProjectPermissionInput } from '../inputs/project.inputs';
 import { ProjectGrant } from '../types/project-permission.type';
+import { lockOrganization } from './organization.service';
 
 function toGrant(row: Pick<GrantRow, 'projectId' | 'userId' | 'accessLevel'>): ProjectGrant {
   return Object.assign(new ProjectGrant(), row);
@@ -28,6 +29,8 @@ export class ProjectPermissionService {
     if (!accessAtLeast(level, input.accessLevel))
       throw new ForbiddenError('You cannot grant more access than you hold');
     return inTransaction(ctx, async (tx) => {
+      // Serialized with membership changes, so that a grant cannot outlive a racing removal.
+      await lockOrganization(tx, project.organizationId);
       const member = await tx.findOneBy(UserRole, { organizationId: project.organizationId, userId: input.userId });
       if (!member) {
         throw BadUserInputError.field('userId', "userId must be a member of the project's organization");

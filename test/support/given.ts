@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
+import { Client } from 'pg';
 import type { TestApp } from './server';
 
 export interface TestUser {
@@ -126,4 +127,72 @@ export async function eventually(check: () => Promise<void>, timeoutMs = 5000): 
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
+}
+
+/** The tables an API request can write, read row by row in a stable order. */
+const WRITABLE_TABLES = [
+  'users',
+  'organizations',
+  'user_roles',
+  'invitations',
+  'projects',
+  'credentials',
+  'permissions',
+];
+
+/** Every row the API can write; equal snapshots before and after mean a request changed nothing. */
+export async function snapshot(app: TestApp): Promise<Record<string, unknown[]>> {
+  const tables: Record<string, unknown[]> = {};
+  for (const table of WRITABLE_TABLES) tables[table] = await app.sql(`SELECT * FROM ${table} ORDER BY id`);
+  return tables;
+}
+
+/** Runs `attempt` and asserts that it wrote nothing. */
+export async function withoutChanges<T>(app: TestApp, attempt: () => Promise<T>): Promise<T> {
+  const before = await snapshot(app);
+  const result = await attempt();
+  assert.deepEqual(await snapshot(app), before, 'a rejected request changes nothing');
+  return result;
+}
+
+/**
+ * Holds a row lock in a transaction of the test's own, so that requests needing the row queue
+ * behind it in a known order. `release` rolls the transaction back.
+ */
+export async function holdRowLock(app: TestApp, table: 'organizations' | 'projects', id: string) {
+  const client = new Client({ connectionString: app.databaseUrl });
+  await client.connect();
+  await client.query('SET search_path = platform');
+  await client.query('BEGIN');
+  await client.query(`SELECT id FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
+  let released = false;
+  return {
+    async release(): Promise<void> {
+      if (released) return;
+      released = true;
+      await client.query('ROLLBACK');
+      await client.end();
+    },
+  };
+}
+
+/** How many sessions of the test database are blocked on a lock. */
+export async function lockWaiterCount(app: TestApp): Promise<number> {
+  const [row] = await app.sql<{ waiting: number }>(
+    "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+  );
+  return row.waiting;
+}
+
+/** Waits until `count` sessions of the test database are blocked on a lock. */
+export async function lockWaiters(app: TestApp, count: number): Promise<void> {
+  await eventually(async () => assert.equal(await lockWaiterCount(app), count));
+}
+
+/** Waits until the provisioner has brought `project` up, so that no background step writes to it afterwards. */
+export async function untilActive(app: TestApp, project: TestProject): Promise<void> {
+  await eventually(async () => {
+    const [row] = await app.sql<{ status: string }>('SELECT status FROM projects WHERE id = $1', [project.id]);
+    assert.equal(row.status, 'ACTIVE_HEALTHY');
+  });
 }

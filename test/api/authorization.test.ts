@@ -1,0 +1,666 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { decodeJwt, jwtVerify } from 'jose';
+import { getMetadataStorage } from 'type-graphql';
+import {
+  ACCESS_LEVEL_PERMISSIONS,
+  accessAtLeast,
+  MAX_GRANTABLE_ACCESS,
+  Permission,
+  ROLE_PERMISSIONS,
+} from '../../src/auth/permissions';
+import { AccessLevel } from '../../src/entities/permission.entity';
+import { ProjectStatus } from '../../src/entities/project.entity';
+import { OrganizationRole } from '../../src/entities/user-role.entity';
+import { buildApiSchema } from '../../src/schema';
+import {
+  eventually,
+  given,
+  ok,
+  type Level,
+  type Role,
+  type TestOrganization,
+  type TestProject,
+  type TestUser,
+} from '../support/given';
+import { startTestApp, type TestApp } from '../support/server';
+
+type Outcome = 'OK' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND';
+
+interface Actor {
+  name: string;
+  /** The role in the organization acted on; null for callers from outside it. */
+  role: OrganizationRole | null;
+  /** The grant on the projects acted on. */
+  grant: AccessLevel | null;
+  signedIn: boolean;
+}
+
+/** Owners and admins hold admin access on every project; members and viewers only what they are granted. */
+const IMPLIED_ACCESS: Partial<Record<OrganizationRole, AccessLevel>> = {
+  [OrganizationRole.OWNER]: AccessLevel.ADMIN,
+  [OrganizationRole.ADMIN]: AccessLevel.ADMIN,
+};
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
+}
+
+const ROLES = Object.values(OrganizationRole);
+const GRANTED_ROLES = ROLES.filter((role) => IMPLIED_ACCESS[role] === undefined);
+
+const ACTORS: readonly Actor[] = [
+  ...ROLES.map((role) => ({
+    name: GRANTED_ROLES.includes(role) ? `${article(role)} with no project grant` : article(role),
+    role,
+    grant: null,
+    signedIn: true,
+  })),
+  // A viewer can be granted at most read access.
+  ...GRANTED_ROLES.flatMap((role) =>
+    Object.values(AccessLevel)
+      .filter((level) => accessAtLeast(MAX_GRANTABLE_ACCESS[role], level))
+      .map((grant) => ({ name: `${article(role)} with ${grant} access`, role, grant, signedIn: true })),
+  ),
+  { name: 'an outsider', role: null, grant: null, signedIn: true },
+  { name: 'an anonymous caller', role: null, grant: null, signedIn: false },
+];
+
+/**
+ * What each actor's attempt must end in, from the matrix alone: anonymous callers must sign
+ * in; for outsiders, and for members on a project they hold no access to, the resource does
+ * not exist; what is visible but not permitted is FORBIDDEN.
+ */
+function expectedOutcome(actor: Actor, action: Action): Outcome {
+  if (!actor.signedIn) return 'UNAUTHENTICATED';
+  if (actor.role === null) return 'NOT_FOUND';
+  let held: readonly Permission[];
+  if (action.scope === 'organization') {
+    held = ROLE_PERMISSIONS[actor.role];
+  } else {
+    const level = IMPLIED_ACCESS[actor.role] ?? actor.grant;
+    if (level === null) return 'NOT_FOUND';
+    held = ACCESS_LEVEL_PERMISSIONS[level];
+  }
+  return action.needs.every((permission) => held.includes(permission)) ? 'OK' : 'FORBIDDEN';
+}
+
+interface SceneProject extends TestProject {
+  /** The anon key when the scene was built. */
+  anonKey: string;
+}
+
+/** An organization as the cases find it; every actor with a role is a member of it. */
+interface Scene {
+  organization: TestOrganization;
+  /** ACTIVE_HEALTHY; actors with a grant hold it here. */
+  project: SceneProject;
+  /** PAUSED; actors with a grant hold it here. */
+  pausedProject: SceneProject;
+  /** A member who is no actor, with read access to both projects: whom member and grant actions act on. */
+  target: TestUser;
+}
+
+interface Attempt {
+  document: string;
+  variables: Record<string, unknown>;
+}
+
+interface Success<T> extends Attempt {
+  scene: Scene;
+  data: T;
+  caller: TestUser;
+}
+
+interface Action<T = unknown> {
+  does: string;
+  /** The guarded field (Type.field) that the attempt reaches. */
+  field: string;
+  scope: 'organization' | 'project';
+  /** Every permission the attempt needs, the field's own and any the service adds. */
+  needs: readonly Permission[];
+  /** Allowed attempts change or remove what they act on, so each gets a scene of its own. */
+  fresh: boolean;
+  request(scene: Scene): Attempt;
+  /** What an allowed attempt must have done. */
+  succeeded(success: Success<T>): Promise<void> | void;
+}
+
+let app: TestApp;
+
+function unique(prefix: string): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
+
+async function row<T>(text: string, params: unknown[]): Promise<T | undefined> {
+  const [first] = await app.sql<T>(text, params);
+  return first;
+}
+
+interface Invitation {
+  email: string;
+  role: string;
+}
+
+function inviteAs(role: Role, needs: readonly Permission[]): Action<{ inviteMember: { invitation: Invitation } }> {
+  return {
+    does: `invite ${article(role.toLowerCase())}`,
+    field: 'Mutation.inviteMember',
+    scope: 'organization',
+    needs,
+    fresh: false,
+    request: ({ organization }) => ({
+      document: 'mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { invitation { email role } } }',
+      variables: { input: { organizationSlug: organization.slug, email: `${unique('invitee')}@example.com`, role } },
+    }),
+    async succeeded({ scene, data, variables }) {
+      const { email } = variables.input as { email: string };
+      assert.deepEqual(data.inviteMember.invitation, { email, role });
+      const stored = await row<{ role: string }>(
+        'SELECT role FROM invitations WHERE organization_id = $1 AND email = $2 AND accepted_at IS NULL',
+        [scene.organization.id, email],
+      );
+      assert.equal(stored?.role, role.toLowerCase());
+    },
+  };
+}
+
+type CredentialsData<K extends string> = { project: { credentials: Record<K, string> } };
+
+async function storedAnonKey(projectId: string): Promise<string | undefined> {
+  return (await row<{ anon_key: string }>('SELECT anon_key FROM credentials WHERE project_id = $1', [projectId]))
+    ?.anon_key;
+}
+
+async function grantOf(userId: string, projectId: string): Promise<string | undefined> {
+  return (
+    await row<{ access_level: string }>('SELECT access_level FROM permissions WHERE user_id = $1 AND project_id = $2', [
+      userId,
+      projectId,
+    ])
+  )?.access_level;
+}
+
+async function statusOf(projectId: string): Promise<string | undefined> {
+  return (await row<{ status: string }>('SELECT status FROM projects WHERE id = $1', [projectId]))?.status;
+}
+
+const ACTIONS: readonly Action[] = [
+  {
+    does: 'see the organization',
+    field: 'Query.organization',
+    scope: 'organization',
+    needs: [Permission.OrganizationRead],
+    fresh: false,
+    request: ({ organization }) => ({
+      document: 'query ($slug: String!) { organization(slug: $slug) { id slug } }',
+      variables: { slug: organization.slug },
+    }),
+    succeeded({ scene, data }: Success<{ organization: TestOrganization }>) {
+      assert.deepEqual(data.organization, scene.organization);
+    },
+  },
+  {
+    does: 'update the organization',
+    field: 'Mutation.updateOrganization',
+    scope: 'organization',
+    needs: [Permission.OrganizationUpdate],
+    fresh: false,
+    request: ({ organization }) => ({
+      document:
+        'mutation ($slug: String!, $input: UpdateOrganizationInput!) { updateOrganization(slug: $slug, input: $input) { name } }',
+      variables: { slug: organization.slug, input: { name: unique('Renamed') } },
+    }),
+    async succeeded({ scene, data, variables }: Success<{ updateOrganization: { name: string } }>) {
+      const { name } = variables.input as { name: string };
+      assert.equal(data.updateOrganization.name, name);
+      const stored = await row<{ name: string }>('SELECT name FROM organizations WHERE id = $1', [
+        scene.organization.id,
+      ]);
+      assert.equal(stored?.name, name);
+    },
+  },
+  {
+    does: 'delete the organization',
+    field: 'Mutation.deleteOrganization',
+    scope: 'organization',
+    needs: [Permission.OrganizationDelete],
+    fresh: true,
+    request: ({ organization }) => ({
+      document: 'mutation ($slug: String!) { deleteOrganization(slug: $slug) }',
+      variables: { slug: organization.slug },
+    }),
+    async succeeded({ scene, data }: Success<{ deleteOrganization: boolean }>) {
+      assert.equal(data.deleteOrganization, true);
+      assert.deepEqual(await app.sql('SELECT id FROM organizations WHERE id = $1', [scene.organization.id]), []);
+      assert.deepEqual(
+        await app.sql('SELECT id FROM projects WHERE organization_id = $1', [scene.organization.id]),
+        [],
+      );
+    },
+  },
+  inviteAs('MEMBER', [Permission.MembersManage]),
+  // Making an owner also needs OwnersManage, which the service checks beyond the field's guard.
+  inviteAs('OWNER', [Permission.MembersManage, Permission.OwnersManage]),
+  {
+    does: "change a member's role",
+    field: 'Mutation.updateMemberRole',
+    scope: 'organization',
+    needs: [Permission.MembersManage],
+    fresh: true,
+    request: ({ organization, target }) => ({
+      document: 'mutation ($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { role } }',
+      variables: { input: { organizationSlug: organization.slug, userId: target.id, role: 'ADMIN' } },
+    }),
+    async succeeded({ scene, data }: Success<{ updateMemberRole: { role: string } }>) {
+      assert.equal(data.updateMemberRole.role, 'ADMIN');
+      const stored = await row<{ role: string }>(
+        'SELECT role FROM user_roles WHERE organization_id = $1 AND user_id = $2',
+        [scene.organization.id, scene.target.id],
+      );
+      assert.equal(stored?.role, OrganizationRole.ADMIN);
+    },
+  },
+  {
+    does: 'remove a member',
+    field: 'Mutation.removeMember',
+    scope: 'organization',
+    needs: [Permission.MembersManage],
+    fresh: true,
+    request: ({ organization, target }) => ({
+      document: 'mutation ($slug: String!, $userId: ID!) { removeMember(organizationSlug: $slug, userId: $userId) }',
+      variables: { slug: organization.slug, userId: target.id },
+    }),
+    async succeeded({ scene, data }: Success<{ removeMember: boolean }>) {
+      assert.equal(data.removeMember, true);
+      assert.deepEqual(
+        await app.sql('SELECT id FROM user_roles WHERE organization_id = $1 AND user_id = $2', [
+          scene.organization.id,
+          scene.target.id,
+        ]),
+        [],
+      );
+      assert.equal(await grantOf(scene.target.id, scene.project.id), undefined, 'the grants go with the membership');
+    },
+  },
+  {
+    does: 'leave the organization',
+    field: 'Mutation.leaveOrganization',
+    scope: 'organization',
+    needs: [Permission.OrganizationRead],
+    fresh: true,
+    request: ({ organization }) => ({
+      document: 'mutation ($slug: String!) { leaveOrganization(slug: $slug) }',
+      variables: { slug: organization.slug },
+    }),
+    async succeeded({ scene, data, caller }: Success<{ leaveOrganization: boolean }>) {
+      assert.equal(data.leaveOrganization, true);
+      assert.deepEqual(
+        await app.sql('SELECT id FROM user_roles WHERE organization_id = $1 AND user_id = $2', [
+          scene.organization.id,
+          caller.id,
+        ]),
+        [],
+      );
+    },
+  },
+  {
+    does: 'create a project',
+    field: 'Mutation.createProject',
+    scope: 'organization',
+    needs: [Permission.ProjectCreate],
+    fresh: false,
+    request: ({ organization }) => ({
+      document: 'mutation ($input: CreateProjectInput!) { createProject(input: $input) { id } }',
+      variables: { input: { organizationSlug: organization.slug, name: 'Created', region: 'eu-west-1' } },
+    }),
+    async succeeded({ scene, data, caller }: Success<{ createProject: { id: string } }>) {
+      const stored = await row<{ organization_id: string }>('SELECT organization_id FROM projects WHERE id = $1', [
+        data.createProject.id,
+      ]);
+      assert.equal(stored?.organization_id, scene.organization.id);
+      assert.equal(await grantOf(caller.id, data.createProject.id), AccessLevel.ADMIN, 'the creator gets admin');
+    },
+  },
+  {
+    does: 'see the project',
+    field: 'Query.project',
+    scope: 'project',
+    needs: [Permission.ProjectRead],
+    fresh: false,
+    request: ({ project }) => ({
+      document: 'query ($ref: String!) { project(ref: $ref) { id ref } }',
+      variables: { ref: project.ref },
+    }),
+    succeeded({ scene, data }: Success<{ project: TestProject }>) {
+      assert.deepEqual(data.project, { id: scene.project.id, ref: scene.project.ref });
+    },
+  },
+  {
+    does: 'see the anon key',
+    field: 'ProjectCredentials.anonKey',
+    scope: 'project',
+    needs: [Permission.ProjectRead],
+    fresh: false,
+    request: ({ project }) => ({
+      document: 'query ($ref: String!) { project(ref: $ref) { credentials { anonKey } } }',
+      variables: { ref: project.ref },
+    }),
+    async succeeded({ scene, data }: Success<CredentialsData<'anonKey'>>) {
+      assert.equal(data.project.credentials.anonKey, await storedAnonKey(scene.project.id));
+    },
+  },
+  {
+    does: 'see the service-role key',
+    field: 'ProjectCredentials.serviceRoleKey',
+    scope: 'project',
+    needs: [Permission.ProjectRead, Permission.ProjectSecretsManage],
+    fresh: false,
+    request: ({ project }) => ({
+      document: 'query ($ref: String!) { project(ref: $ref) { credentials { serviceRoleKey } } }',
+      variables: { ref: project.ref },
+    }),
+    succeeded({ scene, data }: Success<CredentialsData<'serviceRoleKey'>>) {
+      const claims = decodeJwt(data.project.credentials.serviceRoleKey);
+      assert.equal(claims.role, 'service_role');
+      assert.equal(claims.ref, scene.project.ref);
+    },
+  },
+  {
+    does: 'see the JWT secret',
+    field: 'ProjectCredentials.jwtSecret',
+    scope: 'project',
+    needs: [Permission.ProjectRead, Permission.ProjectSecretsManage],
+    fresh: false,
+    request: ({ project }) => ({
+      document: 'query ($ref: String!) { project(ref: $ref) { credentials { jwtSecret } } }',
+      variables: { ref: project.ref },
+    }),
+    async succeeded({ scene, data }: Success<CredentialsData<'jwtSecret'>>) {
+      const secret = new TextEncoder().encode(data.project.credentials.jwtSecret);
+      const { payload } = await jwtVerify(scene.project.anonKey, secret, { algorithms: ['HS256'] });
+      assert.equal(payload.ref, scene.project.ref, "it is the secret that signs the project's keys");
+    },
+  },
+  {
+    does: 'update the project',
+    field: 'Mutation.updateProject',
+    scope: 'project',
+    needs: [Permission.ProjectUpdate],
+    fresh: false,
+    request: ({ project }) => ({
+      document:
+        'mutation ($ref: String!, $input: UpdateProjectInput!) { updateProject(ref: $ref, input: $input) { name } }',
+      variables: { ref: project.ref, input: { name: unique('Renamed') } },
+    }),
+    async succeeded({ scene, data, variables }: Success<{ updateProject: { name: string } }>) {
+      const { name } = variables.input as { name: string };
+      assert.equal(data.updateProject.name, name);
+      const stored = await row<{ name: string }>('SELECT name FROM projects WHERE id = $1', [scene.project.id]);
+      assert.equal(stored?.name, name);
+    },
+  },
+  {
+    does: 'pause the project',
+    field: 'Mutation.pauseProject',
+    scope: 'project',
+    needs: [Permission.ProjectUpdate],
+    fresh: true,
+    request: ({ project }) => ({
+      document: 'mutation ($ref: String!) { pauseProject(ref: $ref) { status } }',
+      variables: { ref: project.ref },
+    }),
+    async succeeded({ scene, data }: Success<{ pauseProject: { status: string } }>) {
+      assert.equal(data.pauseProject.status, ProjectStatus.PAUSED);
+      assert.equal(await statusOf(scene.project.id), ProjectStatus.PAUSED);
+    },
+  },
+  {
+    does: 'restore the project',
+    field: 'Mutation.restoreProject',
+    scope: 'project',
+    needs: [Permission.ProjectUpdate],
+    fresh: true,
+    request: ({ pausedProject }) => ({
+      document: 'mutation ($ref: String!) { restoreProject(ref: $ref) { status } }',
+      variables: { ref: pausedProject.ref },
+    }),
+    async succeeded({ scene, data }: Success<{ restoreProject: { status: string } }>) {
+      assert.equal(data.restoreProject.status, ProjectStatus.RESTORING);
+      await eventually(async () => assert.equal(await statusOf(scene.pausedProject.id), ProjectStatus.ACTIVE_HEALTHY));
+    },
+  },
+  {
+    does: 'rotate the JWT secret',
+    field: 'Mutation.rotateProjectJwtSecret',
+    scope: 'project',
+    needs: [Permission.ProjectSecretsManage],
+    fresh: true,
+    request: ({ project }) => ({
+      document: 'mutation ($ref: String!) { rotateProjectJwtSecret(ref: $ref) { anonKey } }',
+      variables: { ref: project.ref },
+    }),
+    async succeeded({ scene, data }: Success<{ rotateProjectJwtSecret: { anonKey: string } }>) {
+      const rotated = data.rotateProjectJwtSecret.anonKey;
+      assert.notEqual(rotated, scene.project.anonKey);
+      assert.equal(await storedAnonKey(scene.project.id), rotated);
+    },
+  },
+  {
+    does: 'delete the project',
+    field: 'Mutation.deleteProject',
+    scope: 'project',
+    needs: [Permission.ProjectDelete],
+    fresh: true,
+    request: ({ project }) => ({
+      document: 'mutation ($ref: String!) { deleteProject(ref: $ref) }',
+      variables: { ref: project.ref },
+    }),
+    async succeeded({ scene, data }: Success<{ deleteProject: boolean }>) {
+      assert.equal(data.deleteProject, true);
+      assert.deepEqual(await app.sql('SELECT id FROM projects WHERE id = $1', [scene.project.id]), []);
+      assert.equal(await storedAnonKey(scene.project.id), undefined, 'the credentials go with the project');
+    },
+  },
+  {
+    does: 'grant access to the project',
+    field: 'Mutation.grantProjectPermission',
+    scope: 'project',
+    needs: [Permission.ProjectPermissionsManage],
+    fresh: true,
+    request: ({ project, target }) => ({
+      document:
+        'mutation ($input: GrantProjectPermissionInput!) { grantProjectPermission(input: $input) { accessLevel } }',
+      variables: { input: { projectRef: project.ref, userId: target.id, accessLevel: 'WRITE' } },
+    }),
+    async succeeded({ scene, data }: Success<{ grantProjectPermission: { accessLevel: string } }>) {
+      assert.equal(data.grantProjectPermission.accessLevel, 'WRITE');
+      assert.equal(await grantOf(scene.target.id, scene.project.id), AccessLevel.WRITE);
+    },
+  },
+  {
+    does: 'revoke access to the project',
+    field: 'Mutation.revokeProjectPermission',
+    scope: 'project',
+    needs: [Permission.ProjectPermissionsManage],
+    fresh: true,
+    request: ({ project, target }) => ({
+      document: 'mutation ($ref: String!, $userId: ID!) { revokeProjectPermission(projectRef: $ref, userId: $userId) }',
+      variables: { ref: project.ref, userId: target.id },
+    }),
+    async succeeded({ scene, data }: Success<{ revokeProjectPermission: boolean }>) {
+      assert.equal(data.revokeProjectPermission, true);
+      assert.equal(await grantOf(scene.target.id, scene.project.id), undefined);
+    },
+  },
+];
+
+/** Each guarded Query, Mutation and resolved field, with the permissions its @Authorized(...) names. */
+function declaredGuards(): Map<string, Permission[]> {
+  const storage = getMetadataStorage();
+  const guards = new Map<string, Permission[]>();
+  const add = (typeName: string | undefined, target: unknown, methodName: string, schemaName: string) => {
+    const guard = storage.authorizedFields.find((field) => field.target === target && field.fieldName === methodName);
+    const permissions = (guard?.roles ?? []) as Permission[];
+    if (typeName && permissions.length > 0) guards.set(`${typeName}.${schemaName}`, permissions);
+  };
+  for (const query of storage.queries) add('Query', query.target, query.methodName, query.schemaName);
+  for (const mutation of storage.mutations) add('Mutation', mutation.target, mutation.methodName, mutation.schemaName);
+  for (const field of storage.fieldResolvers) {
+    const type = field.getObjectType?.();
+    const typeName = storage.objectTypes.find((objectType) => objectType.target === type)?.name;
+    add(typeName, field.target, field.methodName, field.schemaName);
+  }
+  return guards;
+}
+
+const TRANSITIONAL = [ProjectStatus.COMING_UP, ProjectStatus.RESTORING];
+
+/** Every row of every table of the platform schema, once no project is still moving between states. */
+async function snapshot(tables: readonly string[]): Promise<Record<string, unknown[]>> {
+  await eventually(async () =>
+    assert.deepEqual(await app.sql('SELECT ref FROM projects WHERE status = ANY($1)', [TRANSITIONAL]), []),
+  );
+  const rows: Record<string, unknown[]> = {};
+  // Table names come from the catalog, not from input.
+  for (const table of tables) rows[table] = await app.sql(`SELECT * FROM "${table}" ORDER BY id`);
+  return rows;
+}
+
+describe('authorization, generated from the permission matrix', () => {
+  const users = new Map<Actor, TestUser>();
+  let founder: TestUser;
+  let target: TestUser;
+  let shared: Scene;
+  let tables: string[];
+
+  function userOf(actor: Actor): TestUser {
+    const user = users.get(actor);
+    assert.ok(user, `${actor.name} has no account`);
+    return user;
+  }
+
+  async function activeProject(organization: TestOrganization): Promise<SceneProject> {
+    const project = await given(app).project({ organization, by: founder });
+    await eventually(async () => assert.equal(await statusOf(project.id), ProjectStatus.ACTIVE_HEALTHY));
+    const anonKey = await storedAnonKey(project.id);
+    assert.ok(anonKey);
+    return { ...project, anonKey };
+  }
+
+  /**
+   * A new organization of the founder's, which `actors` and the target join with their roles
+   * and grants. The founder stays its owner, so an owner actor can leave it like anyone else.
+   */
+  async function buildScene(actors: readonly Actor[]): Promise<Scene> {
+    const make = given(app);
+    const organization = await make.organization({ owner: founder });
+    const members = actors.filter((actor) => actor.role !== null);
+    await Promise.all([
+      ...members.map((actor) =>
+        make.member({ organization, role: actor.role?.toUpperCase() as Role, by: founder, user: userOf(actor) }),
+      ),
+      make.member({ organization, role: 'MEMBER', by: founder, user: target }),
+    ]);
+    const [project, pausedProject] = await Promise.all([activeProject(organization), activeProject(organization)]);
+    ok(
+      await app.gql(
+        'mutation ($ref: String!) { pauseProject(ref: $ref) { status } }',
+        { ref: pausedProject.ref },
+        founder.token,
+      ),
+    );
+    const grants = [
+      ...members.flatMap((actor) => (actor.grant ? [{ user: userOf(actor), level: actor.grant }] : [])),
+      { user: target, level: AccessLevel.READ },
+    ];
+    await Promise.all(
+      [project, pausedProject].flatMap((p) =>
+        grants.map(({ user, level }) =>
+          make.grant({ project: p, user, level: level.toUpperCase() as Level, by: founder }),
+        ),
+      ),
+    );
+    return { organization, project, pausedProject, target };
+  }
+
+  before(async () => {
+    app = await startTestApp();
+    const make = given(app);
+    const signedIn = ACTORS.filter((actor) => actor.signedIn);
+    const [first, second, ...accounts] = await Promise.all([
+      make.user(),
+      make.user(),
+      ...signedIn.map(() => make.user()),
+    ]);
+    founder = first;
+    target = second;
+    signedIn.forEach((actor, index) => users.set(actor, accounts[index]));
+    for (const actor of signedIn.filter((a) => a.role === null)) {
+      await make.organization({ owner: userOf(actor) });
+    }
+    shared = await buildScene(ACTORS);
+    tables = (
+      await app.sql<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables
+         WHERE table_schema = 'platform' AND table_type = 'BASE TABLE' AND table_name <> 'migrations'
+         ORDER BY table_name`,
+      )
+    ).map((t) => t.table_name);
+  });
+  after(() => app.close());
+
+  describe('the table of cases', () => {
+    it('has a case for every guarded query and mutation', async () => {
+      await buildApiSchema();
+      const operations = [...declaredGuards().keys()].filter((field) => /^(Query|Mutation)\./.test(field));
+      assert.ok(operations.length > 0);
+      const untested = operations.filter((field) => !ACTIONS.some((action) => action.field === field));
+      assert.deepEqual(untested, [], 'every guarded operation needs a case in ACTIONS');
+    });
+
+    it('requires of each case at least the permissions its field declares', async () => {
+      await buildApiSchema();
+      const guards = declaredGuards();
+      for (const action of ACTIONS) {
+        const declared = guards.get(action.field);
+        assert.ok(declared, `${action.field} is not a guarded field`);
+        for (const permission of declared) {
+          assert.ok(action.needs.includes(permission), `${action.does}: ${action.field} requires ${permission}`);
+        }
+      }
+    });
+  });
+
+  for (const action of ACTIONS) {
+    describe(`to ${action.does} (${action.needs.join(' + ')})`, () => {
+      for (const actor of ACTORS) {
+        const outcome = expectedOutcome(actor, action);
+        const title =
+          outcome === 'OK' ? `${actor.name} can ${action.does}` : `${actor.name} cannot ${action.does} (${outcome})`;
+        it(title, async () => {
+          const caller = users.get(actor);
+          if (outcome === 'OK') {
+            assert.ok(caller);
+            const scene = action.fresh ? await buildScene([actor]) : shared;
+            const attempt = action.request(scene);
+            const data = ok(await app.gql<unknown>(attempt.document, attempt.variables, caller.token));
+            await action.succeeded({ ...attempt, scene, data, caller });
+            return;
+          }
+          const attempt = action.request(shared);
+          const before = await snapshot(tables);
+          const response = await app.gql(attempt.document, attempt.variables, caller?.token);
+          assert.deepEqual(
+            response.errors?.map((error) => error.extensions.code),
+            [outcome],
+            JSON.stringify(response.errors),
+          );
+          assert.equal(response.data, null);
+          assert.deepEqual(await snapshot(tables), before, 'a denied attempt changes nothing');
+        });
+      }
+    });
+  }
+});
