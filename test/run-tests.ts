@@ -6,26 +6,15 @@
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PlatformDataSource } from '../ormconfig';
 import { loadStorageConfig } from '../src/config';
 import { ensureDatabase } from '../src/database/ensure-database';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { freePort } from './support/ports';
 
 export const TEMPLATE_DATABASE = 'platform_template';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })

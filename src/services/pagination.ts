@@ -1,11 +1,11 @@
 import type { RequestContext } from '../auth/context';
 import { BadUserInputError } from '../errors';
+import { isUuid } from '../inputs/ids';
 import type { Page } from '../types/connection.type';
 
 export const DEFAULT_PAGE_SIZE = 20;
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface PageRequest {
   /** Rows to return, already capped by the server's MAX_PAGE_SIZE. */
@@ -23,7 +23,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
     // Only what encodeCursor writes: anything else would reach PostgreSQL as a type or range error.
-    if (typeof at !== 'string' || !ISO_INSTANT.test(at) || typeof id !== 'string' || !UUID.test(id)) {
+    if (typeof at !== 'string' || !ISO_INSTANT.test(at) || typeof id !== 'string' || !isUuid(id)) {
       throw new Error('bad cursor');
     }
     const createdAt = new Date(at);
