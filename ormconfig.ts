@@ -1,11 +1,21 @@
 import 'reflect-metadata';
 import path from 'node:path';
-import { DataSource, type Logger } from 'typeorm';
+import { DataSource, type Logger, type Migration, type MigrationInterface } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { loadStorageConfig, type StorageConfig } from './src/config';
 import { ensureDatabase } from './src/database/ensure-database';
 import { startEmbeddedPostgres, type RunningPostgres } from './src/database/embedded-postgres';
 import { PlatformNamingStrategy } from './src/database/naming-strategy';
+import {
+  bootstrapHistory,
+  instrumentMigrations,
+  migrationStatus,
+  repairHistory,
+  verifyHistory,
+  withMigrationLock,
+  type MigrationSettings,
+  type MigrationStatus,
+} from './src/database/migration-runner';
 import { entities } from './src/entities';
 
 export const SCHEMA = 'platform';
@@ -16,13 +26,20 @@ export interface PlatformDataSourceOptions {
   logger?: Logger;
   poolSize?: number;
   applicationName?: string;
+  /** Migration classes to use instead of src/migrations (tests of the deploy path). */
+  migrations?: (new () => MigrationInterface)[];
 }
+
+type MigrationOptions = Parameters<DataSource['runMigrations']>[0];
 
 /**
  * The one DataSource of the CLI and the app. On top of TypeORM's it
  * - starts (or joins) the embedded PostgreSQL when DATABASE_URL is unset, and stops it on destroy;
  * - creates the `platform` schema before anything else touches it, and pins search_path to it
- *   so that raw SQL can never land in `public`.
+ *   so that raw SQL can never land in `public`;
+ * - makes `migration:run` and `migration:revert` safe for deploys (src/database/migration-runner.ts):
+ *   one run at a time under an advisory lock, history checked against a checksum ledger before
+ *   anything is applied, out-of-order migrations refused, lock_timeout on every migration.
  */
 export class PlatformDataSource extends DataSource {
   private embedded: RunningPostgres | undefined;
@@ -33,7 +50,7 @@ export class PlatformDataSource extends DataSource {
       url: platform.storage.databaseUrl,
       schema: SCHEMA,
       entities,
-      migrations: [path.join(__dirname, 'src', 'migrations', '*.{ts,js}')],
+      migrations: platform.migrations ?? [path.join(__dirname, 'src', 'migrations', '*.{ts,js}')],
       migrationsTableName: 'migrations',
       migrationsTransactionMode: 'each',
       namingStrategy: new PlatformNamingStrategy(),
@@ -76,6 +93,77 @@ export class PlatformDataSource extends DataSource {
     } finally {
       await this.stopEmbedded();
     }
+  }
+
+  override async runMigrations(options?: MigrationOptions): Promise<Migration[]> {
+    return this.underMigrationLock(() => super.runMigrations(options));
+  }
+
+  override async undoLastMigration(options?: MigrationOptions): Promise<void> {
+    return this.underMigrationLock(() => this.revertLast(options));
+  }
+
+  /**
+   * TypeORM reverts every migration inside a transaction, which a non-transactional one
+   * (`transaction = false`, e.g. DROP INDEX CONCURRENTLY) cannot run in: those revert without one.
+   */
+  private async revertLast(options?: MigrationOptions): Promise<void> {
+    const { applied } = await migrationStatus(this, true);
+    const last = this.migrations.find((m) => (m.name ?? m.constructor.name) === applied.at(-1));
+    const transactional = (last as { transaction?: boolean } | undefined)?.transaction !== false;
+    await super.undoLastMigration(transactional ? options : { ...options, transaction: 'none' });
+  }
+
+  /** Reverts the last `steps` migrations, or every migration after `to`, under one lock. */
+  async revertMigrations(target: { steps: number } | { to: string }, options?: MigrationOptions): Promise<string[]> {
+    return this.underMigrationLock(async () => {
+      const reverted: string[] = [];
+      for (;;) {
+        const { applied } = await migrationStatus(this, true);
+        const last = applied.at(-1);
+        if (!last) break;
+        if ('steps' in target ? reverted.length >= target.steps : last === target.to) break;
+        if ('to' in target && !applied.includes(target.to)) {
+          throw new Error(`${target.to} is not an applied migration`);
+        }
+        await this.revertLast(options);
+        reverted.push(last);
+      }
+      return reverted;
+    });
+  }
+
+  /** Pending migrations and history problems, for `npm run migration:status` and /readyz. */
+  async migrationStatus(): Promise<MigrationStatus> {
+    return migrationStatus(this, this.migrationSettings().allowOutOfOrder);
+  }
+
+  async repairMigrationHistory(options: { forgetMissing: boolean }) {
+    return withMigrationLock(this.migrationSettings(), async () => {
+      await bootstrapHistory(this);
+      return repairHistory(this, options);
+    });
+  }
+
+  private migrationSettings(): MigrationSettings {
+    const env = process.env;
+    return {
+      connectionUrl: (this.options as PostgresDataSourceOptions).url as string,
+      schema: SCHEMA,
+      lockWaitMs: Number(env.MIGRATION_LOCK_WAIT_MS) > 0 ? Number(env.MIGRATION_LOCK_WAIT_MS) : 60_000,
+      statementLockTimeoutMs: this.platform.storage.migrationLockTimeoutMs,
+      allowOutOfOrder: env.MIGRATIONS_ALLOW_OUT_OF_ORDER === 'true',
+    };
+  }
+
+  private underMigrationLock<T>(work: () => Promise<T>): Promise<T> {
+    const settings = this.migrationSettings();
+    return withMigrationLock(settings, async (lock) => {
+      await bootstrapHistory(this);
+      await verifyHistory(this, settings.allowOutOfOrder);
+      instrumentMigrations(this, settings, lock);
+      return work();
+    });
   }
 
   private async stopEmbedded(): Promise<void> {
