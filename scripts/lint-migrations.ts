@@ -62,11 +62,24 @@ function createsOnlyNewTables(statements: string[]): boolean {
   });
 }
 
+/**
+ * squawk's own npm wrapper pulls every platform's binary package, which not every registry
+ * serves; the project depends on the Linux x64 binary directly (an optional dependency).
+ */
+function squawkBinary(): string {
+  const platformPackage = `@squawk-cli/${process.platform}-${process.arch}`;
+  try {
+    return path.join(path.dirname(require.resolve(`${platformPackage}/package.json`)), 'bin', 'squawk');
+  } catch {
+    throw new Error(`No squawk binary for this machine: npm install --no-save ${platformPackage}@2.66.0`);
+  }
+}
+
 async function main(): Promise<number> {
   // From the sources under ts-node (`npm run lint:migrations`), or from dist/ after a build.
   const dir = path.join(__dirname, '..', 'src', 'migrations');
   const out = mkdtempSync(path.join(tmpdir(), 'squawk-'));
-  const squawk = path.join(process.cwd(), 'node_modules', '.bin', 'squawk');
+  const squawk = squawkBinary();
   let failed = false;
   for (const [rule, reason] of Object.entries(ALWAYS_EXCLUDED)) console.log(`not checked: ${rule}: ${reason}`);
   try {
