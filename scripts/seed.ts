@@ -10,6 +10,7 @@ import { AccessLevel, Permission } from '../src/entities/permission.entity';
 import { Project, ProjectStatus } from '../src/entities/project.entity';
 import { OrganizationRole, UserRole } from '../src/entities/user-role.entity';
 import { User } from '../src/entities/user.entity';
+import { startFreeSubscription } from '../src/services/billing-plan.service';
 
 export const DEMO_OWNER = { email: 'owner@lancio.dev', password: 'lancio-demo-password', displayName: 'Lancio Owner' };
 const DEMO_ORGANIZATION = { slug: 'lancio', name: 'Lancio' };
@@ -47,6 +48,7 @@ async function seed(): Promise<void> {
       let organization = await tx.findOneBy(Organization, { slug: DEMO_ORGANIZATION.slug });
       if (!organization) {
         organization = await tx.save(tx.create(Organization, DEMO_ORGANIZATION));
+        await startFreeSubscription(tx, organization.id, new Date());
         made.push(`organization ${organization.slug}`);
       }
       await tx

@@ -26,6 +26,38 @@ export interface AppConfig extends StorageConfig {
   encryptionKey: Buffer;
   accessTokenTtlSeconds: number;
   maxPageSize: number;
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: number;
+  /** On outside production, off in production unless GRAPHQL_INTROSPECTION=true. */
+  introspection: boolean;
+  queryLimits: QueryLimits;
+  authRateLimit: AuthRateLimit;
+  /** Origins allowed to call the API from a browser; empty: no cross-origin access. */
+  corsOrigins: string[];
+  /** Reverse proxies in front of the server whose X-Forwarded-For entries are trusted. */
+  trustProxyHops: number;
+}
+
+/** Bounds on one GraphQL document, checked before it executes. */
+export interface QueryLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  /** graphql-armor's cost of the document as written (objects 2, scalars 1, x1.5 per level). */
+  maxCost: number;
+  /** Fields the operation can resolve at most, each list counted at its page size (variables included). */
+  maxExecutionCost: number;
+}
+
+/**
+ * Attempts at logIn, signUp and acceptInvitation: a token bucket per account and one per client
+ * address, each holding `per…` attempts and refilled at that many per window.
+ */
+export interface AuthRateLimit {
+  perAccount: number;
+  perAddress: number;
+  windowSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -55,6 +87,33 @@ function parseInteger(env: Env, name: string, fallback: number, min: number, max
     throw new ConfigError(name, `must be an integer from ${min} to ${max} (got "${raw}")`);
   }
   return value;
+}
+
+function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(name, `must be true or false (got "${raw}")`);
+  return raw === 'true';
+}
+
+/** A comma-separated list of exact origins (scheme, host and port; no path, no wildcard). */
+function parseOrigins(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const value = entry.trim();
+    let origin: string | undefined;
+    try {
+      origin = new URL(value).origin;
+    } catch {
+      origin = undefined;
+    }
+    const web = value.startsWith('https://') || value.startsWith('http://');
+    if (!web || !origin || origin !== value.replace(/\/$/, '')) {
+      throw new ConfigError(name, `must list origins such as https://studio.example.com (got "${value}")`);
+    }
+    return origin;
+  });
 }
 
 function parseDatabaseUrl(env: Env): string | undefined {
@@ -140,5 +199,22 @@ export function loadConfig(env: Env = process.env): AppConfig {
     encryptionKey: decodeKey('ENCRYPTION_KEY', encryptionRaw, 32),
     accessTokenTtlSeconds: parseInteger(env, 'ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 30 * 24 * 3600),
     maxPageSize: parseInteger(env, 'MAX_PAGE_SIZE', 100, 1, 1000),
+    maxBodyBytes: parseInteger(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    introspection: parseBoolean(env, 'GRAPHQL_INTROSPECTION', !production),
+    queryLimits: {
+      maxDepth: parseInteger(env, 'GRAPHQL_MAX_DEPTH', 8, 1, 100),
+      maxAliases: parseInteger(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 1000),
+      maxTokens: parseInteger(env, 'GRAPHQL_MAX_TOKENS', 1000, 10, 100_000),
+      maxDirectives: parseInteger(env, 'GRAPHQL_MAX_DIRECTIVES', 10, 0, 1000),
+      maxCost: parseInteger(env, 'GRAPHQL_MAX_COST', 5000, 1, 10_000_000),
+      maxExecutionCost: parseInteger(env, 'GRAPHQL_MAX_EXECUTION_COST', 50_000, 1, 10_000_000),
+    },
+    authRateLimit: {
+      perAccount: parseInteger(env, 'AUTH_RATE_LIMIT_PER_ACCOUNT', 10, 1, 1_000_000),
+      perAddress: parseInteger(env, 'AUTH_RATE_LIMIT_PER_ADDRESS', 50, 1, 1_000_000),
+      windowSeconds: parseInteger(env, 'AUTH_RATE_LIMIT_WINDOW_SECONDS', 900, 1, 86_400),
+    },
+    corsOrigins: parseOrigins(env, 'CORS_ORIGINS'),
+    trustProxyHops: parseInteger(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
   };
 }

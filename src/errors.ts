@@ -3,6 +3,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { ArgumentValidationError } from 'type-graphql';
+import { QueryRunnerAlreadyReleasedError } from 'typeorm';
 
 /** The closed set of codes a client can see; anything else is INTERNAL_SERVER_ERROR. */
 export type ErrorCode =
@@ -12,6 +13,7 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
   | 'PLAN_LIMIT_REACHED'
+  | 'RATE_LIMITED'
   | 'SERVICE_UNAVAILABLE';
 
 export abstract class AppError extends GraphQLError {
@@ -75,6 +77,14 @@ export class PlanLimitReachedError extends AppError {
   readonly code = 'PLAN_LIMIT_REACHED';
 }
 
+/** Too many attempts from this account or address; the attempt was not evaluated. */
+export class RateLimitedError extends AppError {
+  readonly code = 'RATE_LIMITED';
+  constructor(retryAfterSeconds: number) {
+    super(`Too many attempts: try again in ${retryAfterSeconds} seconds`, { retryAfterSeconds });
+  }
+}
+
 export class ServiceUnavailableError extends AppError {
   readonly code = 'SERVICE_UNAVAILABLE';
   constructor() {
@@ -100,6 +110,8 @@ function isDatabaseUnavailable(error: unknown): boolean {
   const message = error instanceof Error ? error.message : '';
   return (
     (typeof code === 'string' && UNAVAILABLE_CAUSES.has(code)) ||
+    // TypeORM releases a transaction's runner when its connection dies; the next statement finds it so.
+    error instanceof QueryRunnerAlreadyReleasedError ||
     message.includes('Connection terminated') ||
     message.includes('timeout exceeded when trying to connect')
   );
@@ -118,34 +130,68 @@ function validationProblems(error: ArgumentValidationError): FieldProblem[] {
   return problems;
 }
 
+/** graphql-js's "Did you mean …?" hints name fields, arguments, types and enum values of the schema. */
+const SUGGESTION = /\s*Did you mean [^?]*\?/g;
+
+/** In production, request errors that would show a configured limit or the server's make say less. */
+const PRODUCTION_REWRITES: [RegExp, string][] = [
+  [/^Syntax Error: Document contains more tha[nt] \d+ tokens\..*$/s, 'Syntax Error: The document has too many tokens.'],
+  [/^GraphQL introspection is not allowed.*$/s, 'GraphQL introspection is disabled.'],
+];
+
+function requestErrorMessage(message: string, production: boolean): string {
+  const withoutHints = message.replace(SUGGESTION, '');
+  if (!production) return withoutHints;
+  const rewrite = PRODUCTION_REWRITES.find(([pattern]) => pattern.test(withoutHints));
+  return rewrite ? rewrite[1] : withoutHints;
+}
+
+export interface ErrorFormatterOptions {
+  production: boolean;
+}
+
 /**
  * The one mapping from thrown errors to what clients see. Typed errors keep their message
- * and code; request errors from graphql-js keep theirs; everything else is logged with an
- * error id and answered as INTERNAL_SERVER_ERROR with nothing of its internals.
+ * and code; request errors from graphql-js keep theirs, without schema hints; everything else
+ * is logged with an error id and answered as INTERNAL_SERVER_ERROR with nothing of its internals.
  */
-export function createErrorFormatter(logger: Logger) {
-  return (formatted: GraphQLFormattedError, thrown: unknown): GraphQLFormattedError => {
+export function createErrorFormatter(logger: Logger, options: ErrorFormatterOptions) {
+  const format = (formatted: GraphQLFormattedError, thrown: unknown): GraphQLFormattedError => {
     const error = unwrapResolverError(thrown);
     const base = { locations: formatted.locations, path: formatted.path };
     if (error instanceof AppError) {
       return { ...base, message: error.message, extensions: { code: error.code, ...error.details } };
     }
-    if (error instanceof ArgumentValidationError) {
+    // type-graphql also wraps a validator that threw; only a list of violations is the client's fault.
+    if (error instanceof ArgumentValidationError && Array.isArray(error.extensions.validationErrors)) {
       const fields = validationProblems(error);
       const summary = fields.map((f) => `${f.field}: ${f.messages.join(', ')}`).join('; ');
       return { ...base, message: `Invalid input: ${summary}`, extensions: { code: 'BAD_USER_INPUT', fields } };
     }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
-      return { ...base, message: formatted.message, extensions: { code } };
+      return { ...base, message: requestErrorMessage(formatted.message, options.production), extensions: { code } };
     }
     if (isDatabaseUnavailable(error)) {
       logger.warn({ err: error }, 'database unavailable');
       const unavailable = new ServiceUnavailableError();
       return { ...base, message: unavailable.message, extensions: { code: unavailable.code } };
     }
+    return internal(error, formatted.path);
+  };
+
+  const internal = (error: unknown, path: GraphQLFormattedError['path']): GraphQLFormattedError => {
     const errorId = randomUUID();
-    logger.error({ err: error, errorId, path: formatted.path }, 'unexpected error');
-    return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } };
+    logger.error({ err: error, errorId, path }, 'unexpected error');
+    return { path, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } };
+  };
+
+  // Apollo would answer a formatter that throws with an internal error and log nothing.
+  return (formatted: GraphQLFormattedError, thrown: unknown): GraphQLFormattedError => {
+    try {
+      return format(formatted, thrown);
+    } catch (formattingError) {
+      return internal(new Error('The error formatter failed', { cause: formattingError }), formatted.path);
+    }
   };
 }

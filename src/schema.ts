@@ -1,6 +1,8 @@
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { authChecker } from './auth/auth-checker';
+import { BillingPaymentsResolver } from './resolvers/billing-payments.resolver';
+import { BillingResolver, OrganizationBillingResolver } from './resolvers/billing.resolver';
 import { MembershipResolver } from './resolvers/membership.resolver';
 import { OrganizationResolver } from './resolvers/organization.resolver';
 import { ProjectCredentialsResolver } from './resolvers/project-credentials.resolver';
@@ -17,6 +19,9 @@ export const resolvers = [
   ProjectResolver,
   ProjectCredentialsResolver,
   ProjectPermissionResolver,
+  OrganizationBillingResolver,
+  BillingResolver,
+  BillingPaymentsResolver,
 ] as const;
 
 export function buildApiSchema(): Promise<GraphQLSchema> {

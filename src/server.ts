@@ -2,22 +2,38 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { PlatformDataSource } from '../ormconfig';
 import type { RequestContext } from './auth/context';
+import { decoyHash } from './auth/passwords';
 import { verifyAccessToken } from './auth/tokens';
 import type { AppConfig } from './config';
 import { createLoaders } from './database/loaders';
 import { CountingQueryLogger } from './database/query-counter';
 import { createErrorFormatter } from './errors';
+import { handleCors } from './http/cors';
 import { handleGraphQL, sendError } from './http/graphql-handler';
 import { securityHeaders } from './http/security-headers';
-import { createLogger } from './logger';
+import { createLogger, requestScope } from './logger';
 import { buildApiSchema } from './schema';
+import { clientAddress } from './security/client-address';
+import { inputHygienePlugin } from './security/input-hygiene';
+import { executionCostPlugin, queryLimitRules } from './security/query-limits';
+import { DEFAULT_PAGE_SIZE } from './services/pagination';
 import { Provisioner } from './services/provisioner';
 
-export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** A client has this long to send its request headers, and this long for the whole request. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+/** /readyz answers within this, whatever state the database is in. */
+const READINESS_TIMEOUT_MS = 800;
+
+export interface ServerOptions {
+  /** Where log lines go (standard output by default). */
+  logDestination?: DestinationStream;
+}
 
 export interface RunningServer {
   url: string;
@@ -54,17 +70,29 @@ function migrateOnStart(config: AppConfig): boolean {
 }
 
 async function readiness(dataSource: PlatformDataSource): Promise<{ ok: boolean; reason?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ ok: boolean; reason: string }>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, reason: 'database unreachable' }), READINESS_TIMEOUT_MS);
+  });
+  const check = (async () => {
+    try {
+      const status = await dataSource.migrationStatus();
+      if (status.pending.length) return { ok: false, reason: 'migrations pending' };
+      if (status.problems.length) return { ok: false, reason: 'migration history disagrees with the code' };
+      return { ok: true };
+    } catch {
+      return { ok: false, reason: 'database unreachable' };
+    }
+  })();
   try {
-    await dataSource.query('SELECT 1');
-    if (await dataSource.showMigrations()) return { ok: false, reason: 'migrations pending' };
-    return { ok: true };
-  } catch {
-    return { ok: false, reason: 'database unreachable' };
+    return await Promise.race([check, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
-export async function startServer(config: AppConfig): Promise<RunningServer> {
-  const log = createLogger(config.logLevel);
+export async function startServer(config: AppConfig, options: ServerOptions = {}): Promise<RunningServer> {
+  const log = createLogger(config.logLevel, options.logDestination);
   const dataSource = new PlatformDataSource({ storage: config, logger: new CountingQueryLogger(log) });
   await dataSource.initialize();
   try {
@@ -82,13 +110,37 @@ export async function startServer(config: AppConfig): Promise<RunningServer> {
 async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Logger): Promise<RunningServer> {
   const production = config.nodeEnv === 'production';
   const provisioner = new Provisioner(dataSource, log);
-  const httpServer: Server = createServer();
+  const httpServer: Server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS });
+  const corsOrigins = new Set(config.corsOrigins);
+  // The first unknown e-mail at log-in must not cost less than the next ones.
+  await decoyHash();
   const apollo = new ApolloServer<RequestContext>({
     schema: await buildApiSchema(),
-    introspection: !production || process.env.GRAPHQL_INTROSPECTION === 'true',
+    introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
-    formatError: createErrorFormatter(log),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+    hideSchemaDetailsFromClientErrors: true,
+    // Apollo's default, stated: a simple request (a form, a GET without a preflight header) is refused.
+    csrfPrevention: true,
+    // No automatic persisted queries: clients cannot fill the server's cache with documents.
+    persistedQueries: false,
+    parseOptions: { maxTokens: config.queryLimits.maxTokens },
+    validationRules: queryLimitRules(config.queryLimits, production),
+    formatError: createErrorFormatter(log, { production }),
+    logger: log,
+    plugins: [
+      // In-flight requests get most of the shutdown timeout; then their connections are cut.
+      ApolloServerPluginDrainHttpServer({
+        httpServer,
+        stopGracePeriodMillis: Math.floor(config.shutdownTimeoutMs * 0.8),
+      }),
+      inputHygienePlugin(),
+      executionCostPlugin(
+        config.queryLimits.maxExecutionCost,
+        { default: DEFAULT_PAGE_SIZE, max: config.maxPageSize },
+        production,
+      ),
+      ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
+    ],
     // main.ts owns the signals: it drains, then closes the pool and the embedded database.
     stopOnTerminationSignals: false,
   });
@@ -102,20 +154,26 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
       requestId,
       viewer: userId ? { userId } : null,
       invalidToken: token !== null && userId === null,
-      clientAddress: req.socket.remoteAddress ?? 'unknown',
+      clientAddress: clientAddress(req, config.trustProxyHops),
       db: dataSource,
       config,
-      log: log.child({ requestId, userId }),
+      log: log.child({ userId }),
       loaders: createLoaders(dataSource, userId),
       provisioner,
     };
   };
 
+  let stopping: Promise<void> | undefined;
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const requestId = newRequestId(req);
-    requestIds.set(req, requestId);
-    res.setHeader('x-request-id', requestId);
     securityHeaders(res, production);
+    if (stopping) {
+      // Shutting down: what is in flight finishes, nothing new starts.
+      res.setHeader('connection', 'close');
+      sendError(res, 503, 'SERVICE_UNAVAILABLE', 'The server is shutting down; try again shortly');
+      return;
+    }
+    if (handleCors(req, res, corsOrigins)) return;
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') {
       res.setHeader('content-type', 'application/json');
@@ -132,8 +190,9 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
     if (url.pathname === '/graphql' || url.pathname === '/') {
       await handleGraphQL(req, res, url, {
         apollo,
-        bodyLimitBytes: BODY_LIMIT_BYTES,
+        bodyLimitBytes: config.maxBodyBytes,
         exposeQueryCount: !production,
+        exposeLimits: !production,
         context,
       });
       return;
@@ -143,6 +202,13 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
 
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
+    const requestId = newRequestId(req);
+    requestIds.set(req, requestId);
+    res.setHeader('x-request-id', requestId);
+    requestScope.run({ requestId }, () => serveRequest(req, res, started));
+  });
+
+  const serveRequest = (req: IncomingMessage, res: ServerResponse, started: bigint): void => {
     handle(req, res)
       .catch((error: unknown) => {
         const errorId = randomUUID();
@@ -162,7 +228,6 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
       .finally(() => {
         log.info(
           {
-            requestId: res.getHeader('x-request-id'),
             method: req.method,
             path: req.url?.split('?')[0],
             status: res.statusCode,
@@ -171,7 +236,7 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
           'request',
         );
       });
-  });
+  };
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -181,7 +246,6 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
   const url = `http://${host}:${port}/graphql`;
 
-  let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       await apollo.stop();

@@ -20,7 +20,8 @@ export function locateOrganization(root: unknown, args: Args): OrganizationLocat
   const owned = text((root as { organizationId?: unknown } | undefined)?.organizationId);
   if (owned) return { id: owned };
   const slug = text(args.slug) ?? text(args.organizationSlug) ?? text(args.input?.organizationSlug);
-  return slug ? { slug } : undefined;
+  // An empty slug names an organization too (one that does not exist): NOT_FOUND, not a server error.
+  return slug !== undefined ? { slug } : undefined;
 }
 
 /** Which project a guarded field is about: the parent object, else the `ref`/`projectRef` argument. */
@@ -29,7 +30,7 @@ export function locateProject(root: unknown, args: Args): ProjectLocator | undef
   const owned = text((root as { projectId?: unknown } | undefined)?.projectId);
   if (owned) return { id: owned };
   const ref = text(args.ref) ?? text(args.projectRef) ?? text(args.input?.projectRef);
-  return ref ? { ref } : undefined;
+  return ref !== undefined ? { ref } : undefined;
 }
 
 /**

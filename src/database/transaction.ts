@@ -10,6 +10,14 @@ const CONSTRAINT_ERRORS: Record<string, () => Error> = {
   UQ_permissions_user_id_project_id: () => new ConflictError('This user already has access to the project', 'userId'),
   UQ_invitations_pending_per_email: () =>
     new ConflictError('An invitation for this e-mail address is already pending', 'email'),
+  // Billing writes run under the organization's lock, so these only answer a race that slipped past it.
+  UQ_subscriptions_current_per_organization: () =>
+    new ConflictError('The organization already has a current subscription: try again'),
+  UQ_payment_methods_default_per_organization: () =>
+    new ConflictError('The organization already has a default payment method: try again'),
+  UQ_payment_methods_provider_provider_ref: () => new ConflictError('This card is already attached', 'token'),
+  UQ_invoices_organization_id_number: () => new ConflictError('That invoice number is taken: try again'),
+  UQ_invoices_subscription_id_period_start: () => new ConflictError('This billing period already has an invoice'),
   FK_permissions_user_id: () => new NotFoundError('User'),
   FK_user_roles_user_id: () => new NotFoundError('User'),
 };

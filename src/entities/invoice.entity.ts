@@ -1,3 +1,4 @@
+import { registerEnumType } from 'type-graphql';
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
 import { BaseEntity } from './base.entity';
 import { Organization } from './organization.entity';
@@ -11,15 +12,22 @@ export enum InvoiceStatus {
   VOID = 'void',
   UNCOLLECTIBLE = 'uncollectible',
 }
+registerEnumType(InvoiceStatus, { name: 'InvoiceStatus' });
 
-/** Amounts are integer minor units of `currency`; `number` is sequential per organization. */
+/**
+ * Amounts are integer minor units of `currency`; `number` is sequential per organization.
+ * One invoice per subscription period: the period's draft collects its charges and is issued when the period closes.
+ */
 @Entity({ name: 'invoices' })
 @Unique(['organizationId', 'number'])
+@Unique(['subscriptionId', 'periodStart'])
 @Check('CHK_invoices_status', sqlIn('status', InvoiceStatus))
 @Check('CHK_invoices_currency', `currency ~ '^[A-Z]{3}$'`)
 @Check('CHK_invoices_number', 'number > 0')
 @Check('CHK_invoices_amounts', 'tax_cents >= 0 AND total_cents = subtotal_cents + tax_cents')
 @Check('CHK_invoices_period', 'period_end >= period_start')
+@Check('CHK_invoices_issued_at', `(status = 'draft') = (issued_at IS NULL)`)
+@Check('CHK_invoices_paid_at', `(status = 'paid') = (paid_at IS NOT NULL)`)
 export class Invoice extends BaseEntity {
   @Column({ type: 'uuid' })
   organizationId: string;

@@ -1,4 +1,4 @@
-import { Check, Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
 import { BaseEntity } from './base.entity';
 import { Organization } from './organization.entity';
 
@@ -7,6 +7,7 @@ import { Organization } from './organization.entity';
  * never a card number or CVC.
  */
 @Entity({ name: 'payment_methods' })
+@Unique(['provider', 'providerRef'])
 @Index('UQ_payment_methods_default_per_organization', ['organizationId'], { unique: true, where: 'is_default' })
 @Check('CHK_payment_methods_last4', `last4 ~ '^[0-9]{4}$'`)
 @Check('CHK_payment_methods_exp_month', 'exp_month BETWEEN 1 AND 12')

@@ -1,3 +1,4 @@
+import { registerEnumType } from 'type-graphql';
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { BaseEntity } from './base.entity';
 import { Organization } from './organization.entity';
@@ -10,6 +11,7 @@ export enum SubscriptionStatus {
   PAST_DUE = 'past_due',
   CANCELED = 'canceled',
 }
+registerEnumType(SubscriptionStatus, { name: 'SubscriptionStatus' });
 
 /** An organization has exactly one current (non-canceled) subscription. */
 @Entity({ name: 'subscriptions' })
@@ -17,8 +19,10 @@ export enum SubscriptionStatus {
   unique: true,
   where: `status <> 'canceled'`,
 })
+@Index('IDX_subscriptions_current_period_end', ['currentPeriodEnd'], { where: `status <> 'canceled'` })
 @Check('CHK_subscriptions_status', sqlIn('status', SubscriptionStatus))
 @Check('CHK_subscriptions_period', 'current_period_end > current_period_start')
+@Check('CHK_subscriptions_canceled_at', `(status = 'canceled') = (canceled_at IS NOT NULL)`)
 export class Subscription extends BaseEntity {
   @Index()
   @Column({ type: 'uuid' })

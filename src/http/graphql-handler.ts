@@ -41,6 +41,8 @@ export interface GraphQLHandlerOptions {
   bodyLimitBytes: number;
   /** Report the statement count of each request in a response header (outside production). */
   exposeQueryCount: boolean;
+  /** Name configured limits in error messages (outside production). */
+  exposeLimits: boolean;
   context: (req: IncomingMessage) => Promise<RequestContext>;
 }
 
@@ -58,7 +60,10 @@ export async function handleGraphQL(
       raw = await readBody(req, options.bodyLimitBytes);
     } catch (error) {
       if (error instanceof PayloadTooLargeError) {
-        return sendError(res, 413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${options.bodyLimitBytes} bytes`);
+        const limit = options.exposeLimits ? ` of ${options.bodyLimitBytes} bytes` : '';
+        // The rest of the body is not read: the connection cannot carry another request.
+        res.setHeader('connection', 'close');
+        return sendError(res, 413, 'PAYLOAD_TOO_LARGE', `The request body exceeds the limit${limit}`);
       }
       throw error;
     }

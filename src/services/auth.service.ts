@@ -6,6 +6,7 @@ import { inTransaction } from '../database/transaction';
 import { User } from '../entities/user.entity';
 import { BadUserInputError, UnauthenticatedError } from '../errors';
 import type { LogInInput, SignUpInput } from '../inputs/auth.inputs';
+import { authThrottle } from '../security/auth-throttle';
 import type { AuthPayload } from '../types/auth-payload.type';
 
 /** E-mail addresses are compared and stored trimmed and lower-cased. */
@@ -19,6 +20,7 @@ const INVALID_CREDENTIALS = 'Invalid e-mail or password';
 
 export class AuthService {
   async signUp(ctx: RequestContext, input: SignUpInput): Promise<AuthPayload> {
+    authThrottle(ctx).attempt('signUp', input.email, ctx.clientAddress);
     const email = normalizeEmail(input.email);
     const displayName = input.displayName.trim();
     if (!displayName) throw BadUserInputError.field('displayName', 'displayName must not be blank');
@@ -33,8 +35,12 @@ export class AuthService {
     return { accessToken: await issueAccessToken(ctx.config, user.id), user: withoutHash(user) };
   }
 
-  /** Unknown e-mail and wrong password give the same answer after the same work. */
+  /**
+   * Unknown e-mail and wrong password give the same answer after the same work. Attempts are
+   * counted before any of it, so a throttled guess costs the server no hash.
+   */
   async logIn(ctx: RequestContext, input: LogInInput): Promise<AuthPayload> {
+    authThrottle(ctx).attempt('logIn', input.email, ctx.clientAddress);
     const email = input.email.trim().toLowerCase();
     const user = await ctx.db
       .getRepository(User)

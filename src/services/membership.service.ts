@@ -11,6 +11,7 @@ import { User } from '../entities/user.entity';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import { assertUuid } from '../inputs/ids';
 import type { InviteMemberInput, UpdateMemberRoleInput } from '../inputs/organization.inputs';
+import { authThrottle } from '../security/auth-throttle';
 import type { InvitationPayload } from '../types/invitation.type';
 import { Membership } from '../types/membership.type';
 import { normalizeEmail } from './auth.service';
@@ -104,6 +105,8 @@ export class MembershipService {
   /** Single use, unexpired, and only by the signed-in user the invitation was sent to. */
   async accept(ctx: RequestContext, token: string): Promise<Membership> {
     const { userId } = requireViewer(ctx);
+    // Tokens are unguessable, but nobody gets to try many.
+    authThrottle(ctx).attempt('acceptInvitation', userId, ctx.clientAddress);
     return inTransaction(ctx, async (tx) => {
       const invitation = await tx
         .getRepository(Invitation)

@@ -8,11 +8,12 @@ import { OrganizationRole, UserRole } from '../entities/user-role.entity';
 import { ConflictError } from '../errors';
 import type { CreateOrganizationInput, UpdateOrganizationInput } from '../inputs/organization.inputs';
 import type { Page } from '../types/connection.type';
+import { startFreeSubscription } from './billing-plan.service';
 import { pageRequest, toPage } from './pagination';
 import { slugify, withSuffix } from './slug';
 
 export class OrganizationService {
-  /** The caller becomes the owner. A generated slug that is taken gets a random suffix; a chosen one is a CONFLICT. */
+  /** The caller becomes the owner, on the free plan. A generated slug that is taken gets a random suffix; a chosen one is a CONFLICT. */
   async create(ctx: RequestContext, input: CreateOrganizationInput): Promise<Organization> {
     const { userId } = requireViewer(ctx);
     const chosen = input.slug ?? null;
@@ -25,6 +26,7 @@ export class OrganizationService {
             tx.create(Organization, { name: input.name.trim(), slug, billingEmail: input.billingEmail ?? null }),
           );
           await tx.insert(UserRole, { userId, organizationId: organization.id, role: OrganizationRole.OWNER });
+          await startFreeSubscription(tx, organization.id, new Date());
           return organization;
         });
       } catch (error) {

@@ -11,16 +11,19 @@ import { Project, ProjectStatus } from '../entities/project.entity';
 import { ConflictError, NotFoundError } from '../errors';
 import type { CreateProjectInput, UpdateProjectInput } from '../inputs/project.inputs';
 import type { Page } from '../types/connection.type';
+import { assertWithinProjectLimit } from './billing-plan.service';
+import { lockOrganization } from './organization.service';
 import { pageRequest, toPage } from './pagination';
 
 export class ProjectService {
-  /** The project, its keys and the creator's admin grant are written in one transaction. */
+  /** The project, its keys and the creator's admin grant are written in one transaction, within the plan's limit. */
   async create(ctx: RequestContext, input: CreateProjectInput): Promise<Project> {
     const { userId } = requireViewer(ctx);
     const { organization } = await organizationAccess(ctx, { slug: input.organizationSlug }, Permission.ProjectCreate);
     const ref = generateProjectRef();
     const keys = await generateProjectKeys(ref);
     const project = await inTransaction(ctx, async (tx) => {
+      await lockOrganization(tx, organization.id);
       const created = await tx.save(
         tx.create(Project, {
           name: input.name.trim(),
@@ -30,6 +33,7 @@ export class ProjectService {
           status: ProjectStatus.COMING_UP,
         }),
       );
+      await assertWithinProjectLimit(tx, organization.id);
       await tx.insert(Credential, {
         projectId: created.id,
         anonKey: keys.anonKey,
@@ -89,9 +93,11 @@ export class ProjectService {
     return this.transition(ctx, ref, ProjectStatus.ACTIVE_HEALTHY, ProjectStatus.PAUSED);
   }
 
-  /** PAUSED -> RESTORING now, ACTIVE_HEALTHY once the provisioner has brought it back. */
+  /** PAUSED -> RESTORING now, ACTIVE_HEALTHY once the provisioner has brought it back; within the plan's limit. */
   async restore(ctx: RequestContext, ref: string): Promise<Project> {
-    const project = await this.transition(ctx, ref, ProjectStatus.PAUSED, ProjectStatus.RESTORING);
+    const project = await this.transition(ctx, ref, ProjectStatus.PAUSED, ProjectStatus.RESTORING, {
+      withinPlanLimit: true,
+    });
     ctx.provisioner.schedule(project.id, ProjectStatus.RESTORING, ProjectStatus.ACTIVE_HEALTHY);
     return project;
   }
@@ -104,15 +110,23 @@ export class ProjectService {
   }
 
   /** A compare-and-set on the status, so that two racing requests cannot both move it. */
-  private async transition(ctx: RequestContext, ref: string, from: ProjectStatus, to: ProjectStatus): Promise<Project> {
+  private async transition(
+    ctx: RequestContext,
+    ref: string,
+    from: ProjectStatus,
+    to: ProjectStatus,
+    options: { withinPlanLimit?: boolean } = {},
+  ): Promise<Project> {
     const { project } = await projectAccess(ctx, { ref }, Permission.ProjectUpdate);
     return inTransaction(ctx, async (tx) => {
+      if (options.withinPlanLimit) await lockOrganization(tx, project.organizationId);
       const result = await tx.update(Project, { id: project.id, status: from }, { status: to });
       if (!result.affected) {
         const current = await tx.findOneBy(Project, { id: project.id });
         if (!current) throw new NotFoundError('Project', ref);
         throw new ConflictError(`Project is ${current.status}; only a ${from} project can become ${to}`, 'status');
       }
+      if (options.withinPlanLimit) await assertWithinProjectLimit(tx, project.organizationId);
       return tx.findOneByOrFail(Project, { id: project.id });
     });
   }

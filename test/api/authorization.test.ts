@@ -21,6 +21,7 @@ import {
   type Level,
   type Role,
   type TestOrganization,
+  type TestPaymentMethod,
   type TestProject,
   type TestUser,
 } from '../support/given';
@@ -100,6 +101,12 @@ interface Scene {
   pausedProject: SceneProject;
   /** A member who is no actor, with read access to both projects: whom member and grant actions act on. */
   target: TestUser;
+  /** On the team plan, past due: its first period's invoice is open, its charge declined. */
+  billing: {
+    /** A card that is not the default (the default declines charges). */
+    paymentMethod: TestPaymentMethod;
+    invoice: { id: string };
+  };
 }
 
 interface Attempt {
@@ -184,6 +191,45 @@ async function grantOf(userId: string, projectId: string): Promise<string | unde
 
 async function statusOf(projectId: string): Promise<string | undefined> {
   return (await row<{ status: string }>('SELECT status FROM projects WHERE id = $1', [projectId]))?.status;
+}
+
+interface SubscriptionRow {
+  plan: string;
+  status: string;
+  cancel_at_period_end: boolean;
+}
+
+async function subscriptionOf(organizationId: string): Promise<SubscriptionRow | undefined> {
+  return row<SubscriptionRow>(
+    `SELECT p.code AS plan, s.status, s.cancel_at_period_end FROM subscriptions s JOIN plans p ON p.id = s.plan_id
+     WHERE s.organization_id = $1 AND s.status <> 'canceled'`,
+    [organizationId],
+  );
+}
+
+async function invoiceStatusOf(invoiceId: string): Promise<string | undefined> {
+  return (await row<{ status: string }>('SELECT status FROM invoices WHERE id = $1', [invoiceId]))?.status;
+}
+
+/** Reads a field of `organization.billing`: the organization is visible to every member, its billing is not. */
+function billingRead<T>(
+  does: string,
+  field: string,
+  selection: string,
+  succeeded: (success: Success<{ organization: { billing: T } }>) => Promise<void> | void,
+): Action<{ organization: { billing: T } }> {
+  return {
+    does,
+    field,
+    scope: 'organization',
+    needs: [Permission.OrganizationRead, Permission.BillingRead],
+    fresh: false,
+    request: ({ organization }) => ({
+      document: `query ($slug: String!) { organization(slug: $slug) { billing { ${selection} } } }`,
+      variables: { slug: organization.slug },
+    }),
+    succeeded,
+  };
 }
 
 const ACTIONS: readonly Action[] = [
@@ -494,6 +540,214 @@ const ACTIONS: readonly Action[] = [
       assert.equal(await grantOf(scene.target.id, scene.project.id), undefined);
     },
   },
+  billingRead<{ subscription: { plan: { code: string }; status: string } }>(
+    'see the billing subscription',
+    'Organization.billing',
+    'subscription { plan { code } status }',
+    ({ data }) =>
+      assert.deepEqual(data.organization.billing.subscription, { plan: { code: 'team' }, status: 'PAST_DUE' }),
+  ),
+  billingRead<{ subscription: { currentPeriodEnd: string } }>(
+    'see the current period',
+    'Billing.subscription',
+    'subscription { currentPeriodEnd }',
+    async ({ scene, data }) => {
+      const [stored] = await app.sql<{ current_period_end: Date }>(
+        "SELECT current_period_end FROM subscriptions WHERE organization_id = $1 AND status <> 'canceled'",
+        [scene.organization.id],
+      );
+      assert.equal(data.organization.billing.subscription.currentPeriodEnd, stored.current_period_end.toISOString());
+    },
+  ),
+  billingRead<{ paymentMethods: { id: string; last4: string }[] }>(
+    'see the payment methods',
+    'Billing.paymentMethods',
+    'paymentMethods { id last4 }',
+    ({ scene, data }) => {
+      const ids = data.organization.billing.paymentMethods.map((method) => method.id);
+      assert.ok(ids.includes(scene.billing.paymentMethod.id));
+    },
+  ),
+  billingRead<{ invoices: { nodes: { id: string; status: string }[] } }>(
+    'see the invoices',
+    'Billing.invoices',
+    'invoices { nodes { id status } }',
+    ({ scene, data }) => {
+      assert.deepEqual(data.organization.billing.invoices.nodes, [{ id: scene.billing.invoice.id, status: 'OPEN' }]);
+    },
+  ),
+  billingRead<{ upcomingInvoice: { status: string; totalCents: number } }>(
+    'see the upcoming invoice',
+    'Billing.upcomingInvoice',
+    'upcomingInvoice { status totalCents }',
+    ({ data }) => assert.deepEqual(data.organization.billing.upcomingInvoice, { status: 'DRAFT', totalCents: 59900 }),
+  ),
+  billingRead<{ details: { taxId: string | null } }>(
+    'see the billing details',
+    'Billing.details',
+    'details { taxId }',
+    async ({ scene, data }) => {
+      const stored = await row<{ tax_id: string | null }>('SELECT tax_id FROM organizations WHERE id = $1', [
+        scene.organization.id,
+      ]);
+      assert.equal(data.organization.billing.details.taxId, stored?.tax_id);
+    },
+  ),
+  {
+    does: 'update the billing details',
+    field: 'Mutation.updateBillingDetails',
+    scope: 'organization',
+    needs: [Permission.BillingManage],
+    fresh: false,
+    request: ({ organization }) => ({
+      document: 'mutation ($input: UpdateBillingDetailsInput!) { updateBillingDetails(input: $input) { taxId email } }',
+      variables: { input: { organizationSlug: organization.slug, taxId: unique('DE'), email: 'billing@example.com' } },
+    }),
+    async succeeded({ scene, data, variables }: Success<{ updateBillingDetails: { taxId: string } }>) {
+      const { taxId } = variables.input as { taxId: string };
+      assert.equal(data.updateBillingDetails.taxId, taxId);
+      const stored = await row<{ tax_id: string }>('SELECT tax_id FROM organizations WHERE id = $1', [
+        scene.organization.id,
+      ]);
+      assert.equal(stored?.tax_id, taxId);
+    },
+  },
+  {
+    does: 'change the plan',
+    field: 'Mutation.changePlan',
+    scope: 'organization',
+    needs: [Permission.BillingManage],
+    fresh: true,
+    request: ({ organization }) => ({
+      document: 'mutation ($input: ChangePlanInput!) { changePlan(input: $input) { plan { code } } }',
+      variables: { input: { organizationSlug: organization.slug, planCode: 'enterprise' } },
+    }),
+    async succeeded({ scene, data }: Success<{ changePlan: { plan: { code: string } } }>) {
+      assert.equal(data.changePlan.plan.code, 'enterprise');
+      assert.equal((await subscriptionOf(scene.organization.id))?.plan, 'enterprise');
+    },
+  },
+  {
+    does: 'cancel the subscription',
+    field: 'Mutation.cancelSubscription',
+    scope: 'organization',
+    needs: [Permission.BillingManage],
+    fresh: true,
+    request: ({ organization }) => ({
+      document: 'mutation ($slug: String!) { cancelSubscription(organizationSlug: $slug) { cancelAtPeriodEnd } }',
+      variables: { slug: organization.slug },
+    }),
+    async succeeded({ scene, data }: Success<{ cancelSubscription: { cancelAtPeriodEnd: boolean } }>) {
+      assert.equal(data.cancelSubscription.cancelAtPeriodEnd, true);
+      assert.equal((await subscriptionOf(scene.organization.id))?.cancel_at_period_end, true);
+    },
+  },
+  {
+    does: 'resume the subscription',
+    field: 'Mutation.resumeSubscription',
+    scope: 'organization',
+    needs: [Permission.BillingManage],
+    fresh: true,
+    request: ({ organization }) => ({
+      document: 'mutation ($slug: String!) { resumeSubscription(organizationSlug: $slug) { cancelAtPeriodEnd } }',
+      variables: { slug: organization.slug },
+    }),
+    async succeeded({ scene, data }: Success<{ resumeSubscription: { cancelAtPeriodEnd: boolean } }>) {
+      assert.equal(data.resumeSubscription.cancelAtPeriodEnd, false);
+      assert.equal((await subscriptionOf(scene.organization.id))?.cancel_at_period_end, false);
+    },
+  },
+  {
+    does: 'add a payment method',
+    field: 'Mutation.addPaymentMethod',
+    scope: 'organization',
+    needs: [Permission.BillingManage],
+    fresh: false,
+    request: ({ organization }) => ({
+      document: 'mutation ($input: AddPaymentMethodInput!) { addPaymentMethod(input: $input) { id brand last4 } }',
+      variables: { input: { organizationSlug: organization.slug, token: 'tok_mastercard' } },
+    }),
+    async succeeded({ scene, data }: Success<{ addPaymentMethod: { id: string; brand: string; last4: string } }>) {
+      assert.equal(data.addPaymentMethod.brand, 'mastercard');
+      assert.equal(data.addPaymentMethod.last4, '4444');
+      const stored = await row<{ organization_id: string }>(
+        'SELECT organization_id FROM payment_methods WHERE id = $1',
+        [data.addPaymentMethod.id],
+      );
+      assert.equal(stored?.organization_id, scene.organization.id);
+    },
+  },
+  {
+    does: 'set the default payment method',
+    field: 'Mutation.setDefaultPaymentMethod',
+    scope: 'organization',
+    needs: [Permission.BillingManage],
+    fresh: true,
+    request: ({ organization, billing }) => ({
+      document:
+        'mutation ($slug: String!, $id: ID!) { setDefaultPaymentMethod(organizationSlug: $slug, id: $id) { isDefault } }',
+      variables: { slug: organization.slug, id: billing.paymentMethod.id },
+    }),
+    async succeeded({ scene, data }: Success<{ setDefaultPaymentMethod: { isDefault: boolean } }>) {
+      assert.equal(data.setDefaultPaymentMethod.isDefault, true);
+      const defaults = await app.sql<{ id: string }>(
+        'SELECT id FROM payment_methods WHERE organization_id = $1 AND is_default',
+        [scene.organization.id],
+      );
+      assert.deepEqual(defaults, [{ id: scene.billing.paymentMethod.id }]);
+    },
+  },
+  {
+    does: 'remove a payment method',
+    field: 'Mutation.removePaymentMethod',
+    scope: 'organization',
+    needs: [Permission.BillingManage],
+    fresh: true,
+    request: ({ organization, billing }) => ({
+      document: 'mutation ($slug: String!, $id: ID!) { removePaymentMethod(organizationSlug: $slug, id: $id) }',
+      variables: { slug: organization.slug, id: billing.paymentMethod.id },
+    }),
+    async succeeded({ scene, data }: Success<{ removePaymentMethod: boolean }>) {
+      assert.equal(data.removePaymentMethod, true);
+      assert.deepEqual(
+        await app.sql('SELECT id FROM payment_methods WHERE id = $1', [scene.billing.paymentMethod.id]),
+        [],
+      );
+    },
+  },
+  {
+    does: 'mark an invoice paid',
+    field: 'Mutation.markInvoicePaid',
+    scope: 'organization',
+    needs: [Permission.BillingManage],
+    fresh: true,
+    request: ({ organization, billing }) => ({
+      document:
+        'mutation ($slug: String!, $id: ID!) { markInvoicePaid(organizationSlug: $slug, invoiceId: $id) { status } }',
+      variables: { slug: organization.slug, id: billing.invoice.id },
+    }),
+    async succeeded({ scene, data }: Success<{ markInvoicePaid: { status: string } }>) {
+      assert.equal(data.markInvoicePaid.status, 'PAID');
+      assert.equal(await invoiceStatusOf(scene.billing.invoice.id), 'paid');
+      assert.equal((await subscriptionOf(scene.organization.id))?.status, 'active', 'nothing is owed any more');
+    },
+  },
+  {
+    does: 'void an invoice',
+    field: 'Mutation.voidInvoice',
+    scope: 'organization',
+    needs: [Permission.BillingManage],
+    fresh: true,
+    request: ({ organization, billing }) => ({
+      document:
+        'mutation ($slug: String!, $id: ID!) { voidInvoice(organizationSlug: $slug, invoiceId: $id) { status } }',
+      variables: { slug: organization.slug, id: billing.invoice.id },
+    }),
+    async succeeded({ scene, data }: Success<{ voidInvoice: { status: string } }>) {
+      assert.equal(data.voidInvoice.status, 'VOID');
+      assert.equal(await invoiceStatusOf(scene.billing.invoice.id), 'void');
+    },
+  },
 ];
 
 /** Each guarded Query, Mutation and resolved field, with the permissions its @Authorized(...) names. */
@@ -557,6 +811,7 @@ describe('authorization, generated from the permission matrix', () => {
     const make = given(app);
     const organization = await make.organization({ owner: founder });
     const members = actors.filter((actor) => actor.role !== null);
+    const billing = await pastDueBilling(organization);
     await Promise.all([
       ...members.map((actor) =>
         make.member({ organization, role: actor.role?.toUpperCase() as Role, by: founder, user: userOf(actor) }),
@@ -582,7 +837,18 @@ describe('authorization, generated from the permission matrix', () => {
         ),
       ),
     );
-    return { organization, project, pausedProject, target };
+    return { organization, project, pausedProject, target, billing };
+  }
+
+  /** The team plan (room for every actor's project), a declined charge and so an open invoice. */
+  async function pastDueBilling(organization: TestOrganization): Promise<Scene['billing']> {
+    const make = given(app);
+    await make.paymentMethod({ organization, by: founder, token: 'tok_chargeDeclined' });
+    const paymentMethod = await make.paymentMethod({ organization, by: founder, token: 'tok_visa' });
+    await make.changePlan({ organization, by: founder, plan: 'team' });
+    const { invoice } = await make.closePeriod({ organization });
+    assert.equal(invoice?.status, 'open');
+    return { paymentMethod, invoice: { id: invoice.id } };
   }
 
   before(async () => {

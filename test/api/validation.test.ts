@@ -69,6 +69,9 @@ describe('input validation', () => {
     make = given(app);
     owner = await make.user();
     organization = await make.organization({ owner });
+    // Its tests each make a project of their own: more than the free plan's two.
+    await make.paymentMethod({ organization, by: owner });
+    await make.changePlan({ organization, by: owner, plan: 'team' });
   });
   after(() => app.close());
 

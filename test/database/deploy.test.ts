@@ -10,6 +10,7 @@ import { loadStorageConfig } from '../../src/config';
 import { MigrationHistoryError } from '../../src/database/migration-ledger';
 import { MigrationLockTimeoutError } from '../../src/database/migration-runner';
 import { createDatabase, dropDatabase } from '../support/database';
+import { startTestApp } from '../support/server';
 import {
   AddWidgetColor1700000000003,
   CreateGadgets1700000000005,
@@ -289,5 +290,24 @@ describe('the deploy path (npm run typeorm migration:run)', () => {
     assert.equal(await status(), 0);
     await sql(url, `UPDATE platform.migration_ledger SET checksum = repeat('0', 64) WHERE name LIKE 'AddInvitations%'`);
     assert.equal(await status(), 1, 'an edited migration is reported');
+  });
+
+  it('/readyz answers 503 while the migration history disagrees with the code', async () => {
+    const app = await startTestApp();
+    try {
+      const readyz = () => fetch(new URL('/readyz', app.server.url));
+      assert.equal((await readyz()).status, 200);
+      const [row] = await app.sql<{ checksum: string }>(
+        `SELECT checksum FROM migration_ledger WHERE name LIKE 'AddInvitations%'`,
+      );
+      await app.sql(`UPDATE migration_ledger SET checksum = repeat('0', 64) WHERE name LIKE 'AddInvitations%'`);
+      const refused = await readyz();
+      assert.equal(refused.status, 503);
+      assert.match(((await refused.json()) as { reason: string }).reason, /history disagrees/);
+      await app.sql(`UPDATE migration_ledger SET checksum = $1 WHERE name LIKE 'AddInvitations%'`, [row.checksum]);
+      assert.equal((await readyz()).status, 200);
+    } finally {
+      await app.close();
+    }
   });
 });

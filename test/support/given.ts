@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
+import { closePeriods, type ClosedPeriod } from '../../src/services/billing-period.service';
 import type { TestApp } from './server';
 
 export interface TestUser {
@@ -18,6 +19,13 @@ export interface TestOrganization {
 export interface TestProject {
   id: string;
   ref: string;
+}
+
+export interface TestPaymentMethod {
+  id: string;
+  brand: string;
+  last4: string;
+  isDefault: boolean;
 }
 
 export type Role = 'OWNER' | 'ADMIN' | 'MEMBER' | 'VIEWER';
@@ -111,6 +119,58 @@ export function given(app: TestApp) {
         ),
       );
     },
+
+    /** A card from a test token of the built-in provider (tok_visa unless told); the first one is the default. */
+    async paymentMethod(options: {
+      organization: TestOrganization;
+      by: TestUser;
+      token?: string;
+      makeDefault?: boolean;
+    }): Promise<TestPaymentMethod> {
+      const data = ok(
+        await app.gql<{ addPaymentMethod: TestPaymentMethod }>(
+          'mutation ($input: AddPaymentMethodInput!) { addPaymentMethod(input: $input) { id brand last4 isDefault } }',
+          {
+            input: {
+              organizationSlug: options.organization.slug,
+              token: options.token ?? 'tok_visa',
+              makeDefault: options.makeDefault ?? false,
+            },
+          },
+          options.by.token,
+        ),
+      );
+      return data.addPaymentMethod;
+    },
+
+    /** Moves the organization to `plan`; a paid plan needs a default payment method (see paymentMethod). */
+    async changePlan(options: { organization: TestOrganization; by: TestUser; plan: string }): Promise<void> {
+      ok(
+        await app.gql(
+          'mutation ($input: ChangePlanInput!) { changePlan(input: $input) { plan { code } } }',
+          { input: { organizationSlug: options.organization.slug, planCode: options.plan } },
+          options.by.token,
+        ),
+      );
+    },
+
+    /**
+     * Closes the organization's current period as of its end, as `npm run billing:close-periods`
+     * does (in this process, and for this organization only).
+     */
+    async closePeriod(options: { organization: TestOrganization }): Promise<ClosedPeriod> {
+      const [subscription] = await app.sql<{ current_period_end: Date }>(
+        "SELECT current_period_end FROM subscriptions WHERE organization_id = $1 AND status <> 'canceled'",
+        [options.organization.id],
+      );
+      const { closed, failed } = await closePeriods(app.server.dataSource, {
+        now: subscription.current_period_end,
+        organizationId: options.organization.id,
+      });
+      assert.deepEqual(failed, []);
+      assert.equal(closed.length, 1);
+      return closed[0];
+    },
   };
   return api;
 }
@@ -138,6 +198,10 @@ const WRITABLE_TABLES = [
   'projects',
   'credentials',
   'permissions',
+  'subscriptions',
+  'payment_methods',
+  'invoices',
+  'invoice_line_items',
 ];
 
 /** Every row the API can write; equal snapshots before and after mean a request changed nothing. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { loadConfig } from '../../src/config';
-import { startServer, type RunningServer } from '../../src/server';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server';
 import { createDatabase, dropDatabase } from './database';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -25,8 +25,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real server on a port of its own, over a freshly migrated database of this test file's own. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/**
+ * The real server on a port of its own, over a freshly migrated database of this test file's own.
+ * Every test signs up and logs in from one address: log-in throttling is off unless `env` sets it.
+ */
+export async function startTestApp(env: Record<string, string> = {}, options: ServerOptions = {}): Promise<TestApp> {
   const databaseUrl = await createDatabase({ migrated: true });
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -36,9 +39,11 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     AUTH_TOKEN_SECRET: randomBytes(32).toString('base64'),
     ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    AUTH_RATE_LIMIT_PER_ACCOUNT: '1000000',
+    AUTH_RATE_LIMIT_PER_ADDRESS: '1000000',
     ...env,
   });
-  const server = await startServer(config);
+  const server = await startServer(config, options);
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   await client.query('SET search_path = platform');

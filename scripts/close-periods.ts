@@ -1,0 +1,73 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { PlatformDataSource } from '../ormconfig';
+import { loadStorageConfig } from '../src/config';
+import { Organization } from '../src/entities/organization.entity';
+import { closePeriods } from '../src/services/billing-period.service';
+
+const USAGE = 'usage: npm run billing:close-periods [-- --now <ISO time>] [--organization <slug>]';
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function parseNow(value: string | undefined): Date {
+  if (value === undefined) return new Date();
+  const now = new Date(value);
+  if (!ISO_TIME.test(value) || Number.isNaN(now.getTime())) {
+    throw new Error(`--now must be an ISO time with a zone, such as 2030-01-01T00:00:00Z (got "${value}")\n${USAGE}`);
+  }
+  return now;
+}
+
+/**
+ * `npm run billing:close-periods`: closes every billing period that has ended (now, or as of
+ * `--now`), issuing and charging its invoice and starting the next period. Safe to run at any
+ * time, repeatedly or concurrently: a period is closed once. Exits 1 when an organization failed.
+ */
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { now: { type: 'string' }, organization: { type: 'string' } },
+    strict: true,
+  });
+  const now = parseNow(values.now);
+  const db = new PlatformDataSource({
+    storage: loadStorageConfig(),
+    applicationName: 'platform-api-billing',
+    poolSize: 2,
+  });
+  await db.initialize();
+  try {
+    if (await db.showMigrations()) throw new Error('Migrations are pending: apply them before closing periods');
+    let organizationId: string | undefined;
+    if (values.organization !== undefined) {
+      const organization = await db.getRepository(Organization).findOneBy({ slug: values.organization });
+      if (!organization) throw new Error(`No organization "${values.organization}"`);
+      organizationId = organization.id;
+    }
+    const { closed, failed } = await closePeriods(db, { now, organizationId });
+    for (const period of closed) {
+      const { invoice } = period;
+      const billed = invoice
+        ? `invoice ${invoice.number} ${invoice.status}, ${invoice.totalCents} ${invoice.currency} minor units` +
+          (period.declined ? ` (charge declined: ${period.declined})` : '')
+        : 'nothing to bill';
+      console.log(
+        `organization ${period.organizationId}: closed ${period.periodStart.toISOString()} to ${period.periodEnd.toISOString()}: ${billed}`,
+      );
+    }
+    for (const failure of failed) {
+      const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
+      console.error(`organization ${failure.organizationId}: failed, nothing of its period changed: ${message}`);
+    }
+    console.log(`Closed ${closed.length} period(s) as of ${now.toISOString()}; ${failed.length} failed`);
+    return failed.length ? 1 : 0;
+  } finally {
+    await db.destroy();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

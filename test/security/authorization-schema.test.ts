@@ -1,0 +1,288 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  getNamedType,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+  type GraphQLField,
+  type GraphQLInputType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+} from 'graphql';
+import { getMetadataStorage } from 'type-graphql';
+import {
+  ACCESS_LEVEL_PERMISSIONS,
+  accessAtLeast,
+  MAX_GRANTABLE_ACCESS,
+  ROLE_PERMISSIONS,
+  type Permission,
+} from '../../src/auth/permissions';
+import { AccessLevel } from '../../src/entities/permission.entity';
+import { OrganizationRole } from '../../src/entities/user-role.entity';
+import { buildApiSchema } from '../../src/schema';
+import {
+  eventually,
+  given,
+  type Level,
+  type Role,
+  type TestOrganization,
+  type TestProject,
+  type TestUser,
+} from '../support/given';
+import { startTestApp, type GraphQLResponse, type TestApp } from '../support/server';
+
+/*
+ * The part of the authorization matrix that test/api/authorization.test.ts does not hold, generated
+ * from the built schema and the one permission matrix: every guarded field reached from
+ * `organization(slug)` or `project(ref)`, and every guarded operation aimed at a foreign
+ * organization, for every actor.
+ */
+
+type Outcome = 'OK' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND';
+
+interface Actor {
+  name: string;
+  role: OrganizationRole | null;
+  grant: AccessLevel | null;
+  signedIn: boolean;
+}
+
+const SEES_ALL: readonly OrganizationRole[] = [OrganizationRole.OWNER, OrganizationRole.ADMIN];
+
+const ACTORS: readonly Actor[] = [
+  ...Object.values(OrganizationRole).map((role) => ({ name: role, role, grant: null, signedIn: true })),
+  ...Object.values(OrganizationRole)
+    .filter((role) => !SEES_ALL.includes(role))
+    .flatMap((role) =>
+      Object.values(AccessLevel)
+        .filter((level) => accessAtLeast(MAX_GRANTABLE_ACCESS[role], level))
+        .map((grant) => ({ name: `${role} with ${grant} access`, role, grant, signedIn: true })),
+    ),
+  { name: 'owner of another organization', role: null, grant: null, signedIn: true },
+  { name: 'anonymous caller', role: null, grant: null, signedIn: false },
+];
+
+/** Each guarded operation and field (Type.field) with the permissions its @Authorized(...) names. */
+function declaredGuards(): Map<string, Permission[]> {
+  const storage = getMetadataStorage();
+  const guards = new Map<string, Permission[]>();
+  const add = (typeName: string | undefined, target: unknown, methodName: string, schemaName: string) => {
+    const guard = storage.authorizedFields.find((field) => field.target === target && field.fieldName === methodName);
+    const permissions = (guard?.roles ?? []) as Permission[];
+    if (typeName && permissions.length > 0) guards.set(`${typeName}.${schemaName}`, permissions);
+  };
+  for (const query of storage.queries) add('Query', query.target, query.methodName, query.schemaName);
+  for (const mutation of storage.mutations) add('Mutation', mutation.target, mutation.methodName, mutation.schemaName);
+  for (const field of storage.fieldResolvers) {
+    const type = field.getObjectType?.();
+    add(storage.objectTypes.find((o) => o.target === type)?.name, field.target, field.methodName, field.schemaName);
+  }
+  return guards;
+}
+
+/** A guarded field and the way to it from a root: the document asks for it and nothing else. */
+interface Reach {
+  field: string;
+  root: 'organization' | 'project';
+  /** The guards along the path, the root's and the field's own included. */
+  needs: Permission[];
+  document: string;
+}
+
+const ROOTS = { organization: 'Organization', project: 'Project' } as const;
+
+/**
+ * The shortest path to every guarded field, breadth first from Query.organization and
+ * Query.project, over fields without required arguments. A path from an organization does not
+ * enter its projects (what a member sees there depends on grants): fields of projects are
+ * reached from Query.project.
+ */
+function reaches(schema: GraphQLSchema, guards: Map<string, Permission[]>): Reach[] {
+  const found = new Map<string, Reach>();
+  for (const root of ['organization', 'project'] as const) {
+    const rootType = schema.getType(ROOTS[root]) as GraphQLObjectType;
+    const variable = root === 'organization' ? 'slug: $key' : 'ref: $key';
+    const queue: { type: GraphQLObjectType; path: string[]; needs: Permission[]; seen: Set<string> }[] = [
+      { type: rootType, path: [], needs: guards.get(`Query.${root}`) ?? [], seen: new Set([rootType.name]) },
+    ];
+    while (queue.length > 0) {
+      const { type, path, needs, seen } = queue.shift() as (typeof queue)[number];
+      for (const field of Object.values(type.getFields()) as GraphQLField<unknown, unknown>[]) {
+        if (field.args.some((arg) => isNonNullType(arg.type))) continue;
+        const key = `${type.name}.${field.name}`;
+        const fieldNeeds = [...needs, ...(guards.get(key) ?? [])];
+        const named = getNamedType(field.type);
+        const here = [...path, field.name];
+        if (guards.has(key) && !found.has(key)) {
+          const leaf = isObjectType(named) ? ' { __typename }' : '';
+          const selection = here.reduceRight(
+            (inner, name, i) => `${name}${i === here.length - 1 ? leaf : ''}${inner ? ` { ${inner} }` : ''}`,
+            '',
+          );
+          found.set(key, {
+            field: key,
+            root,
+            needs: [...new Set(fieldNeeds)],
+            document: `query ($key: String!) { ${root}(${variable}) { ${selection} } }`,
+          });
+        }
+        const entersProjects = root === 'organization' && /^Project/.test(named.name);
+        if (isObjectType(named) && !seen.has(named.name) && !entersProjects && here.length < 4) {
+          queue.push({ type: named, path: here, needs: fieldNeeds, seen: new Set([...seen, named.name]) });
+        }
+      }
+    }
+  }
+  return [...found.values()];
+}
+
+/** From the matrix alone: what the actor's attempt at something needing `needs` on `root` must end in. */
+function expected(actor: Actor, root: 'organization' | 'project', needs: readonly Permission[]): Outcome {
+  if (!actor.signedIn) return 'UNAUTHENTICATED';
+  if (actor.role === null) return 'NOT_FOUND';
+  const level = SEES_ALL.includes(actor.role) ? AccessLevel.ADMIN : actor.grant;
+  if (root === 'project' && level === null) return 'NOT_FOUND';
+  const held: readonly Permission[] = [
+    ...ROLE_PERMISSIONS[actor.role],
+    ...(level ? ACCESS_LEVEL_PERMISSIONS[level] : []),
+  ];
+  return needs.every((permission) => held.includes(permission)) ? 'OK' : 'FORBIDDEN';
+}
+
+/** Arguments that name the foreign organization or project; anything else a plausible value. */
+function argument(name: string, type: GraphQLInputType, foreign: Foreign): unknown {
+  const inner = isNonNullType(type) ? type.ofType : type;
+  if (isListType(inner)) return [argument(name, inner.ofType, foreign)];
+  if (isInputObjectType(inner)) {
+    return Object.fromEntries(
+      Object.values(inner.getFields())
+        .filter((field) => isNonNullType(field.type) || /^(organizationSlug|projectRef)$/.test(field.name))
+        .map((field) => [field.name, argument(field.name, field.type, foreign)]),
+    );
+  }
+  if (isEnumType(inner)) return inner.getValues()[0].name;
+  if (isScalarType(inner) && (inner.name === 'Int' || inner.name === 'Float')) return 1;
+  if (isScalarType(inner) && inner.name === 'Boolean') return false;
+  if (/^(organizationSlug|slug)$/.test(name)) return foreign.organization.slug;
+  if (/^(projectRef|ref)$/.test(name)) return foreign.project.ref;
+  if (/id$/i.test(name)) return foreign.owner.id;
+  if (/email/i.test(name)) return 'someone@example.com';
+  return 'Foreign';
+}
+
+interface Foreign {
+  owner: TestUser;
+  organization: TestOrganization;
+  project: TestProject;
+}
+
+const TRANSITIONAL = ['COMING_UP', 'RESTORING'];
+
+describe('authorization, generated from the schema: guarded fields and foreign resources', () => {
+  let app: TestApp;
+  let schema: GraphQLSchema;
+  let guards: Map<string, Permission[]>;
+  const users = new Map<Actor, TestUser>();
+  let home: { organization: TestOrganization; project: TestProject };
+  let foreign: Foreign;
+  let tables: string[];
+
+  async function snapshot(): Promise<Record<string, unknown[]>> {
+    await eventually(async () =>
+      assert.deepEqual(await app.sql('SELECT ref FROM projects WHERE status = ANY($1)', [TRANSITIONAL]), []),
+    );
+    const rows: Record<string, unknown[]> = {};
+    for (const table of tables) rows[table] = await app.sql(`SELECT * FROM "${table}" ORDER BY id`);
+    return rows;
+  }
+
+  /** Runs an attempt that must end in `outcome`, and, when denied, must change nothing. */
+  async function attempt(actor: Actor, outcome: Outcome, document: string, variables: Record<string, unknown>) {
+    const before = outcome === 'OK' ? undefined : await snapshot();
+    const response: GraphQLResponse<unknown> = await app.gql(document, variables, users.get(actor)?.token);
+    const codes = (response.errors ?? []).map((error) => error.extensions.code);
+    assert.deepEqual(codes, outcome === 'OK' ? [] : [outcome], `${document} ${JSON.stringify(response.errors)}`);
+    if (before) assert.deepEqual(await snapshot(), before, 'a denied attempt changes nothing');
+  }
+
+  before(async () => {
+    app = await startTestApp();
+    schema = await buildApiSchema();
+    guards = declaredGuards();
+    const make = given(app);
+    const founder = await make.user();
+    const organization = await make.organization({ owner: founder });
+    const project = await make.project({ organization, by: founder });
+    home = { organization, project };
+    const owner = await make.user();
+    const theirs = await make.organization({ owner });
+    foreign = { owner, organization: theirs, project: await make.project({ organization: theirs, by: owner }) };
+    for (const actor of ACTORS.filter((a) => a.signedIn)) {
+      const user = await make.user();
+      users.set(actor, user);
+      if (actor.role === null) {
+        await make.organization({ owner: user });
+        continue;
+      }
+      await make.member({ organization, role: actor.role.toUpperCase() as Role, by: founder, user });
+      if (actor.grant) {
+        await make.grant({ project, user, level: actor.grant.toUpperCase() as Level, by: founder });
+      }
+    }
+    tables = (
+      await app.sql<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables
+         WHERE table_schema = 'platform' AND table_type = 'BASE TABLE' AND table_name NOT LIKE 'migration%'
+         ORDER BY table_name`,
+      )
+    ).map((t) => t.table_name);
+  });
+  after(() => app.close());
+
+  it('reaches every guarded field of the schema from a root', () => {
+    const reached = new Set(reaches(schema, guards).map((reach) => reach.field));
+    const fields = [...guards.keys()].filter((field) => !/^(Query|Mutation)\./.test(field));
+    assert.ok(fields.length > 5);
+    assert.deepEqual(
+      fields.filter((field) => !reached.has(field)),
+      [],
+      'every guarded field needs a path from Query.organization or Query.project',
+    );
+  });
+
+  it('every guarded field, for every actor, answers as the matrix says, and a denial changes nothing', async () => {
+    for (const reach of reaches(schema, guards)) {
+      const key = reach.root === 'organization' ? home.organization.slug : home.project.ref;
+      for (const actor of ACTORS) {
+        await attempt(actor, expected(actor, reach.root, reach.needs), reach.document, { key });
+      }
+    }
+  });
+
+  it('every guarded operation aimed at a foreign organization or project is NOT_FOUND for every actor, and changes nothing', async () => {
+    const operations = [
+      ...Object.values(schema.getQueryType()?.getFields() ?? {}).map((field) => ['query', field] as const),
+      ...Object.values(schema.getMutationType()?.getFields() ?? {}).map((field) => ['mutation', field] as const),
+    ].filter(([kind, field]) => guards.has(`${kind === 'query' ? 'Query' : 'Mutation'}.${field.name}`));
+    assert.ok(operations.length > 10);
+    for (const [kind, field] of operations) {
+      const variables = Object.fromEntries(field.args.map((arg) => [arg.name, argument(arg.name, arg.type, foreign)]));
+      const aimed = JSON.stringify(variables);
+      assert.ok(
+        aimed.includes(foreign.organization.slug) || aimed.includes(foreign.project.ref),
+        `${field.name} is aimed at the foreign organization or project: ${aimed}`,
+      );
+      const declared = field.args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
+      const passed = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
+      const selection = isObjectType(getNamedType(field.type)) ? ' { __typename }' : '';
+      const document = `${kind}${declared ? ` (${declared})` : ''} { ${field.name}${passed ? `(${passed})` : ''}${selection} }`;
+      for (const actor of ACTORS) {
+        await attempt(actor, actor.signedIn ? 'NOT_FOUND' : 'UNAUTHENTICATED', document, variables);
+      }
+    }
+  });
+});
