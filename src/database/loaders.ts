@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { In, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { Credential } from '../entities/credential.entity';
 import { Organization } from '../entities/organization.entity';
 import { Permission, type AccessLevel } from '../entities/permission.entity';
@@ -7,6 +7,8 @@ import { Project } from '../entities/project.entity';
 import { UserRole, type OrganizationRole } from '../entities/user-role.entity';
 import { User } from '../entities/user.entity';
 import { loadProjectPages, type ProjectPageKey, type ProjectPageRows } from './project-pages';
+
+type Row = Record<string, unknown>;
 
 function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): (V | null)[] {
   const map = new Map(rows.map((row) => [keyOf(row), row]));
@@ -19,55 +21,165 @@ function groupBy<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[]
   return keys.map((key) => map.get(key) ?? []);
 }
 
+export function toOrganization(r: Row): Organization {
+  return Object.assign(new Organization(), {
+    id: r.id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    name: r.name,
+    slug: r.slug,
+    billingEmail: r.billing_email,
+    paymentCustomerRef: r.payment_customer_ref,
+    taxId: r.tax_id,
+    billingAddress: r.billing_address,
+    lastInvoiceNumber: r.last_invoice_number,
+  });
+}
+
+function toProject(r: Row): Project {
+  return Object.assign(new Project(), {
+    id: r.id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    name: r.name,
+    ref: r.ref,
+    organizationId: r.organization_id,
+    region: r.region,
+    status: r.status,
+  });
+}
+
+function toUser(r: Row, prefix = ''): User {
+  return Object.assign(new User(), {
+    id: r[`${prefix}id`],
+    createdAt: r[`${prefix}created_at`],
+    updatedAt: r[`${prefix}updated_at`],
+    email: r[`${prefix}email`],
+    displayName: r[`${prefix}display_name`],
+    lastLoginAt: r[`${prefix}last_login_at`],
+  });
+}
+
+const ORGANIZATION = `o.id, o.created_at, o.updated_at, o.name, o.slug, o.billing_email, o.payment_customer_ref,
+  o.tax_id, o.billing_address, o.last_invoice_number`;
+const PROJECT = 'p.id, p.created_at, p.updated_at, p.name, p.ref, p.organization_id, p.region, p.status';
+const USER = 'u.id, u.created_at, u.updated_at, u.email, u.display_name, u.last_login_at';
+
 /**
- * Per-request batching and caching: each relation costs one statement per request level,
- * whatever the number of parents. The caller-specific loaders (role, grant) are keyed by
- * the caller of this request only.
+ * Per-request batching and caching over lean SQL (selected columns, raw rows): each relation
+ * costs one statement per request level, and a resource is read together with the caller's
+ * role (and grant) on it, which prime the role and grant loaders.
  */
 export function createLoaders(db: DataSource, viewerId: string | null) {
-  const organizations = db.getRepository(Organization);
-  const projects = db.getRepository(Project);
-  return {
-    organizationById: new DataLoader<string, Organization | null>(async (ids) =>
-      byKey(ids, await organizations.findBy({ id: In([...ids]) }), (o) => o.id),
-    ),
-    organizationBySlug: new DataLoader<string, Organization | null>(async (slugs) =>
-      byKey(slugs, await organizations.findBy({ slug: In([...slugs]) }), (o) => o.slug),
-    ),
-    projectById: new DataLoader<string, Project | null>(async (ids) =>
-      byKey(ids, await projects.findBy({ id: In([...ids]) }), (p) => p.id),
-    ),
-    projectByRef: new DataLoader<string, Project | null>(async (refs) =>
-      byKey(refs, await projects.findBy({ ref: In([...refs]) }), (p) => p.ref),
-    ),
+  const query = (sql: string, params: unknown[]) => db.query<Row[]>(sql, params);
+
+  const organizations = async (column: 'id' | 'slug', keys: readonly string[]) => {
+    const rows = await query(
+      `SELECT ${ORGANIZATION}, r.role AS viewer_role FROM organizations o
+       LEFT JOIN user_roles r ON r.organization_id = o.id AND r.user_id = $2
+       WHERE o.${column} = ANY($1)`,
+      [keys, viewerId],
+    );
+    const found = rows.map((row) => {
+      const organization = toOrganization(row);
+      loaders.organizationById.prime(organization.id, organization);
+      loaders.organizationBySlug.prime(organization.slug, organization);
+      loaders.myRole.prime(organization.id, (row.viewer_role as OrganizationRole | null) ?? null);
+      return organization;
+    });
+    return byKey(keys, found, (o) => (column === 'id' ? o.id : o.slug));
+  };
+
+  const projects = async (column: 'id' | 'ref', keys: readonly string[]) => {
+    const rows = await query(
+      `SELECT ${PROJECT}, r.role AS viewer_role, g.access_level AS viewer_grant FROM projects p
+       LEFT JOIN user_roles r ON r.organization_id = p.organization_id AND r.user_id = $2
+       LEFT JOIN permissions g ON g.project_id = p.id AND g.user_id = $2
+       WHERE p.${column} = ANY($1)`,
+      [keys, viewerId],
+    );
+    const found = rows.map((row) => {
+      const project = toProject(row);
+      loaders.projectById.prime(project.id, project);
+      loaders.projectByRef.prime(project.ref, project);
+      loaders.myRole.prime(project.organizationId, (row.viewer_role as OrganizationRole | null) ?? null);
+      loaders.myGrant.prime(project.id, (row.viewer_grant as AccessLevel | null) ?? null);
+      return project;
+    });
+    return byKey(keys, found, (p) => (column === 'id' ? p.id : p.ref));
+  };
+
+  const loaders = {
+    organizationById: new DataLoader<string, Organization | null>((ids) => organizations('id', ids)),
+    organizationBySlug: new DataLoader<string, Organization | null>((slugs) => organizations('slug', slugs)),
+    projectById: new DataLoader<string, Project | null>((ids) => projects('id', ids)),
+    projectByRef: new DataLoader<string, Project | null>((refs) => projects('ref', refs)),
     userById: new DataLoader<string, User | null>(async (ids) =>
-      byKey(ids, await db.getRepository(User).findBy({ id: In([...ids]) }), (u) => u.id),
+      byKey(
+        ids,
+        (await query(`SELECT ${USER} FROM users u WHERE u.id = ANY($1)`, [ids])).map((r) => toUser(r)),
+        (u) => u.id,
+      ),
     ),
     /** The caller's role in each organization (null: not a member). */
     myRole: new DataLoader<string, OrganizationRole | null>(async (organizationIds) => {
       if (!viewerId) return organizationIds.map(() => null);
-      const rows = await db
-        .getRepository(UserRole)
-        .findBy({ userId: viewerId, organizationId: In([...organizationIds]) });
-      return byKey(organizationIds, rows, (r) => r.organizationId).map((r) => r?.role ?? null);
+      const rows = await query(
+        'SELECT organization_id, role FROM user_roles WHERE user_id = $1 AND organization_id = ANY($2)',
+        [viewerId, organizationIds],
+      );
+      return byKey(organizationIds, rows, (r) => r.organization_id as string).map(
+        (r) => (r?.role as OrganizationRole) ?? null,
+      );
     }),
     /** The caller's grant on each project (null: no grant). */
     myGrant: new DataLoader<string, AccessLevel | null>(async (projectIds) => {
       if (!viewerId) return projectIds.map(() => null);
-      const rows = await db.getRepository(Permission).findBy({ userId: viewerId, projectId: In([...projectIds]) });
-      return byKey(projectIds, rows, (r) => r.projectId).map((r) => r?.accessLevel ?? null);
+      const rows = await query(
+        'SELECT project_id, access_level FROM permissions WHERE user_id = $1 AND project_id = ANY($2)',
+        [viewerId, projectIds],
+      );
+      return byKey(projectIds, rows, (r) => r.project_id as string).map(
+        (r) => (r?.access_level as AccessLevel) ?? null,
+      );
     }),
+    /** Members with their users, in one statement; the users prime userById. */
     membersByOrganization: new DataLoader<string, UserRole[]>(async (organizationIds) => {
-      const rows = await db
-        .getRepository(UserRole)
-        .find({ where: { organizationId: In([...organizationIds]) }, order: { createdAt: 'ASC', id: 'ASC' } });
-      return groupBy(organizationIds, rows, (r) => r.organizationId);
+      const rows = await query(
+        `SELECT r.id AS role_id, r.organization_id, r.user_id, r.role, ${USER.replace(/u\.(\w+)/g, 'u.$1 AS user_$1')}
+         FROM user_roles r JOIN users u ON u.id = r.user_id
+         WHERE r.organization_id = ANY($1) ORDER BY r.created_at, r.id`,
+        [organizationIds],
+      );
+      const roles = rows.map((row) => {
+        const user = toUser(row, 'user_');
+        loaders.userById.prime(user.id, user);
+        return Object.assign(new UserRole(), {
+          id: row.role_id,
+          organizationId: row.organization_id,
+          userId: row.user_id,
+          role: row.role,
+        });
+      });
+      return groupBy(organizationIds, roles, (r) => r.organizationId);
     }),
     permissionsByProject: new DataLoader<string, Permission[]>(async (projectIds) => {
-      const rows = await db
-        .getRepository(Permission)
-        .find({ where: { projectId: In([...projectIds]) }, order: { createdAt: 'ASC', id: 'ASC' } });
-      return groupBy(projectIds, rows, (r) => r.projectId);
+      const rows = await query(
+        `SELECT id, created_at, updated_at, user_id, project_id, access_level FROM permissions
+         WHERE project_id = ANY($1) ORDER BY created_at, id`,
+        [projectIds],
+      );
+      const grants = rows.map((r) =>
+        Object.assign(new Permission(), {
+          id: r.id,
+          createdAt: r.created_at,
+          updatedAt: r.updated_at,
+          userId: r.user_id,
+          projectId: r.project_id,
+          accessLevel: r.access_level,
+        }),
+      );
+      return groupBy(projectIds, grants, (r) => r.projectId);
     }),
     /** Keyed by object identity: callers build one key per (organization, page) request. */
     projectPages: new DataLoader<ProjectPageKey, ProjectPageRows>(
@@ -77,14 +189,25 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
           : Promise.resolve(keys.map(() => ({ rows: [], totalCount: 0 }))),
       { cache: false },
     ),
-    credentialByProject: new DataLoader<string, Credential | null>(async (projectIds) =>
-      byKey(
-        projectIds,
-        await db.getRepository(Credential).findBy({ projectId: In([...projectIds]) }),
-        (c) => c.projectId,
-      ),
-    ),
+    /** The whole row, secret columns included: they are decrypted only by the fields that check the permission. */
+    credentialByProject: new DataLoader<string, Credential | null>(async (projectIds) => {
+      const rows = await query(
+        'SELECT id, project_id, anon_key, service_role_key, jwt_secret FROM credentials WHERE project_id = ANY($1)',
+        [projectIds],
+      );
+      const credentials = rows.map((r) =>
+        Object.assign(new Credential(), {
+          id: r.id,
+          projectId: r.project_id,
+          anonKey: r.anon_key,
+          serviceRoleKey: r.service_role_key,
+          jwtSecret: r.jwt_secret,
+        }),
+      );
+      return byKey(projectIds, credentials, (c) => c.projectId);
+    }),
   };
+  return loaders;
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -25,12 +25,7 @@ export class CredentialService {
   /** Decrypted only here, for a caller with admin access to the project. */
   async secret(ctx: RequestContext, credentials: ProjectCredentials, column: SecretColumn): Promise<string> {
     await projectAccess(ctx, { id: credentials.projectId }, Permission.ProjectSecretsManage);
-    const row = await ctx.db
-      .getRepository(Credential)
-      .createQueryBuilder('credential')
-      .select(['credential.id', `credential.${column}`])
-      .where('credential.project_id = :projectId', { projectId: credentials.projectId })
-      .getOne();
+    const row = await ctx.loaders.credentialByProject.load(credentials.projectId);
     if (!row) throw new NotFoundError('Credentials');
     return open(ctx.config.encryptionKey, row[column]);
   }

@@ -1,9 +1,9 @@
 import { organizationAccess, projectAccess } from '../auth/access';
-import { requireViewer, type RequestContext } from '../auth/context';
+import { refreshLoaders, requireViewer, type RequestContext } from '../auth/context';
 import { Permission, permissionsOfAccess, seesAllProjects } from '../auth/permissions';
 import { seal } from '../crypto/secret-box';
 import { generateProjectKeys, generateProjectRef } from '../crypto/project-keys';
-import { inTransaction } from '../database/transaction';
+import { inTransaction, translateDatabaseError } from '../database/transaction';
 import { Credential } from '../entities/credential.entity';
 import type { Organization } from '../entities/organization.entity';
 import { AccessLevel, Permission as ProjectGrantRow } from '../entities/permission.entity';
@@ -83,10 +83,32 @@ export class ProjectService {
 
   async update(ctx: RequestContext, ref: string, input: UpdateProjectInput): Promise<Project> {
     const { project } = await projectAccess(ctx, { ref }, Permission.ProjectUpdate);
-    return inTransaction(ctx, async (tx) => {
-      await tx.update(Project, { id: project.id }, { name: input.name.trim() });
-      return tx.findOneByOrFail(Project, { id: project.id });
-    });
+    // One statement: atomic without a transaction of its own, and it returns the row it wrote.
+    try {
+      const result = await ctx.db
+        .createQueryBuilder()
+        .update(Project)
+        .set({ name: input.name.trim() })
+        .where('id = :id', { id: project.id })
+        .returning(['id', 'createdAt', 'updatedAt', 'name', 'ref', 'organizationId', 'region', 'status'])
+        .execute();
+      const [row] = result.raw as Record<string, unknown>[];
+      if (!row) throw new NotFoundError('Project', ref);
+      return Object.assign(new Project(), {
+        id: row.id,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+        name: row.name,
+        ref: row.ref,
+        organizationId: row.organization_id,
+        region: row.region,
+        status: row.status,
+      });
+    } catch (error) {
+      throw translateDatabaseError(error);
+    } finally {
+      refreshLoaders(ctx);
+    }
   }
 
   async pause(ctx: RequestContext, ref: string): Promise<Project> {
