@@ -3,9 +3,10 @@ import type { DataSource } from 'typeorm';
 import { Credential } from '../entities/credential.entity';
 import { Organization } from '../entities/organization.entity';
 import { Permission, type AccessLevel } from '../entities/permission.entity';
-import { Project } from '../entities/project.entity';
+import { type Project } from '../entities/project.entity';
 import { UserRole, type OrganizationRole } from '../entities/user-role.entity';
 import { User } from '../entities/user.entity';
+import { projectFromRow } from './project-row';
 import { loadProjectPages, type ProjectPageKey, type ProjectPageRows } from './project-pages';
 
 type Row = Record<string, unknown>;
@@ -33,19 +34,6 @@ export function toOrganization(r: Row): Organization {
     taxId: r.tax_id,
     billingAddress: r.billing_address,
     lastInvoiceNumber: r.last_invoice_number,
-  });
-}
-
-function toProject(r: Row): Project {
-  return Object.assign(new Project(), {
-    id: r.id,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    name: r.name,
-    ref: r.ref,
-    organizationId: r.organization_id,
-    region: r.region,
-    status: r.status,
   });
 }
 
@@ -99,7 +87,7 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
       [keys, viewerId],
     );
     const found = rows.map((row) => {
-      const project = toProject(row);
+      const project = projectFromRow(row);
       loaders.projectById.prime(project.id, project);
       loaders.projectByRef.prime(project.ref, project);
       loaders.myRole.prime(project.organizationId, (row.viewer_role as OrganizationRole | null) ?? null);

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { Project, type ProjectStatus } from '../entities/project.entity';
+import type { Project, ProjectStatus } from '../entities/project.entity';
+import { projectFromRow } from './project-row';
 
 export interface ProjectPageKey {
   organizationId: string;
@@ -24,19 +25,6 @@ interface Row {
   created_at: Date;
   updated_at: Date;
   total: string;
-}
-
-function toProject(row: Row): Project {
-  return Object.assign(new Project(), {
-    id: row.id,
-    name: row.name,
-    ref: row.ref,
-    organizationId: row.organization_id,
-    region: row.region,
-    status: row.status,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  });
 }
 
 /**
@@ -90,7 +78,7 @@ export async function loadProjectPages(
     for (const key of group) {
       const mine = rows.filter((row) => row.organization_id === key.organizationId);
       results.set(key, {
-        rows: mine.filter((row) => row.id !== null).map(toProject),
+        rows: mine.filter((row) => row.id !== null).map((row) => projectFromRow({ ...row })),
         totalCount: mine.length ? Number(mine[0].total) : 0,
       });
     }

@@ -3,6 +3,7 @@ import { refreshLoaders, requireViewer, type RequestContext } from '../auth/cont
 import { Permission, permissionsOfAccess, seesAllProjects } from '../auth/permissions';
 import { seal } from '../crypto/secret-box';
 import { generateProjectKeys, generateProjectRef } from '../crypto/project-keys';
+import { projectFromRow } from '../database/project-row';
 import { inTransaction, translateDatabaseError } from '../database/transaction';
 import { Credential } from '../entities/credential.entity';
 import type { Organization } from '../entities/organization.entity';
@@ -94,16 +95,7 @@ export class ProjectService {
         .execute();
       const [row] = result.raw as Record<string, unknown>[];
       if (!row) throw new NotFoundError('Project', ref);
-      return Object.assign(new Project(), {
-        id: row.id,
-        createdAt: row.created_at,
-        updatedAt: row.updated_at,
-        name: row.name,
-        ref: row.ref,
-        organizationId: row.organization_id,
-        region: row.region,
-        status: row.status,
-      });
+      return projectFromRow(row);
     } catch (error) {
       throw translateDatabaseError(error);
     } finally {
