@@ -2,14 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, jwtVerify } from 'jose';
-import { getMetadataStorage } from 'type-graphql';
-import {
-  ACCESS_LEVEL_PERMISSIONS,
-  accessAtLeast,
-  MAX_GRANTABLE_ACCESS,
-  Permission,
-  ROLE_PERMISSIONS,
-} from '../../src/auth/permissions';
+import { Permission } from '../../src/auth/permissions';
 import { AccessLevel } from '../../src/entities/permission.entity';
 import { ProjectStatus } from '../../src/entities/project.entity';
 import { OrganizationRole } from '../../src/entities/user-role.entity';
@@ -25,67 +18,8 @@ import {
   type TestProject,
   type TestUser,
 } from '../support/given';
+import { ACTORS, article, declaredGuards, expectedOutcome, type Actor } from '../support/authorization-matrix';
 import { startTestApp, type TestApp } from '../support/server';
-
-type Outcome = 'OK' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND';
-
-interface Actor {
-  name: string;
-  /** The role in the organization acted on; null for callers from outside it. */
-  role: OrganizationRole | null;
-  /** The grant on the projects acted on. */
-  grant: AccessLevel | null;
-  signedIn: boolean;
-}
-
-/** Owners and admins hold admin access on every project; members and viewers only what they are granted. */
-const IMPLIED_ACCESS: Partial<Record<OrganizationRole, AccessLevel>> = {
-  [OrganizationRole.OWNER]: AccessLevel.ADMIN,
-  [OrganizationRole.ADMIN]: AccessLevel.ADMIN,
-};
-
-function article(word: string): string {
-  return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
-}
-
-const ROLES = Object.values(OrganizationRole);
-const GRANTED_ROLES = ROLES.filter((role) => IMPLIED_ACCESS[role] === undefined);
-
-const ACTORS: readonly Actor[] = [
-  ...ROLES.map((role) => ({
-    name: GRANTED_ROLES.includes(role) ? `${article(role)} with no project grant` : article(role),
-    role,
-    grant: null,
-    signedIn: true,
-  })),
-  // A viewer can be granted at most read access.
-  ...GRANTED_ROLES.flatMap((role) =>
-    Object.values(AccessLevel)
-      .filter((level) => accessAtLeast(MAX_GRANTABLE_ACCESS[role], level))
-      .map((grant) => ({ name: `${article(role)} with ${grant} access`, role, grant, signedIn: true })),
-  ),
-  { name: 'an outsider', role: null, grant: null, signedIn: true },
-  { name: 'an anonymous caller', role: null, grant: null, signedIn: false },
-];
-
-/**
- * What each actor's attempt must end in, from the matrix alone: anonymous callers must sign
- * in; for outsiders, and for members on a project they hold no access to, the resource does
- * not exist; what is visible but not permitted is FORBIDDEN.
- */
-function expectedOutcome(actor: Actor, action: Action): Outcome {
-  if (!actor.signedIn) return 'UNAUTHENTICATED';
-  if (actor.role === null) return 'NOT_FOUND';
-  let held: readonly Permission[];
-  if (action.scope === 'organization') {
-    held = ROLE_PERMISSIONS[actor.role];
-  } else {
-    const level = IMPLIED_ACCESS[actor.role] ?? actor.grant;
-    if (level === null) return 'NOT_FOUND';
-    held = ACCESS_LEVEL_PERMISSIONS[level];
-  }
-  return action.needs.every((permission) => held.includes(permission)) ? 'OK' : 'FORBIDDEN';
-}
 
 interface SceneProject extends TestProject {
   /** The anon key when the scene was built. */
@@ -750,25 +684,6 @@ const ACTIONS: readonly Action[] = [
   },
 ];
 
-/** Each guarded Query, Mutation and resolved field, with the permissions its @Authorized(...) names. */
-function declaredGuards(): Map<string, Permission[]> {
-  const storage = getMetadataStorage();
-  const guards = new Map<string, Permission[]>();
-  const add = (typeName: string | undefined, target: unknown, methodName: string, schemaName: string) => {
-    const guard = storage.authorizedFields.find((field) => field.target === target && field.fieldName === methodName);
-    const permissions = (guard?.roles ?? []) as Permission[];
-    if (typeName && permissions.length > 0) guards.set(`${typeName}.${schemaName}`, permissions);
-  };
-  for (const query of storage.queries) add('Query', query.target, query.methodName, query.schemaName);
-  for (const mutation of storage.mutations) add('Mutation', mutation.target, mutation.methodName, mutation.schemaName);
-  for (const field of storage.fieldResolvers) {
-    const type = field.getObjectType?.();
-    const typeName = storage.objectTypes.find((objectType) => objectType.target === type)?.name;
-    add(typeName, field.target, field.methodName, field.schemaName);
-  }
-  return guards;
-}
-
 const TRANSITIONAL = [ProjectStatus.COMING_UP, ProjectStatus.RESTORING];
 
 /** Every row of every table of the platform schema, once no project is still moving between states. */
@@ -902,7 +817,7 @@ describe('authorization, generated from the permission matrix', () => {
   for (const action of ACTIONS) {
     describe(`to ${action.does} (${action.needs.join(' + ')})`, () => {
       for (const actor of ACTORS) {
-        const outcome = expectedOutcome(actor, action);
+        const outcome = expectedOutcome(actor, action.scope, action.needs);
         const title =
           outcome === 'OK' ? `${actor.name} can ${action.does}` : `${actor.name} cannot ${action.does} (${outcome})`;
         it(title, async () => {

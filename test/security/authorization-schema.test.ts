@@ -13,16 +13,7 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
-import { getMetadataStorage } from 'type-graphql';
-import {
-  ACCESS_LEVEL_PERMISSIONS,
-  accessAtLeast,
-  MAX_GRANTABLE_ACCESS,
-  ROLE_PERMISSIONS,
-  type Permission,
-} from '../../src/auth/permissions';
-import { AccessLevel } from '../../src/entities/permission.entity';
-import { OrganizationRole } from '../../src/entities/user-role.entity';
+import type { Permission } from '../../src/auth/permissions';
 import { buildApiSchema } from '../../src/schema';
 import {
   eventually,
@@ -33,6 +24,7 @@ import {
   type TestProject,
   type TestUser,
 } from '../support/given';
+import { ACTORS, declaredGuards, expectedOutcome, type Actor, type Outcome } from '../support/authorization-matrix';
 import { startTestApp, type GraphQLResponse, type TestApp } from '../support/server';
 
 /*
@@ -41,48 +33,6 @@ import { startTestApp, type GraphQLResponse, type TestApp } from '../support/ser
  * `organization(slug)` or `project(ref)`, and every guarded operation aimed at a foreign
  * organization, for every actor.
  */
-
-type Outcome = 'OK' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND';
-
-interface Actor {
-  name: string;
-  role: OrganizationRole | null;
-  grant: AccessLevel | null;
-  signedIn: boolean;
-}
-
-const SEES_ALL: readonly OrganizationRole[] = [OrganizationRole.OWNER, OrganizationRole.ADMIN];
-
-const ACTORS: readonly Actor[] = [
-  ...Object.values(OrganizationRole).map((role) => ({ name: role, role, grant: null, signedIn: true })),
-  ...Object.values(OrganizationRole)
-    .filter((role) => !SEES_ALL.includes(role))
-    .flatMap((role) =>
-      Object.values(AccessLevel)
-        .filter((level) => accessAtLeast(MAX_GRANTABLE_ACCESS[role], level))
-        .map((grant) => ({ name: `${role} with ${grant} access`, role, grant, signedIn: true })),
-    ),
-  { name: 'owner of another organization', role: null, grant: null, signedIn: true },
-  { name: 'anonymous caller', role: null, grant: null, signedIn: false },
-];
-
-/** Each guarded operation and field (Type.field) with the permissions its @Authorized(...) names. */
-function declaredGuards(): Map<string, Permission[]> {
-  const storage = getMetadataStorage();
-  const guards = new Map<string, Permission[]>();
-  const add = (typeName: string | undefined, target: unknown, methodName: string, schemaName: string) => {
-    const guard = storage.authorizedFields.find((field) => field.target === target && field.fieldName === methodName);
-    const permissions = (guard?.roles ?? []) as Permission[];
-    if (typeName && permissions.length > 0) guards.set(`${typeName}.${schemaName}`, permissions);
-  };
-  for (const query of storage.queries) add('Query', query.target, query.methodName, query.schemaName);
-  for (const mutation of storage.mutations) add('Mutation', mutation.target, mutation.methodName, mutation.schemaName);
-  for (const field of storage.fieldResolvers) {
-    const type = field.getObjectType?.();
-    add(storage.objectTypes.find((o) => o.target === type)?.name, field.target, field.methodName, field.schemaName);
-  }
-  return guards;
-}
 
 /** A guarded field and the way to it from a root: the document asks for it and nothing else. */
 interface Reach {
@@ -138,19 +88,6 @@ function reaches(schema: GraphQLSchema, guards: Map<string, Permission[]>): Reac
     }
   }
   return [...found.values()];
-}
-
-/** From the matrix alone: what the actor's attempt at something needing `needs` on `root` must end in. */
-function expected(actor: Actor, root: 'organization' | 'project', needs: readonly Permission[]): Outcome {
-  if (!actor.signedIn) return 'UNAUTHENTICATED';
-  if (actor.role === null) return 'NOT_FOUND';
-  const level = SEES_ALL.includes(actor.role) ? AccessLevel.ADMIN : actor.grant;
-  if (root === 'project' && level === null) return 'NOT_FOUND';
-  const held: readonly Permission[] = [
-    ...ROLE_PERMISSIONS[actor.role],
-    ...(level ? ACCESS_LEVEL_PERMISSIONS[level] : []),
-  ];
-  return needs.every((permission) => held.includes(permission)) ? 'OK' : 'FORBIDDEN';
 }
 
 /** Arguments that name the foreign organization or project; anything else a plausible value. */
@@ -258,7 +195,7 @@ describe('authorization, generated from the schema: guarded fields and foreign r
     for (const reach of reaches(schema, guards)) {
       const key = reach.root === 'organization' ? home.organization.slug : home.project.ref;
       for (const actor of ACTORS) {
-        await attempt(actor, expected(actor, reach.root, reach.needs), reach.document, { key });
+        await attempt(actor, expectedOutcome(actor, reach.root, reach.needs), reach.document, { key });
       }
     }
   });
