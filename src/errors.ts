@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
@@ -150,6 +151,39 @@ export interface ErrorFormatterOptions {
   production: boolean;
 }
 
+/** What the server, not the client, must look into: logged, and answered without internals. */
+type ServerFault = 'unavailable' | 'internal';
+
+function serverFault(thrown: unknown): ServerFault | null {
+  const error = unwrapResolverError(thrown);
+  if (error instanceof AppError) return null;
+  if (error instanceof ArgumentValidationError && Array.isArray(error.extensions.validationErrors)) return null;
+  const code = thrown instanceof GraphQLError ? thrown.extensions.code : undefined;
+  if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) return null;
+  return isDatabaseUnavailable(error) ? 'unavailable' : 'internal';
+}
+
+/** The error ids given to server faults already logged by the request that met them. */
+const loggedFaults = new WeakMap<object, string>();
+
+/**
+ * Logs a request's server faults on the request's own logger (so the lines carry its request
+ * id), before the formatter answers them; the formatter reuses the error id given here.
+ */
+export function logServerFault(log: Logger, thrown: GraphQLError): void {
+  const fault = serverFault(thrown);
+  if (!fault || loggedFaults.has(thrown)) return;
+  const error = unwrapResolverError(thrown);
+  if (fault === 'unavailable') {
+    log.warn({ err: error }, 'database unavailable');
+    loggedFaults.set(thrown, '');
+    return;
+  }
+  const errorId = randomUUID();
+  loggedFaults.set(thrown, errorId);
+  log.error({ err: error, errorId, path: thrown.path }, 'unexpected error');
+}
+
 /**
  * The one mapping from thrown errors to what clients see. Typed errors keep their message
  * and code; request errors from graphql-js keep theirs, without schema hints; everything else
@@ -159,30 +193,37 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
   const format = (formatted: GraphQLFormattedError, thrown: unknown): GraphQLFormattedError => {
     const error = unwrapResolverError(thrown);
     const base = { locations: formatted.locations, path: formatted.path };
+    const fault = serverFault(thrown);
+    if (fault === 'unavailable') {
+      if (!loggedFaults.has(thrown as object)) logger.warn({ err: error }, 'database unavailable');
+      const unavailable = new ServiceUnavailableError();
+      return { ...base, message: unavailable.message, extensions: { code: unavailable.code } };
+    }
+    if (fault === 'internal') return internal(error, formatted.path, loggedFaults.get(thrown as object));
     if (error instanceof AppError) {
       return { ...base, message: error.message, extensions: { code: error.code, ...error.details } };
     }
     // type-graphql also wraps a validator that threw; only a list of violations is the client's fault.
-    if (error instanceof ArgumentValidationError && Array.isArray(error.extensions.validationErrors)) {
+    if (error instanceof ArgumentValidationError) {
       const fields = validationProblems(error);
       const summary = fields.map((f) => `${f.field}: ${f.messages.join(', ')}`).join('; ');
       return { ...base, message: `Invalid input: ${summary}`, extensions: { code: 'BAD_USER_INPUT', fields } };
     }
-    const code = formatted.extensions?.code;
-    if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
-      return { ...base, message: requestErrorMessage(formatted.message, options.production), extensions: { code } };
-    }
-    if (isDatabaseUnavailable(error)) {
-      logger.warn({ err: error }, 'database unavailable');
-      const unavailable = new ServiceUnavailableError();
-      return { ...base, message: unavailable.message, extensions: { code: unavailable.code } };
-    }
-    return internal(error, formatted.path);
+    const code = formatted.extensions?.code as string;
+    return { ...base, message: requestErrorMessage(formatted.message, options.production), extensions: { code } };
   };
 
-  const internal = (error: unknown, path: GraphQLFormattedError['path']): GraphQLFormattedError => {
-    const errorId = randomUUID();
-    logger.error({ err: error, errorId, path }, 'unexpected error');
+  /** A fault no request logged (it failed outside one) is logged here, with a new error id. */
+  const internal = (
+    error: unknown,
+    path: GraphQLFormattedError['path'],
+    loggedId?: string,
+  ): GraphQLFormattedError => {
+    let errorId = loggedId;
+    if (!errorId) {
+      errorId = randomUUID();
+      logger.error({ err: error, errorId, path }, 'unexpected error');
+    }
     return { path, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } };
   };
 
@@ -193,5 +234,18 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
     } catch (formattingError) {
       return internal(new Error('The error formatter failed', { cause: formattingError }), formatted.path);
     }
+  };
+}
+
+/** Server faults met while executing are logged on the request's logger, with its request id. */
+export function serverFaultLogPlugin(): ApolloServerPlugin<{ log: Logger }> {
+  return {
+    requestDidStart: () =>
+      Promise.resolve({
+        didEncounterErrors: ({ contextValue, errors }) => {
+          for (const error of errors) logServerFault(contextValue.log, error);
+          return Promise.resolve();
+        },
+      }),
   };
 }

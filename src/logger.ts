@@ -1,26 +1,15 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
-export interface RequestScope {
-  requestId: string;
-}
-
-/** The request being served: it follows the request through every await, into every log line. */
-export const requestScope = new AsyncLocalStorage<RequestScope>();
-
 /**
- * Structured JSON logs. Every line written while serving a request carries its request id,
- * whichever logger wrote it. Credentials, tokens and passwords are redacted wherever they appear.
+ * Structured JSON logs. Lines written while serving a request come from that request's child
+ * logger (`RequestScope.log`, `RequestContext.log`), so they carry its request id. Credentials,
+ * tokens and passwords are redacted wherever they appear.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
       base: { service: 'platform-api' },
-      mixin: () => {
-        const scope = requestScope.getStore();
-        return scope ? { requestId: scope.requestId } : {};
-      },
       redact: {
         paths: [
           'req.headers.authorization',

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { DestinationStream, Logger } from 'pino';
 import { PlatformDataSource } from '../ormconfig';
@@ -12,11 +15,12 @@ import { verifyAccessToken } from './auth/tokens';
 import type { AppConfig } from './config';
 import { createLoaders } from './database/loaders';
 import { CountingQueryLogger } from './database/query-counter';
-import { createErrorFormatter } from './errors';
+import { requestDatabase, requestScope, type RequestScope } from './database/request-database';
+import { createErrorFormatter, serverFaultLogPlugin } from './errors';
 import { handleCors } from './http/cors';
 import { handleGraphQL, sendError } from './http/graphql-handler';
 import { securityHeaders } from './http/security-headers';
-import { createLogger, requestScope } from './logger';
+import { createLogger } from './logger';
 import { buildApiSchema } from './schema';
 import { clientAddress } from './security/client-address';
 import { inputHygienePlugin } from './security/input-hygiene';
@@ -51,8 +55,6 @@ function newRequestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
-
-const requestIds = new WeakMap<IncomingMessage, string>();
 
 function bearerToken(req: IncomingMessage): string | null {
   const header = req.headers.authorization;
@@ -133,6 +135,9 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
         httpServer,
         stopGracePeriodMillis: Math.floor(config.shutdownTimeoutMs * 0.8),
       }),
+      // No cache hints are set or sent; the default plugin would still wrap every field resolver.
+      ApolloServerPluginCacheControlDisabled(),
+      serverFaultLogPlugin(),
       inputHygienePlugin(),
       executionCostPlugin(
         config.queryLimits.maxExecutionCost,
@@ -146,26 +151,30 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
   });
   await apollo.start();
 
-  const context = async (req: IncomingMessage): Promise<RequestContext> => {
+  const context = async (req: IncomingMessage, scope: RequestScope): Promise<RequestContext> => {
     const token = bearerToken(req);
     const userId = token ? await verifyAccessToken(config, token) : null;
-    const requestId = requestIds.get(req) ?? randomUUID();
+    const db = requestDatabase(dataSource, scope);
+    let requestLog: Logger | undefined;
     return {
-      requestId,
+      requestId: scope.requestId,
       viewer: userId ? { userId } : null,
       invalidToken: token !== null && userId === null,
       clientAddress: clientAddress(req, config.trustProxyHops),
-      db: dataSource,
+      db,
       config,
-      log: log.child({ userId }),
-      loaders: createLoaders(dataSource, userId),
+      // Made on first use: most requests log nothing below the configured level.
+      get log() {
+        return (requestLog ??= scope.log.child({ userId }));
+      },
+      loaders: createLoaders(db, userId),
       provisioner,
     };
   };
 
   let stopping: Promise<void> | undefined;
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, scope: RequestScope): Promise<void> => {
     securityHeaders(res, production);
     if (stopping) {
       // Shutting down: what is in flight finishes, nothing new starts.
@@ -188,7 +197,7 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
       return;
     }
     if (url.pathname === '/graphql' || url.pathname === '/') {
-      await handleGraphQL(req, res, url, {
+      await handleGraphQL(req, res, url, scope, {
         apollo,
         bodyLimitBytes: config.maxBodyBytes,
         exposeQueryCount: !production,
@@ -202,17 +211,16 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
 
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
-    const requestId = newRequestId(req);
-    requestIds.set(req, requestId);
-    res.setHeader('x-request-id', requestId);
-    requestScope.run({ requestId }, () => serveRequest(req, res, started));
+    const scope = requestScope(log, newRequestId(req));
+    res.setHeader('x-request-id', scope.requestId);
+    serveRequest(req, res, scope, started);
   });
 
-  const serveRequest = (req: IncomingMessage, res: ServerResponse, started: bigint): void => {
-    handle(req, res)
+  const serveRequest = (req: IncomingMessage, res: ServerResponse, scope: RequestScope, started: bigint): void => {
+    handle(req, res, scope)
       .catch((error: unknown) => {
         const errorId = randomUUID();
-        log.error({ err: error, errorId }, 'request failed');
+        scope.log.error({ err: error, errorId }, 'request failed');
         if (!res.headersSent) {
           res.statusCode = 500;
           res.setHeader('content-type', 'application/json');
@@ -226,7 +234,8 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
         }
       })
       .finally(() => {
-        log.info(
+        if (!log.isLevelEnabled('info')) return;
+        scope.log.info(
           {
             method: req.method,
             path: req.url?.split('?')[0],

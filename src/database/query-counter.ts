@@ -1,33 +1,31 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger as PinoLogger } from 'pino';
-import type { Logger as TypeOrmLogger } from 'typeorm';
-
-export interface QueryStats {
-  statements: number;
-}
-
-/** Per-request statement counts: the store follows the request through every await. */
-export const queryStats = new AsyncLocalStorage<QueryStats>();
+import type { QueryRunner, Logger as TypeOrmLogger } from 'typeorm';
+import { scopeOf } from './request-database';
 
 /**
  * TypeORM's logger, bound to pino: every statement is counted for the request that ran it
- * and logged at debug (never with its parameters, which can hold secrets and hashes).
+ * (see request-database.ts) and logged at trace, on that request's logger (never with its
+ * parameters, which can hold secrets and hashes).
  */
 export class CountingQueryLogger implements TypeOrmLogger {
   constructor(private readonly logger: PinoLogger) {}
 
-  logQuery(query: string): void {
-    const stats = queryStats.getStore();
-    if (stats) stats.statements += 1;
-    if (this.logger.isLevelEnabled('trace')) this.logger.trace({ sql: query }, 'sql');
+  private loggerFor(queryRunner: QueryRunner | undefined): PinoLogger {
+    return scopeOf(queryRunner)?.log ?? this.logger;
   }
 
-  logQueryError(error: string | Error, query: string): void {
-    this.logger.debug({ err: error, sql: query }, 'sql failed');
+  logQuery(query: string, _parameters?: unknown[], queryRunner?: QueryRunner): void {
+    const scope = scopeOf(queryRunner);
+    if (scope) scope.statements += 1;
+    if (this.logger.isLevelEnabled('trace')) this.loggerFor(queryRunner).trace({ sql: query }, 'sql');
   }
 
-  logQuerySlow(time: number, query: string): void {
-    this.logger.warn({ ms: time, sql: query }, 'slow sql');
+  logQueryError(error: string | Error, query: string, _parameters?: unknown[], queryRunner?: QueryRunner): void {
+    this.loggerFor(queryRunner).debug({ err: error, sql: query }, 'sql failed');
+  }
+
+  logQuerySlow(time: number, query: string, _parameters?: unknown[], queryRunner?: QueryRunner): void {
+    this.loggerFor(queryRunner).warn({ ms: time, sql: query }, 'slow sql');
   }
 
   logSchemaBuild(message: string): void {

@@ -13,7 +13,8 @@ export interface BillingAddress {
 
 export const SLUG_PATTERN = '^[a-z0-9]+(-[a-z0-9]+)*$';
 
-@ObjectType()
+// Plain fields read the property directly: no type-graphql wrapper per field on the hot read path.
+@ObjectType({ simpleResolvers: true })
 @Entity({ name: 'organizations' })
 @Unique(['slug'])
 @Check('CHK_organizations_last_invoice_number', 'last_invoice_number >= 0')

@@ -16,7 +16,8 @@ registerEnumType(ProjectStatus, { name: 'ProjectStatus' });
 
 export const PROJECT_REF_PATTERN = '^[a-z0-9]{16}$';
 
-@ObjectType()
+// Plain fields read the property directly: no type-graphql wrapper per field on the hot read path.
+@ObjectType({ simpleResolvers: true })
 @Entity({ name: 'projects' })
 @Unique(['ref'])
 @Check('CHK_projects_ref_format', `ref ~ '${PROJECT_REF_PATTERN}'`)

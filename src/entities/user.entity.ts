@@ -6,7 +6,8 @@ import { BaseEntity } from './base.entity';
  * E-mail addresses are stored normalized (trimmed, lower-case), which the CHECK enforces,
  * so the plain unique constraint makes them case-insensitively unique.
  */
-@ObjectType()
+// Plain fields read the property directly: no type-graphql wrapper per field on the hot read path.
+@ObjectType({ simpleResolvers: true })
 @Entity({ name: 'users' })
 @Unique(['email'])
 @Check('CHK_users_email_normalized', 'email = lower(btrim(email))')

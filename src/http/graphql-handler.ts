@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { RequestContext } from '../auth/context';
-import { queryStats, type QueryStats } from '../database/query-counter';
+import type { RequestScope } from '../database/request-database';
 
 export class PayloadTooLargeError extends Error {}
 
@@ -43,7 +43,7 @@ export interface GraphQLHandlerOptions {
   exposeQueryCount: boolean;
   /** Name configured limits in error messages (outside production). */
   exposeLimits: boolean;
-  context: (req: IncomingMessage) => Promise<RequestContext>;
+  context: (req: IncomingMessage, scope: RequestScope) => Promise<RequestContext>;
 }
 
 /** /graphql on node:http: body limit, JSON parsing, and Apollo's own HTTP handling (CSRF prevention included). */
@@ -51,6 +51,7 @@ export async function handleGraphQL(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
+  scope: RequestScope,
   options: GraphQLHandlerOptions,
 ): Promise<void> {
   let body: unknown = undefined;
@@ -78,15 +79,12 @@ export async function handleGraphQL(
       body = raw;
     }
   }
-  const stats: QueryStats = { statements: 0 };
-  const response = await queryStats.run(stats, () =>
-    options.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers: headerMap(req), search: url.search, body },
-      context: () => options.context(req),
-    }),
-  );
+  const response = await options.apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: req.method ?? 'GET', headers: headerMap(req), search: url.search, body },
+    context: () => options.context(req, scope),
+  });
   for (const [key, value] of response.headers) res.setHeader(key, value);
-  if (options.exposeQueryCount) res.setHeader('x-sql-statements', String(stats.statements));
+  if (options.exposeQueryCount) res.setHeader('x-sql-statements', String(scope.statements));
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
     res.end(response.body.string);

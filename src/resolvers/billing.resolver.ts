@@ -9,7 +9,7 @@ import { subscriptionService } from '../services/billing-subscription.service';
 import { billingService } from '../services/billing.service';
 import { Billing, BillingDetailsView, InvoiceView, PaymentMethodView, SubscriptionView } from '../types/billing.types';
 import { Connection, type Page } from '../types/connection.type';
-import { PageArgs } from './organization.resolver';
+import { PAGE_ARGS, PageArgs } from './organization.resolver';
 
 export const InvoiceConnection = Connection(InvoiceView, 'Invoice');
 
@@ -48,7 +48,7 @@ export class BillingResolver {
   invoices(
     @Ctx() ctx: RequestContext,
     @Root() billing: Billing,
-    @Args(() => PageArgs) page: PageArgs,
+    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
   ): Promise<Page<InvoiceView>> {
     return this.invoiceService.list(ctx, billing, page.first, page.after);
   }

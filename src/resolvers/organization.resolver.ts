@@ -36,6 +36,9 @@ export class PageArgs {
   after?: string | null;
 }
 
+/** PageArgs declares no class-validator rules (pageRequest checks them): skip the validator per call. */
+export const PAGE_ARGS = { validate: false } as const;
+
 @Resolver(() => Organization)
 export class OrganizationResolver {
   private readonly organizationService = organizationService;
@@ -44,7 +47,7 @@ export class OrganizationResolver {
 
   @Authorized()
   @Query(() => OrganizationConnection, { description: "The caller's organizations." })
-  organizations(@Ctx() ctx: RequestContext, @Args(() => PageArgs) page: PageArgs): Promise<Page<Organization>> {
+  organizations(@Ctx() ctx: RequestContext, @Args(() => PageArgs, PAGE_ARGS) page: PageArgs): Promise<Page<Organization>> {
     return this.organizationService.listMine(ctx, page.first, page.after);
   }
 
@@ -102,7 +105,7 @@ export class OrganizationResolver {
   projects(
     @Ctx() ctx: RequestContext,
     @Root() organization: Organization,
-    @Args(() => PageArgs) page: PageArgs,
+    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
   ): Promise<Page<Project>> {
     return this.projectService.listForOrganization(ctx, organization, page.first, page.after);
   }

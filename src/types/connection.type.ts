@@ -1,7 +1,7 @@
 import type { ClassType } from 'type-graphql';
 import { Field, Int, ObjectType } from 'type-graphql';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PageInfo {
   @Field()
   hasNextPage: boolean;
@@ -18,7 +18,7 @@ export interface Page<T> {
 
 /** A Relay-style connection type `<Name>Connection { nodes pageInfo totalCount }`. */
 export function Connection<T extends object>(node: ClassType<T>, name: string) {
-  @ObjectType(`${name}Connection`)
+  @ObjectType(`${name}Connection`, { simpleResolvers: true })
   class ConnectionType implements Page<T> {
     @Field(() => [node])
     nodes: T[];

@@ -1,0 +1,52 @@
+import type { Logger } from 'pino';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+
+/** What the database layer knows of the request it serves: its log and its statement count. */
+export interface RequestScope {
+  requestId: string;
+  /** The request's logger: every line carries the request id. */
+  readonly log: Logger;
+  /** Statements sent to PostgreSQL for this request so far. */
+  statements: number;
+}
+
+/** A scope whose logger is made on first use: most requests never log below the configured level. */
+export function requestScope(base: Logger, requestId: string): RequestScope {
+  let log: Logger | undefined;
+  return {
+    requestId,
+    statements: 0,
+    get log() {
+      return (log ??= base.child({ requestId }));
+    },
+  };
+}
+
+/** The scope of the request a query runner works for, if any. */
+export function scopeOf(queryRunner: QueryRunner | undefined): RequestScope | undefined {
+  return (queryRunner?.data as { requestScope?: RequestScope } | undefined)?.requestScope;
+}
+
+/**
+ * The database as one request sees it: the same pool, entities and settings, but every query
+ * runner it opens (for raw queries, repositories, query builders and transactions alike)
+ * carries the request's scope, so the query logger counts and logs each statement for the
+ * request that ran it. This replaces AsyncLocalStorage, whose promise hooks (on Node 20) tax
+ * every promise of every request.
+ */
+export function requestDatabase<T extends DataSource>(dataSource: T, scope: RequestScope): T {
+  const db = Object.create(dataSource) as T;
+  let manager: EntityManager | undefined;
+  Object.defineProperties(db, {
+    // EntityManager and its repositories reach queries through `connection.createQueryRunner`.
+    manager: { get: () => (manager ??= dataSource.createEntityManager.call(db)) },
+    createQueryRunner: {
+      value: (mode?: 'master' | 'slave'): QueryRunner => {
+        const queryRunner = dataSource.createQueryRunner.call(db, mode);
+        queryRunner.data = { ...queryRunner.data, requestScope: scope };
+        return queryRunner;
+      },
+    },
+  });
+  return db;
+}
