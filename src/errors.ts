@@ -238,12 +238,12 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
 }
 
 /** Server faults met while executing are logged on the request's logger, with its request id. */
-export function serverFaultLogPlugin(): ApolloServerPlugin<{ log: Logger }> {
+export function serverFaultLogPlugin(): ApolloServerPlugin<{ scope: { log: Logger } }> {
   return {
     requestDidStart: () =>
       Promise.resolve({
         didEncounterErrors: ({ contextValue, errors }) => {
-          for (const error of errors) logServerFault(contextValue.log, error);
+          for (const error of errors) logServerFault(contextValue.scope.log, error);
           return Promise.resolve();
         },
       }),

@@ -154,19 +154,15 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
   const context = async (req: IncomingMessage, scope: RequestScope): Promise<RequestContext> => {
     const token = bearerToken(req);
     const userId = token ? await verifyAccessToken(config, token) : null;
+    scope.userId = userId;
     const db = requestDatabase(dataSource, scope);
-    let requestLog: Logger | undefined;
     return {
-      requestId: scope.requestId,
+      scope,
       viewer: userId ? { userId } : null,
       invalidToken: token !== null && userId === null,
       clientAddress: clientAddress(req, config.trustProxyHops),
       db,
       config,
-      // Made on first use: most requests log nothing below the configured level.
-      get log() {
-        return (requestLog ??= scope.log.child({ userId }));
-      },
       loaders: createLoaders(db, userId),
       provisioner,
     };

@@ -1,8 +1,10 @@
+import { getNamedType } from 'graphql';
 import type { AuthChecker, ResolverData } from 'type-graphql';
 import { Organization } from '../entities/organization.entity';
 import { Project } from '../entities/project.entity';
 import { organizationAccess, projectAccess, type OrganizationLocator, type ProjectLocator } from './access';
 import { requireViewer, type RequestContext } from './context';
+import { organizationDetails } from '../resolvers/look-ahead';
 import { isProjectPermission, type Permission } from './permissions';
 
 type Args = Record<string, unknown> & { input?: Record<string, unknown> };
@@ -52,6 +54,11 @@ export const authChecker: AuthChecker<RequestContext, Permission> = async (
     } else {
       const locator = locateOrganization(root, args);
       if (!locator) throw new Error(`${where} requires ${permission} but names no organization`);
+      if (root === undefined && 'slug' in locator && getNamedType(info.returnType).name === 'Organization') {
+        // The organization this root field returns: what its selection asks for is read in the same statement.
+        const details = organizationDetails(context, info);
+        if (details) context.loaders.wantOrganizationDetails('slug', locator.slug, details);
+      }
       await organizationAccess(context, locator, permission);
     }
   }

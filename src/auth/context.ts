@@ -1,7 +1,7 @@
-import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../config';
 import { createLoaders, type Loaders } from '../database/loaders';
+import type { RequestScope } from '../database/request-database';
 import { UnauthenticatedError } from '../errors';
 import type { Provisioner } from '../services/provisioner';
 
@@ -11,13 +11,13 @@ export interface Viewer {
 
 /** Built once per request: who is calling, the database, and this request's loaders. */
 export interface RequestContext {
-  requestId: string;
+  /** The request's id, statement count and logger (`scope.log`: lines carry the request id). */
+  scope: RequestScope;
   viewer: Viewer | null;
   /** The client's address, for throttling and audit. */
   clientAddress: string;
   db: DataSource;
   config: AppConfig;
-  log: Logger;
   loaders: Loaders;
   provisioner: Provisioner;
   /** Set when a bearer token was sent but did not verify. */

@@ -7,7 +7,8 @@ import { type Project } from '../entities/project.entity';
 import { UserRole, type OrganizationRole } from '../entities/user-role.entity';
 import { User } from '../entities/user.entity';
 import { projectFromRow } from './project-row';
-import { loadProjectPages, type ProjectPageKey, type ProjectPageRows } from './project-pages';
+import { detailColumns, primeDetails, type DetailTargets, type OrganizationDetails } from './organization-details';
+import { loadProjectPages, projectPageCacheKey, type ProjectPageKey, type ProjectPageRows } from './project-pages';
 
 type Row = Record<string, unknown>;
 
@@ -37,7 +38,7 @@ export function toOrganization(r: Row): Organization {
   });
 }
 
-function toUser(r: Row, prefix = ''): User {
+export function toUser(r: Row, prefix = ''): User {
   return Object.assign(new User(), {
     id: r[`${prefix}id`],
     createdAt: r[`${prefix}created_at`],
@@ -45,6 +46,16 @@ function toUser(r: Row, prefix = ''): User {
     email: r[`${prefix}email`],
     displayName: r[`${prefix}display_name`],
     lastLoginAt: r[`${prefix}last_login_at`],
+  });
+}
+
+function toCredential(r: Row): Credential {
+  return Object.assign(new Credential(), {
+    id: r.id,
+    projectId: r.project_id,
+    anonKey: r.anon_key,
+    serviceRoleKey: r.service_role_key,
+    jwtSecret: r.jwt_secret,
   });
 }
 
@@ -61,28 +72,63 @@ const USER = 'u.id, u.created_at, u.updated_at, u.email, u.display_name, u.last_
 export function createLoaders(db: DataSource, viewerId: string | null) {
   const query = (sql: string, params: unknown[]) => db.query<Row[]>(sql, params);
 
-  const organizations = async (column: 'id' | 'slug', keys: readonly string[]) => {
+  /** Details the query asks for, by `column:key`, registered before the organization is loaded. */
+  const wantedDetails = new Map<string, OrganizationDetails>();
+  const detailTargets: DetailTargets = {
+    primeMembers(organizationId, roles, users) {
+      for (const user of users) loaders.userById.prime(user.id, user);
+      loaders.membersByOrganization.prime(organizationId, roles);
+    },
+    primeProjectPage(key, page) {
+      loaders.projectPages.prime(key, page);
+    },
+  };
+
+  const organizationRows = async (column: 'id' | 'slug', keys: readonly string[], details: OrganizationDetails | null) => {
+    const params: unknown[] = [keys, viewerId];
+    const extra = details ? detailColumns(details, 'o.id', 'r.role', '$2', params) : '';
     const rows = await query(
-      `SELECT ${ORGANIZATION}, r.role AS viewer_role FROM organizations o
+      `SELECT ${ORGANIZATION}, r.role AS viewer_role${extra} FROM organizations o
        LEFT JOIN user_roles r ON r.organization_id = o.id AND r.user_id = $2
        WHERE o.${column} = ANY($1)`,
-      [keys, viewerId],
+      params,
     );
-    const found = rows.map((row) => {
+    return rows.map((row) => {
       const organization = toOrganization(row);
+      const role = (row.viewer_role as OrganizationRole | null) ?? null;
       loaders.organizationById.prime(organization.id, organization);
       loaders.organizationBySlug.prime(organization.slug, organization);
-      loaders.myRole.prime(organization.id, (row.viewer_role as OrganizationRole | null) ?? null);
+      loaders.myRole.prime(organization.id, role);
+      if (details) primeDetails(detailTargets, details, organization.id, role, row, toUser);
       return organization;
     });
+  };
+
+  /** One statement per kind of details asked (nearly always one in all). */
+  const organizations = async (column: 'id' | 'slug', keys: readonly string[]) => {
+    const groups = new Map<string, { details: OrganizationDetails | null; keys: string[] }>();
+    for (const key of keys) {
+      const details = wantedDetails.get(`${column}:${key}`) ?? null;
+      const shape = details ? JSON.stringify(details) : '';
+      const group = groups.get(shape) ?? { details, keys: [] };
+      group.keys.push(key);
+      groups.set(shape, group);
+    }
+    const found: Organization[] = [];
+    for (const group of groups.values()) found.push(...(await organizationRows(column, group.keys, group.details)));
     return byKey(keys, found, (o) => (column === 'id' ? o.id : o.slug));
   };
 
+  // A project is read with its credentials (one row each), still encrypted: a project page
+  // nearly always asks for its keys next, and this saves that round trip.
   const projects = async (column: 'id' | 'ref', keys: readonly string[]) => {
     const rows = await query(
-      `SELECT ${PROJECT}, r.role AS viewer_role, g.access_level AS viewer_grant FROM projects p
+      `SELECT ${PROJECT}, r.role AS viewer_role, g.access_level AS viewer_grant,
+              c.id AS credential_id, c.anon_key, c.service_role_key, c.jwt_secret
+       FROM projects p
        LEFT JOIN user_roles r ON r.organization_id = p.organization_id AND r.user_id = $2
        LEFT JOIN permissions g ON g.project_id = p.id AND g.user_id = $2
+       LEFT JOIN credentials c ON c.project_id = p.id
        WHERE p.${column} = ANY($1)`,
       [keys, viewerId],
     );
@@ -92,6 +138,10 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
       loaders.projectByRef.prime(project.ref, project);
       loaders.myRole.prime(project.organizationId, (row.viewer_role as OrganizationRole | null) ?? null);
       loaders.myGrant.prime(project.id, (row.viewer_grant as AccessLevel | null) ?? null);
+      loaders.credentialByProject.prime(
+        project.id,
+        row.credential_id === null ? null : toCredential({ ...row, id: row.credential_id, project_id: project.id }),
+      );
       return project;
     });
     return byKey(keys, found, (p) => (column === 'id' ? p.id : p.ref));
@@ -169,13 +219,12 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
       );
       return groupBy(projectIds, grants, (r) => r.projectId);
     }),
-    /** Keyed by object identity: callers build one key per (organization, page) request. */
-    projectPages: new DataLoader<ProjectPageKey, ProjectPageRows>(
+    projectPages: new DataLoader<ProjectPageKey, ProjectPageRows, string>(
       (keys) =>
         viewerId
           ? loadProjectPages(db, viewerId, keys)
           : Promise.resolve(keys.map(() => ({ rows: [], totalCount: 0 }))),
-      { cache: false },
+      { cacheKeyFn: projectPageCacheKey },
     ),
     /** The whole row, secret columns included: they are decrypted only by the fields that check the permission. */
     credentialByProject: new DataLoader<string, Credential | null>(async (projectIds) => {
@@ -183,19 +232,17 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
         'SELECT id, project_id, anon_key, service_role_key, jwt_secret FROM credentials WHERE project_id = ANY($1)',
         [projectIds],
       );
-      const credentials = rows.map((r) =>
-        Object.assign(new Credential(), {
-          id: r.id,
-          projectId: r.project_id,
-          anonKey: r.anon_key,
-          serviceRoleKey: r.service_role_key,
-          jwtSecret: r.jwt_secret,
-        }),
-      );
-      return byKey(projectIds, credentials, (c) => c.projectId);
+      return byKey(projectIds, rows.map(toCredential), (c) => c.projectId);
     }),
   };
-  return loaders;
+  return {
+    ...loaders,
+    /** Asks that the organization, when loaded by this key, be read with these details. */
+    wantOrganizationDetails(column: 'id' | 'slug', key: string, details: OrganizationDetails): void {
+      wantedDetails.set(`${column}:${key}`, details);
+    },
+    detailTargets,
+  };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -15,6 +15,11 @@ export interface ProjectPageRows {
   totalCount: number;
 }
 
+/** Page keys are values: the same organization, visibility, size and cursor is the same page. */
+export function projectPageCacheKey(key: ProjectPageKey): string {
+  return `${key.organizationId}|${key.seesAll}|${key.limit}|${key.after?.createdAt.toISOString() ?? ''}|${key.after?.id ?? ''}`;
+}
+
 interface Row {
   id: string;
   name: string;

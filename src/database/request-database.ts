@@ -4,6 +4,8 @@ import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 /** What the database layer knows of the request it serves: its log and its statement count. */
 export interface RequestScope {
   requestId: string;
+  /** The signed-in caller, once known: lines logged after that carry it too. */
+  userId?: string | null;
   /** The request's logger: every line carries the request id. */
   readonly log: Logger;
   /** Statements sent to PostgreSQL for this request so far. */
@@ -13,11 +15,16 @@ export interface RequestScope {
 /** A scope whose logger is made on first use: most requests never log below the configured level. */
 export function requestScope(base: Logger, requestId: string): RequestScope {
   let log: Logger | undefined;
+  let boundUserId: string | null | undefined;
   return {
     requestId,
     statements: 0,
     get log() {
-      return (log ??= base.child({ requestId }));
+      if (!log || boundUserId !== this.userId) {
+        boundUserId = this.userId;
+        log = base.child(boundUserId ? { requestId, userId: boundUserId } : { requestId });
+      }
+      return log;
     },
   };
 }

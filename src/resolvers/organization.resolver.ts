@@ -6,12 +6,14 @@ import {
   Ctx,
   Field,
   FieldResolver,
+  Info,
   Int,
   Mutation,
   Query,
   Resolver,
   Root,
 } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { RequestContext } from '../auth/context';
 import { Permission } from '../auth/permissions';
 import { Organization } from '../entities/organization.entity';
@@ -23,6 +25,7 @@ import { organizationService } from '../services/organization.service';
 import { projectService } from '../services/project.service';
 import { Connection, type Page } from '../types/connection.type';
 import { Membership } from '../types/membership.type';
+import { organizationDetails } from './look-ahead';
 
 export const OrganizationConnection = Connection(Organization, 'Organization');
 export const ProjectConnection = Connection(Project, 'Project');
@@ -47,8 +50,12 @@ export class OrganizationResolver {
 
   @Authorized()
   @Query(() => OrganizationConnection, { description: "The caller's organizations." })
-  organizations(@Ctx() ctx: RequestContext, @Args(() => PageArgs, PAGE_ARGS) page: PageArgs): Promise<Page<Organization>> {
-    return this.organizationService.listMine(ctx, page.first, page.after);
+  organizations(
+    @Ctx() ctx: RequestContext,
+    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Page<Organization>> {
+    return this.organizationService.listMine(ctx, page.first, page.after, organizationDetails(ctx, info, ['nodes']));
   }
 
   @Authorized(Permission.OrganizationRead)

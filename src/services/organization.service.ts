@@ -2,7 +2,8 @@ import type { EntityManager } from 'typeorm';
 import { organizationAccess } from '../auth/access';
 import { requireViewer, type RequestContext } from '../auth/context';
 import { Permission, permissionsOfRole } from '../auth/permissions';
-import { toOrganization } from '../database/loaders';
+import { toOrganization, toUser } from '../database/loaders';
+import { detailColumns, primeDetails, type OrganizationDetails } from '../database/organization-details';
 import { inTransaction } from '../database/transaction';
 import { Organization } from '../entities/organization.entity';
 import { OrganizationRole, UserRole } from '../entities/user-role.entity';
@@ -37,27 +38,39 @@ export class OrganizationService {
   }
 
   /** The caller's organizations, oldest first, read with the caller's role in one statement. */
-  async listMine(ctx: RequestContext, first?: number | null, after?: string | null): Promise<Page<Organization>> {
+  async listMine(
+    ctx: RequestContext,
+    first?: number | null,
+    after?: string | null,
+    details: OrganizationDetails | null = null,
+  ): Promise<Page<Organization>> {
     const { userId } = requireViewer(ctx);
     const page = pageRequest(ctx, first, after);
+    const params: unknown[] = [userId, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit + 1];
+    const extra = details ? detailColumns(details, 'page.id', 'page.viewer_role', '$1', params) : '';
     const rows: Record<string, unknown>[] = await ctx.db.query(
       `WITH mine AS (
          SELECT o.id, o.created_at, o.updated_at, o.name, o.slug, o.billing_email, o.payment_customer_ref,
                 o.tax_id, o.billing_address, o.last_invoice_number, r.role AS viewer_role
          FROM user_roles r JOIN organizations o ON o.id = r.organization_id
          WHERE r.user_id = $1
+       ), page AS (
+         SELECT mine.*, (SELECT count(*) FROM mine) AS total FROM mine
+         WHERE $2::timestamptz IS NULL OR (mine.created_at, mine.id) > ($2::timestamptz, $3::uuid)
+         ORDER BY mine.created_at, mine.id
+         LIMIT $4
        )
-       SELECT mine.*, (SELECT count(*) FROM mine) AS total FROM mine
-       WHERE $2::timestamptz IS NULL OR (mine.created_at, mine.id) > ($2::timestamptz, $3::uuid)
-       ORDER BY mine.created_at, mine.id
-       LIMIT $4`,
-      [userId, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit + 1],
+       SELECT page.*${extra} FROM page ORDER BY page.created_at, page.id`,
+      params,
     );
     const organizations = rows.map((row) => {
       const organization = toOrganization(row);
+      const role = row.viewer_role as OrganizationRole;
       ctx.loaders.organizationById.prime(organization.id, organization);
       ctx.loaders.organizationBySlug.prime(organization.slug, organization);
-      ctx.loaders.myRole.prime(organization.id, row.viewer_role as OrganizationRole);
+      ctx.loaders.myRole.prime(organization.id, role);
+      // Their members and first project page, when the query asks for them, came in the same row.
+      if (details) primeDetails(ctx.loaders.detailTargets, details, organization.id, role, row, toUser);
       return organization;
     });
     const totalCount = rows.length
