@@ -11,7 +11,7 @@ import type { DestinationStream, Logger } from 'pino';
 import { PlatformDataSource } from '../ormconfig';
 import type { RequestContext } from './auth/context';
 import { decoyHash } from './auth/passwords';
-import { verifyAccessToken } from './auth/tokens';
+import { cachedTokenVerifier } from './auth/tokens';
 import type { AppConfig } from './config';
 import { createLoaders } from './database/loaders';
 import { CountingQueryLogger } from './database/query-counter';
@@ -151,9 +151,10 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
   });
   await apollo.start();
 
+  const verifyToken = cachedTokenVerifier(config);
   const context = async (req: IncomingMessage, scope: RequestScope): Promise<RequestContext> => {
     const token = bearerToken(req);
-    const userId = token ? await verifyAccessToken(config, token) : null;
+    const userId = token ? await verifyToken(token) : null;
     scope.userId = userId;
     const db = requestDatabase(dataSource, scope);
     return {

@@ -9,6 +9,7 @@ import { User } from '../entities/user.entity';
 import { projectFromRow } from './project-row';
 import { detailColumns, primeDetails, type DetailTargets, type OrganizationDetails } from './organization-details';
 import { loadProjectPages, projectPageCacheKey, type ProjectPageKey, type ProjectPageRows } from './project-pages';
+import { hydrate } from './hydrate';
 
 type Row = Record<string, unknown>;
 
@@ -24,7 +25,7 @@ function groupBy<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[]
 }
 
 export function toOrganization(r: Row): Organization {
-  return Object.assign(new Organization(), {
+  return hydrate(Organization, {
     id: r.id,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -39,7 +40,7 @@ export function toOrganization(r: Row): Organization {
 }
 
 export function toUser(r: Row, prefix = ''): User {
-  return Object.assign(new User(), {
+  return hydrate(User, {
     id: r[`${prefix}id`],
     createdAt: r[`${prefix}created_at`],
     updatedAt: r[`${prefix}updated_at`],
@@ -50,7 +51,7 @@ export function toUser(r: Row, prefix = ''): User {
 }
 
 function toCredential(r: Row): Credential {
-  return Object.assign(new Credential(), {
+  return hydrate(Credential, {
     id: r.id,
     projectId: r.project_id,
     anonKey: r.anon_key,
@@ -192,7 +193,7 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
       const roles = rows.map((row) => {
         const user = toUser(row, 'user_');
         loaders.userById.prime(user.id, user);
-        return Object.assign(new UserRole(), {
+        return hydrate(UserRole, {
           id: row.role_id,
           organizationId: row.organization_id,
           userId: row.user_id,
@@ -208,7 +209,7 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
         [projectIds],
       );
       const grants = rows.map((r) =>
-        Object.assign(new Permission(), {
+        hydrate(Permission, {
           id: r.id,
           createdAt: r.created_at,
           updatedAt: r.updated_at,

@@ -4,6 +4,7 @@ import { UserRole, type OrganizationRole } from '../entities/user-role.entity';
 import type { User } from '../entities/user.entity';
 import { projectFromRow } from './project-row';
 import type { ProjectPageKey, ProjectPageRows } from './project-pages';
+import { hydrate } from './hydrate';
 
 /** What to read with an organization, in the same statement, when the query asks for it. */
 export interface OrganizationDetails {
@@ -13,6 +14,9 @@ export interface OrganizationDetails {
 }
 
 type Row = Record<string, unknown>;
+
+/** Times inside JSON travel as epoch milliseconds: a number is far cheaper to turn into a Date than ISO text. */
+const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 
 /** The roles that see every project of their organization, as SQL wants them. */
 const ROLES_SEEING_ALL = (['owner', 'admin', 'member', 'viewer'] as OrganizationRole[]).filter(seesAllProjects);
@@ -29,8 +33,8 @@ export function detailColumns(details: OrganizationDetails, org: string, role: s
   if (details.members) {
     columns.push(`CASE WHEN ${role} IS NOT NULL THEN (
         SELECT json_agg(json_build_object('role_id', mr.id, 'user_id', mr.user_id, 'role', mr.role, 'id', u.id,
-                 'created_at', u.created_at, 'updated_at', u.updated_at, 'email', u.email,
-                 'display_name', u.display_name, 'last_login_at', u.last_login_at) ORDER BY mr.created_at, mr.id)
+                 'created_at', ${epochMs('u.created_at')}, 'updated_at', ${epochMs('u.updated_at')}, 'email', u.email,
+                 'display_name', u.display_name, 'last_login_at', ${epochMs('u.last_login_at')}) ORDER BY mr.created_at, mr.id)
         FROM user_roles mr JOIN users u ON u.id = mr.user_id WHERE mr.organization_id = ${org}) END AS detail_members`);
   }
   const page = details.projectPage;
@@ -42,8 +46,9 @@ export function detailColumns(details: OrganizationDetails, org: string, role: s
     columns.push(`CASE WHEN ${role} IS NOT NULL THEN (SELECT count(*) FROM projects p WHERE ${visible}) END
         AS detail_project_total`);
     columns.push(`CASE WHEN ${role} IS NOT NULL THEN (
-        SELECT json_agg(v ORDER BY v.created_at, v.id) FROM (
-          SELECT p.id, p.name, p.ref, p.organization_id, p.region, p.status, p.created_at, p.updated_at
+        SELECT json_agg(v ORDER BY v.created_ms, v.id) FROM (
+          SELECT p.id, p.name, p.ref, p.organization_id, p.region, p.status,
+                 ${epochMs('p.created_at')} AS created_ms, ${epochMs('p.updated_at')} AS updated_ms
           FROM projects p WHERE ${visible}
             AND (${afterAt}::timestamptz IS NULL OR (p.created_at, p.id) > (${afterAt}::timestamptz, ${afterId}::uuid))
           ORDER BY p.created_at, p.id LIMIT ${add(page.limit + 1)}) v) END AS detail_projects`);
@@ -51,7 +56,7 @@ export function detailColumns(details: OrganizationDetails, org: string, role: s
   return columns.map((column) => `, ${column}`).join('');
 }
 
-const toDate = (value: unknown): Date | null => (value === null || value === undefined ? null : new Date(String(value)));
+const toDate = (value: unknown): Date | null => (typeof value === 'number' ? new Date(value) : null);
 
 export interface DetailTargets {
   primeMembers(organizationId: string, roles: UserRole[], users: User[]): void;
@@ -73,7 +78,7 @@ export function primeDetails(
     targets.primeMembers(
       organizationId,
       members.map((m) =>
-        Object.assign(new UserRole(), { id: m.role_id, organizationId, userId: m.user_id, role: m.role }),
+        hydrate(UserRole, { id: m.role_id, organizationId, userId: m.user_id, role: m.role }),
       ),
       members.map((m) =>
         toUser({ ...m, created_at: toDate(m.created_at), updated_at: toDate(m.updated_at), last_login_at: toDate(m.last_login_at) }),
@@ -83,7 +88,7 @@ export function primeDetails(
   const page = details.projectPage;
   if (page) {
     const rows: Project[] = ((row.detail_projects as Row[] | null) ?? []).map((p) =>
-      projectFromRow({ ...p, created_at: toDate(p.created_at), updated_at: toDate(p.updated_at) }),
+      projectFromRow({ ...p, created_at: toDate(p.created_ms), updated_at: toDate(p.updated_ms) }),
     );
     targets.primeProjectPage(
       { organizationId, seesAll: seesAllProjects(role), limit: page.limit, after: page.after },

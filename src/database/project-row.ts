@@ -1,8 +1,9 @@
 import { Project } from '../entities/project.entity';
+import { hydrate } from './hydrate';
 
 /** A Project from a raw `projects` row (snake_case columns), for the lean read and write paths. */
 export function projectFromRow(row: Record<string, unknown>): Project {
-  return Object.assign(new Project(), {
+  return hydrate(Project, {
     id: row.id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

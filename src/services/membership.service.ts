@@ -16,6 +16,7 @@ import type { InvitationPayload } from '../types/invitation.type';
 import { Membership } from '../types/membership.type';
 import { normalizeEmail } from './auth.service';
 import { lockOrganization } from './organization.service';
+import { hydrate } from '../database/hydrate';
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -24,7 +25,7 @@ function hashToken(token: string): string {
 }
 
 function toMembership(row: Pick<UserRole, 'organizationId' | 'userId' | 'role'>): Membership {
-  return Object.assign(new Membership(), { organizationId: row.organizationId, userId: row.userId, role: row.role });
+  return hydrate(Membership, { organizationId: row.organizationId, userId: row.userId, role: row.role });
 }
 
 const LAST_OWNER = 'An organization must keep at least one owner: make someone else owner first';

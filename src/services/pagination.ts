@@ -52,9 +52,16 @@ export function toPage<T extends { createdAt: Date; id: string }>(
 ): Page<T> {
   const nodes = rows.slice(0, limit);
   const last = nodes.at(-1);
+  let endCursor: string | null | undefined;
   return {
     nodes,
     totalCount,
-    pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? encodeCursor(last) : null },
+    pageInfo: {
+      hasNextPage: rows.length > limit,
+      // Encoded only when asked for: most pages of a dashboard never show their cursor.
+      get endCursor() {
+        return (endCursor ??= last ? encodeCursor(last) : null);
+      },
+    },
   };
 }
