@@ -214,11 +214,7 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
   };
 
   /** A fault no request logged (it failed outside one) is logged here, with a new error id. */
-  const internal = (
-    error: unknown,
-    path: GraphQLFormattedError['path'],
-    loggedId?: string,
-  ): GraphQLFormattedError => {
+  const internal = (error: unknown, path: GraphQLFormattedError['path'], loggedId?: string): GraphQLFormattedError => {
     let errorId = loggedId;
     if (!errorId) {
       errorId = randomUUID();

@@ -84,7 +84,7 @@ const lookUps = new WeakMap<Loaders, Map<string, Promise<unknown>>>();
 
 function lookUp<T>(ctx: RequestContext, key: string, find: () => Promise<T>): Promise<T> {
   let known = lookUps.get(ctx.loaders);
-  if (!known) lookUps.set(ctx.loaders, (known = new Map()));
+  if (!known) lookUps.set(ctx.loaders, (known = new Map<string, Promise<unknown>>()));
   let found = known.get(key) as Promise<T> | undefined;
   if (!found) known.set(key, (found = find()));
   return found;

@@ -1,15 +1,36 @@
+import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 
 /** OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. */
 const PARAMETERS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
+/**
+ * Hashes run at most one per core: more at once finish no sooner (each is pure CPU), but each
+ * holds its 19 MiB, and the thread pool they would fill is also the one DNS and files use.
+ */
+const MAX_CONCURRENT_HASHES = Math.max(1, availableParallelism());
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function oneAtATimePerCore<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running += 1;
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running -= 1;
+  }
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return argon2.hash(password, PARAMETERS);
+  return oneAtATimePerCore(() => argon2.hash(password, PARAMETERS));
 }
 
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
   try {
-    return await argon2.verify(hash, password);
+    return await oneAtATimePerCore(() => argon2.verify(hash, password));
   } catch {
     return false;
   }

@@ -85,7 +85,11 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
     },
   };
 
-  const organizationRows = async (column: 'id' | 'slug', keys: readonly string[], details: OrganizationDetails | null) => {
+  const organizationRows = async (
+    column: 'id' | 'slug',
+    keys: readonly string[],
+    details: OrganizationDetails | null,
+  ) => {
     const params: unknown[] = [keys, viewerId];
     const extra = details ? detailColumns(details, 'o.id', 'r.role', '$2', params) : '';
     const rows = await query(

@@ -27,7 +27,13 @@ const ROLES_SEEING_ALL = (['owner', 'admin', 'member', 'viewer'] as Organization
  * placeholder of the caller's id. Members and the project page come as JSON, and only for
  * organizations the caller belongs to. Parameters are appended to `params`.
  */
-export function detailColumns(details: OrganizationDetails, org: string, role: string, viewer: string, params: unknown[]) {
+export function detailColumns(
+  details: OrganizationDetails,
+  org: string,
+  role: string,
+  viewer: string,
+  params: unknown[],
+) {
   const add = (value: unknown) => `$${params.push(value)}`;
   const columns: string[] = [];
   if (details.members) {
@@ -77,18 +83,21 @@ export function primeDetails(
     const members = (row.detail_members as Row[] | null) ?? [];
     targets.primeMembers(
       organizationId,
+      members.map((m) => hydrate(UserRole, { id: m.role_id, organizationId, userId: m.user_id, role: m.role })),
       members.map((m) =>
-        hydrate(UserRole, { id: m.role_id, organizationId, userId: m.user_id, role: m.role }),
-      ),
-      members.map((m) =>
-        toUser({ ...m, created_at: toDate(m.created_at), updated_at: toDate(m.updated_at), last_login_at: toDate(m.last_login_at) }),
+        toUser({
+          ...m,
+          created_at: toDate(m.created_at),
+          updated_at: toDate(m.updated_at),
+          last_login_at: toDate(m.last_login_at),
+        }),
       ),
     );
   }
   const page = details.projectPage;
   if (page) {
     const rows: Project[] = ((row.detail_projects as Row[] | null) ?? []).map((p) =>
-      projectFromRow({ ...p, created_at: toDate(p.created_ms), updated_at: toDate(p.updated_ms) }),
+      projectFromRow(p, toDate(p.created_ms), toDate(p.updated_ms)),
     );
     targets.primeProjectPage(
       { organizationId, seesAll: seesAllProjects(role), limit: page.limit, after: page.after },

@@ -83,7 +83,9 @@ export async function loadProjectPages(
     for (const key of group) {
       const mine = rows.filter((row) => row.organization_id === key.organizationId);
       results.set(key, {
-        rows: mine.filter((row) => row.id !== null).map((row) => projectFromRow({ ...row })),
+        rows: mine
+          .filter((row) => row.id !== null)
+          .map((row) => projectFromRow(row as unknown as Record<string, unknown>)),
         totalCount: mine.length ? Number(mine[0].total) : 0,
       });
     }

@@ -42,18 +42,38 @@ export function scopeOf(queryRunner: QueryRunner | undefined): RequestScope | un
  * every promise of every request.
  */
 export function requestDatabase<T extends DataSource>(dataSource: T, scope: RequestScope): T {
-  const db = Object.create(dataSource) as T;
-  let manager: EntityManager | undefined;
-  Object.defineProperties(db, {
-    // EntityManager and its repositories reach queries through `connection.createQueryRunner`.
-    manager: { get: () => (manager ??= dataSource.createEntityManager.call(db)) },
-    createQueryRunner: {
-      value: (mode?: 'master' | 'slave'): QueryRunner => {
-        const queryRunner = dataSource.createQueryRunner.call(db, mode);
-        queryRunner.data = { ...queryRunner.data, requestScope: scope };
-        return queryRunner;
+  const db = Object.create(requestPrototype(dataSource)) as ScopedDatabase;
+  db.requestScope = scope;
+  return db as unknown as T;
+}
+
+interface ScopedDatabase {
+  requestScope: RequestScope;
+  scopedManager?: EntityManager;
+}
+
+/** What every request's view adds to the DataSource, built once per DataSource. */
+const prototypes = new WeakMap<DataSource, object>();
+
+function requestPrototype(dataSource: DataSource): object {
+  let prototype = prototypes.get(dataSource);
+  if (!prototype) {
+    prototype = Object.create(dataSource, {
+      // EntityManager and its repositories reach queries through `connection.createQueryRunner`.
+      manager: {
+        get(this: ScopedDatabase & DataSource) {
+          return (this.scopedManager ??= dataSource.createEntityManager.call(this));
+        },
       },
-    },
-  });
-  return db;
+      createQueryRunner: {
+        value(this: ScopedDatabase & DataSource, mode?: 'master' | 'slave'): QueryRunner {
+          const queryRunner = dataSource.createQueryRunner.call(this, mode);
+          queryRunner.data = { ...queryRunner.data, requestScope: this.requestScope };
+          return queryRunner;
+        },
+      },
+    }) as object;
+    prototypes.set(dataSource, prototype);
+  }
+  return prototype;
 }

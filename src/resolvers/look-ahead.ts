@@ -2,6 +2,7 @@ import {
   getArgumentValues,
   isObjectType,
   Kind,
+  OperationTypeNode,
   type FieldNode,
   type GraphQLResolveInfo,
   type SelectionSetNode,
@@ -42,7 +43,10 @@ function childFields(info: GraphQLResolveInfo, parents: readonly FieldNode[], na
  * columns is asked, or the projects are asked with different arguments in different places
  * (the field resolvers then read them as usual).
  */
-export function organizationSelection(info: GraphQLResolveInfo, path: readonly string[] = []): OrganizationSelection | null {
+export function organizationSelection(
+  info: GraphQLResolveInfo,
+  path: readonly string[] = [],
+): OrganizationSelection | null {
   let nodes: readonly FieldNode[] = info.fieldNodes;
   for (const step of path) nodes = childFields(info, nodes, step);
   const members = childFields(info, nodes, 'members').length > 0;
@@ -67,7 +71,7 @@ export function organizationDetails(
   info: GraphQLResolveInfo,
   path: readonly string[] = [],
 ): OrganizationDetails | null {
-  if (info.operation.operation !== 'query') return null;
+  if (info.operation.operation !== OperationTypeNode.QUERY) return null;
   const selection = organizationSelection(info, path);
   if (!selection) return null;
   let projectPage: OrganizationDetails['projectPage'] = null;

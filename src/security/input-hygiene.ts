@@ -40,13 +40,19 @@ export function unstorableString(value: unknown, root: string): string | null {
   return null;
 }
 
+/** Per parsed document: Apollo's document cache hands back the same object for the same query text. */
+const documentVerdicts = new WeakMap<DocumentNode, boolean>();
+
 function documentHasUnstorableString(document: DocumentNode): boolean {
+  const known = documentVerdicts.get(document);
+  if (known !== undefined) return known;
   let found = false;
   visit(document, {
     [Kind.STRING]: (node) => {
       if (UNSTORABLE.test(node.value)) found = true;
     },
   });
+  documentVerdicts.set(document, found);
   return found;
 }
 
