@@ -7,6 +7,7 @@ import { type Project } from '../entities/project.entity';
 import { UserRole, type OrganizationRole } from '../entities/user-role.entity';
 import { User } from '../entities/user.entity';
 import { projectFromRow } from './project-row';
+import { leanQuery } from './request-database';
 import { detailColumns, primeDetails, type DetailTargets, type OrganizationDetails } from './organization-details';
 import { loadProjectPages, projectPageCacheKey, type ProjectPageKey, type ProjectPageRows } from './project-pages';
 import { hydrate } from './hydrate';
@@ -71,7 +72,7 @@ const USER = 'u.id, u.created_at, u.updated_at, u.email, u.display_name, u.last_
  * role (and grant) on it, which prime the role and grant loaders.
  */
 export function createLoaders(db: DataSource, viewerId: string | null) {
-  const query = (sql: string, params: unknown[]) => db.query<Row[]>(sql, params);
+  const query = (sql: string, params: unknown[]) => leanQuery<Row>(db, sql, params);
 
   /** Details the query asks for, by `column:key`, registered before the organization is loaded. */
   const wantedDetails = new Map<string, OrganizationDetails>();

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Project, ProjectStatus } from '../entities/project.entity';
 import { projectFromRow } from './project-row';
+import { leanQuery } from './request-database';
 
 export interface ProjectPageKey {
   organizationId: string;
@@ -50,7 +51,8 @@ export async function loadProjectPages(
   const results = new Map<ProjectPageKey, ProjectPageRows>();
   for (const group of groups.values()) {
     const { limit, after } = group[0];
-    const rows: Row[] = await db.query(
+    const rows = await leanQuery<Row>(
+      db,
       `WITH visible AS (
          SELECT p.id, p.name, p.ref, p.organization_id, p.region, p.status, p.created_at, p.updated_at
          FROM projects p

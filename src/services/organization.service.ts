@@ -4,6 +4,7 @@ import { requireViewer, type RequestContext } from '../auth/context';
 import { Permission, permissionsOfRole } from '../auth/permissions';
 import { toOrganization, toUser } from '../database/loaders';
 import { detailColumns, primeDetails, type OrganizationDetails } from '../database/organization-details';
+import { leanQuery } from '../database/request-database';
 import { inTransaction } from '../database/transaction';
 import { Organization } from '../entities/organization.entity';
 import { OrganizationRole, UserRole } from '../entities/user-role.entity';
@@ -48,7 +49,8 @@ export class OrganizationService {
     const page = pageRequest(ctx, first, after);
     const params: unknown[] = [userId, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit + 1];
     const extra = details ? detailColumns(details, 'page.id', 'page.viewer_role', '$1', params) : '';
-    const rows: Record<string, unknown>[] = await ctx.db.query(
+    const rows = await leanQuery(
+      ctx.db,
       `WITH mine AS (
          SELECT o.id, o.created_at, o.updated_at, o.name, o.slug, o.billing_email, o.payment_customer_ref,
                 o.tax_id, o.billing_address, o.last_invoice_number, r.role AS viewer_role
@@ -77,7 +79,7 @@ export class OrganizationService {
       ? Number(rows[0].total)
       : Number(
           (
-            await ctx.db.query<{ total: string }[]>('SELECT count(*) AS total FROM user_roles WHERE user_id = $1', [
+            await leanQuery<{ total: string }>(ctx.db, 'SELECT count(*) AS total FROM user_roles WHERE user_id = $1', [
               userId,
             ])
           )[0].total,
