@@ -62,7 +62,10 @@ export class PlatformDataSource extends DataSource {
       poolSize: platform.poolSize ?? 10,
       logger: platform.logger,
       logging: platform.logger ? 'all' : false,
-      extra: { options: `-c search_path=${SCHEMA}` },
+      // Generic plans for prepared statements (the lean read path's): planned once per
+      // connection, never again per execution. Those statements are key lookups whose best plan
+      // does not depend on the values; unnamed statements are planned per execution as before.
+      extra: { options: `-c search_path=${SCHEMA} -c plan_cache_mode=force_generic_plan` },
     };
     super(options);
   }

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { given, ok, type TestOrganization, type TestProject, type TestUser } from '../support/given';
+import { startTestApp, type TestApp } from '../support/server';
+
+type Json = Record<string, unknown>;
+
+interface ProjectPage {
+  totalCount: number;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  nodes: { ref: string; name: string }[];
+}
+
+/**
+ * The pages a studio opens read everything in one statement: the query's selection is looked
+ * ahead so that members and project pages come with their organizations, and credentials with
+ * their project. These tests hold the count to one, and the answers to what the field resolvers
+ * answer on their own (the look-ahead is off when `projects` is asked with two sets of arguments).
+ */
+describe('read path: one statement per page', () => {
+  let app: TestApp;
+  let owner: TestUser;
+  let member: TestUser;
+  let organization: TestOrganization;
+  let projects: TestProject[];
+
+  before(async () => {
+    app = await startTestApp();
+    const make = given(app);
+    owner = await make.user();
+    member = await make.user();
+    organization = await make.organization({ owner });
+    await make.member({ organization, role: 'MEMBER', by: owner, user: member });
+    projects = [
+      await make.project({ organization, by: owner, name: 'First' }),
+      await make.project({ organization, by: owner, name: 'Second' }),
+    ];
+    await make.grant({ project: projects[1], user: member, level: 'READ', by: owner });
+    // A second organization, so that the dashboard batches several.
+    const other = await make.organization({ owner });
+    await make.project({ organization: other, by: owner, name: 'Elsewhere' });
+  });
+  after(() => app.close());
+
+  async function read<T = Json>(query: string, variables: Json, token: string) {
+    const response = await app.gql<T>(query, variables, token);
+    return { data: ok(response), statements: Number(response.headers.get('x-sql-statements')) };
+  }
+
+  const PAGE = 'totalCount pageInfo { hasNextPage endCursor } nodes { ref name }';
+
+  it('the dashboard: organizations, my role, members and project pages in one statement', async () => {
+    const { data, statements } = await read<{ organizations: { nodes: { slug: string; projects: ProjectPage }[] } }>(
+      `{ organizations { totalCount nodes { slug myRole members { role user { email } } projects { ${PAGE} } } } }`,
+      {},
+      owner.token,
+    );
+    assert.equal(statements, 1);
+    const mine = data.organizations.nodes.find((node) => node.slug === organization.slug);
+    assert.deepEqual(
+      mine?.projects.nodes.map((node) => node.name),
+      ['First', 'Second'],
+    );
+    assert.equal(mine?.projects.totalCount, 2);
+  });
+
+  it('the nested pages match what the projects field reads on its own, page after page', async () => {
+    const looked = async (after: string | null) =>
+      read<{ organization: { projects: ProjectPage } }>(
+        `query ($slug: String!, $after: String) { organization(slug: $slug) { projects(first: 1, after: $after) { ${PAGE} } } }`,
+        { slug: organization.slug, after },
+        owner.token,
+      );
+    const alone = async (after: string | null) =>
+      read<{ organization: { projects: ProjectPage } }>(
+        `query ($slug: String!, $after: String) {
+          organization(slug: $slug) { projects(first: 1, after: $after) { ${PAGE} } other: projects(first: 5) { totalCount } }
+        }`,
+        { slug: organization.slug, after },
+        owner.token,
+      );
+    const first = await looked(null);
+    assert.equal(first.statements, 1);
+    assert.deepEqual(first.data.organization.projects, (await alone(null)).data.organization.projects);
+    assert.equal(first.data.organization.projects.pageInfo.hasNextPage, true);
+    assert.deepEqual(
+      first.data.organization.projects.nodes.map((node) => node.ref),
+      [projects[0].ref],
+    );
+
+    const cursor = first.data.organization.projects.pageInfo.endCursor;
+    const second = await looked(cursor);
+    const secondAlone = await alone(cursor);
+    assert.ok(secondAlone.statements > 1, 'with two sets of arguments, the fields read on their own');
+    assert.deepEqual(second.data.organization.projects, secondAlone.data.organization.projects);
+    assert.deepEqual(
+      second.data.organization.projects.nodes.map((node) => node.ref),
+      [projects[1].ref],
+    );
+    assert.equal(second.data.organization.projects.pageInfo.hasNextPage, false);
+  });
+
+  it('a member sees only the projects granted to them, through the same statement', async () => {
+    const { data, statements } = await read<{ organization: { myRole: string; projects: ProjectPage } }>(
+      `query ($slug: String!) { organization(slug: $slug) { myRole projects { ${PAGE} } } }`,
+      { slug: organization.slug },
+      member.token,
+    );
+    assert.equal(statements, 1);
+    assert.equal(data.organization.myRole, 'MEMBER');
+    assert.equal(data.organization.projects.totalCount, 1);
+    assert.deepEqual(
+      data.organization.projects.nodes.map((node) => node.ref),
+      [projects[1].ref],
+    );
+  });
+
+  it('the organization page: members in joining order with their users, in one statement', async () => {
+    const { data, statements } = await read<{ organization: { members: { role: string; user: Json }[] } }>(
+      `query ($slug: String!) { organization(slug: $slug) { name members { role user { id email } } projects { totalCount } } }`,
+      { slug: organization.slug },
+      owner.token,
+    );
+    assert.equal(statements, 1);
+    assert.deepEqual(data.organization.members, [
+      { role: 'OWNER', user: { id: owner.id, email: owner.email } },
+      { role: 'MEMBER', user: { id: member.id, email: member.email } },
+    ]);
+  });
+
+  it('a project with its credentials, in one statement', async () => {
+    const { data, statements } = await read<{ project: { credentials: Record<string, string> } }>(
+      `query ($ref: String!) { project(ref: $ref) { name myAccess credentials { anonKey serviceRoleKey jwtSecret } } }`,
+      { ref: projects[0].ref },
+      owner.token,
+    );
+    assert.equal(statements, 1);
+    assert.match(data.project.credentials.anonKey, /^ey/);
+    assert.ok(!data.project.credentials.jwtSecret.startsWith('enc:'), 'the secret is decrypted');
+  });
+
+  it('an outsider asking for an organization with its members and projects gets NOT_FOUND and nothing else', async () => {
+    const outsider = await given(app).user();
+    const response = await app.gql(
+      `query ($slug: String!) { organization(slug: $slug) { members { user { email } } projects { ${PAGE} } } }`,
+      { slug: organization.slug },
+      outsider.token,
+    );
+    assert.equal(response.data, null);
+    assert.deepEqual(
+      response.errors?.map((error) => error.extensions?.code),
+      ['NOT_FOUND'],
+    );
+  });
+
+  it('a nested cursor that is not one of ours is the field’s BAD_USER_INPUT, as without the look-ahead', async () => {
+    const response = await app.gql(
+      `query ($slug: String!) { organization(slug: $slug) { name projects(after: "not-a-cursor") { totalCount } } }`,
+      { slug: organization.slug },
+      owner.token,
+    );
+    assert.deepEqual(
+      response.errors?.map((error) => [error.path, error.extensions?.code]),
+      [[['organization', 'projects'], 'BAD_USER_INPUT']],
+    );
+  });
+});
