@@ -1,8 +1,7 @@
 import { seesAllProjects } from '../auth/permissions';
-import type { Project } from '../entities/project.entity';
+import { Project, type ProjectStatus } from '../entities/project.entity';
 import { UserRole, type OrganizationRole } from '../entities/user-role.entity';
 import type { User } from '../entities/user.entity';
-import { projectFromRow } from './project-row';
 import type { ProjectPageKey, ProjectPageRows } from './project-pages';
 import { hydrate } from './hydrate';
 
@@ -16,7 +15,7 @@ export interface OrganizationDetails {
 type Row = Record<string, unknown>;
 
 /** Times inside JSON travel as epoch milliseconds: a number is far cheaper to turn into a Date than ISO text. */
-const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
+const epochMs = (column: string) => `round(date_part('epoch', ${column}) * 1000)`;
 
 /** The roles that see every project of their organization, as SQL wants them. */
 const ROLES_SEEING_ALL = (['owner', 'admin', 'member', 'viewer'] as OrganizationRole[]).filter(seesAllProjects);
@@ -49,20 +48,42 @@ export function detailColumns(
         OR EXISTS (SELECT 1 FROM permissions g WHERE g.project_id = p.id AND g.user_id = ${viewer}))`;
     const afterAt = add(page.after?.createdAt ?? null);
     const afterId = add(page.after?.id ?? null);
-    columns.push(`CASE WHEN ${role} IS NOT NULL THEN (SELECT count(*) FROM projects p WHERE ${visible}) END
-        AS detail_project_total`);
+    const isAfter = `(${afterAt}::timestamptz IS NULL OR (p.created_at, p.id) > (${afterAt}::timestamptz, ${afterId}::uuid))`;
+    // One pass over the organization's visible projects gives both the total and the page: rows
+    // after the cursor are numbered first, in page order, and the first limit + 1 of them kept.
     columns.push(`CASE WHEN ${role} IS NOT NULL THEN (
-        SELECT json_agg(v ORDER BY v.created_ms, v.id) FROM (
-          SELECT p.id, p.name, p.ref, p.organization_id, p.region, p.status,
-                 ${epochMs('p.created_at')} AS created_ms, ${epochMs('p.updated_at')} AS updated_ms
-          FROM projects p WHERE ${visible}
-            AND (${afterAt}::timestamptz IS NULL OR (p.created_at, p.id) > (${afterAt}::timestamptz, ${afterId}::uuid))
-          ORDER BY p.created_at, p.id LIMIT ${add(page.limit + 1)}) v) END AS detail_projects`);
+        SELECT json_build_array(count(*), coalesce(json_agg(json_build_array(
+                 v.id, v.name, v.ref, v.region, v.status, v.created_ms, v.updated_ms)
+                 ORDER BY v.n) FILTER (WHERE v.after AND v.n <= ${add(page.limit + 1)}), '[]'))
+        FROM (
+          SELECT p.id, p.name, p.ref, p.region, p.status,
+                 ${epochMs('p.created_at')} AS created_ms, ${epochMs('p.updated_at')} AS updated_ms,
+                 ${isAfter} AS after,
+                 row_number() OVER (ORDER BY ${isAfter} DESC, p.created_at, p.id) AS n
+          FROM projects p WHERE ${visible}) v) END AS detail_projects`);
   }
   return columns.map((column) => `, ${column}`).join('');
 }
 
 const toDate = (value: unknown): Date | null => (typeof value === 'number' ? new Date(value) : null);
+
+type ProjectTuple = [string, string, string, string, ProjectStatus, number, number];
+
+function projectFromTuple(
+  organizationId: string,
+  [id, name, ref, region, status, created, updated]: ProjectTuple,
+): Project {
+  const project = Object.create(Project.prototype) as Project;
+  project.id = id;
+  project.createdAt = new Date(created);
+  project.updatedAt = new Date(updated);
+  project.name = name;
+  project.ref = ref;
+  project.organizationId = organizationId;
+  project.region = region;
+  project.status = status;
+  return project;
+}
 
 export interface DetailTargets {
   primeMembers(organizationId: string, roles: UserRole[], users: User[]): void;
@@ -95,13 +116,13 @@ export function primeDetails(
     );
   }
   const page = details.projectPage;
-  if (page) {
-    const rows: Project[] = ((row.detail_projects as Row[] | null) ?? []).map((p) =>
-      projectFromRow(p, toDate(p.created_ms), toDate(p.updated_ms)),
-    );
+  // [total, [[id, name, ref, region, status, created ms, updated ms], ...]]: arrays, not objects, to build and parse.
+  const projects = row.detail_projects as [number, ProjectTuple[]] | null;
+  if (page && projects) {
+    const rows = projects[1].map((tuple) => projectFromTuple(organizationId, tuple));
     targets.primeProjectPage(
       { organizationId, seesAll: seesAllProjects(role), limit: page.limit, after: page.after },
-      { rows, totalCount: Number(row.detail_project_total) },
+      { rows, totalCount: projects[0] },
     );
   }
 }
