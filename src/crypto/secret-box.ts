@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 
 const PREFIX = 'enc:v1:';
 
@@ -6,9 +6,18 @@ const PREFIX = 'enc:v1:';
  * AES-256-GCM envelopes for secrets at rest: `enc:v1:<base64(iv | tag | ciphertext)>`.
  * The version lets a future key rotation tell old envelopes from new ones.
  */
+/** The key as a KeyObject, made once: from raw bytes, every cipher would import it again. */
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+
+function keyObject(key: Buffer): KeyObject {
+  let made = keyObjects.get(key);
+  if (!made) keyObjects.set(key, (made = createSecretKey(key)));
+  return made;
+}
+
 export function seal(key: Buffer, plaintext: string): string {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const cipher = createCipheriv('aes-256-gcm', keyObject(key), iv);
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), ciphertext]).toString('base64');
 }
@@ -16,7 +25,7 @@ export function seal(key: Buffer, plaintext: string): string {
 export function open(key: Buffer, envelope: string): string {
   if (!envelope.startsWith(PREFIX)) throw new Error('Not a sealed secret');
   const raw = Buffer.from(envelope.slice(PREFIX.length), 'base64');
-  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+  const decipher = createDecipheriv('aes-256-gcm', keyObject(key), raw.subarray(0, 12));
   decipher.setAuthTag(raw.subarray(12, 28));
   return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
 }

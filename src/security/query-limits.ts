@@ -75,7 +75,8 @@ class TooManySelections extends Error {}
  * The most fields `operation` can resolve: every field counts once per parent item, and a list
  * counts as many items as its page holds, from `first` (literal, variable or variable default,
  * capped by the server's maximum) or the default page size. Introspection fields count nothing:
- * the schema bounds them. Returns Infinity for a document too large to walk.
+ * the schema bounds them. Returns Infinity for a document too large to walk. `readsVariables` is
+ * false when no page size came from a variable: the cost is then the document's alone.
  */
 export function executionCost(
   schema: GraphQLSchema,
@@ -83,7 +84,8 @@ export function executionCost(
   operation: OperationDefinitionNode,
   variables: Record<string, unknown>,
   pages: PageSizes,
-): number {
+): { cost: number; readsVariables: boolean } {
+  let readsVariables = false;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
@@ -94,7 +96,10 @@ export function executionCost(
   const pageSize = (value: ValueNode | undefined): number => {
     let first: unknown = null;
     if (value?.kind === Kind.INT) first = Number(value.value);
-    else if (value?.kind === Kind.VARIABLE) first = variables[value.name.value] ?? null;
+    else if (value?.kind === Kind.VARIABLE) {
+      readsVariables = true;
+      first = variables[value.name.value] ?? null;
+    }
     if (first === null) return unpaged;
     // A negative or non-integer size is refused when the field runs.
     return typeof first === 'number' && Number.isInteger(first) && first > 0 ? Math.min(first, pages.max) : 0;
@@ -142,11 +147,11 @@ export function executionCost(
   };
 
   const root = schema.getRootType(operation.operation);
-  if (!root) return 0;
+  if (!root) return { cost: 0, readsVariables };
   try {
-    return costOf(root, operation.selectionSet, undefined, new Set());
+    return { cost: costOf(root, operation.selectionSet, undefined, new Set()), readsVariables };
   } catch (error) {
-    if (error instanceof TooManySelections) return Infinity;
+    if (error instanceof TooManySelections) return { cost: Infinity, readsVariables };
     throw error;
   }
 }
@@ -156,12 +161,22 @@ export function executionCost(
  * once the operation to run is known and before anything executes.
  */
 export function executionCostPlugin(maxCost: number, pages: PageSizes, production: boolean): ApolloServerPlugin {
-  const check = ({ schema, document, operation, request }: GraphQLRequestContextDidResolveOperation<BaseContext>) => {
-    if (!operation) return;
+  // The cost of operations whose page sizes are all literal, per parsed operation (Apollo's
+  // document cache hands back the same objects for the same query text).
+  const fixedCosts = new WeakMap<OperationDefinitionNode, number>();
+  const costOf = ({ schema, document, operation, request }: GraphQLRequestContextDidResolveOperation<BaseContext>) => {
+    if (!operation) return 0;
+    const fixed = fixedCosts.get(operation);
+    if (fixed !== undefined) return fixed;
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
     // Variables that do not coerce are refused by execution, with their own errors.
-    if (coerced.errors) return;
-    const cost = executionCost(schema, document, operation, coerced.coerced, pages);
+    if (coerced.errors) return 0;
+    const { cost, readsVariables } = executionCost(schema, document, operation, coerced.coerced, pages);
+    if (!readsVariables) fixedCosts.set(operation, cost);
+    return cost;
+  };
+  const check = (context: GraphQLRequestContextDidResolveOperation<BaseContext>) => {
+    const cost = costOf(context);
     if (cost <= maxCost) return;
     const message = production
       ? 'The query is too expensive: ask for fewer fields or smaller pages.'
