@@ -22,7 +22,26 @@ export function seal(key: Buffer, plaintext: string): string {
   return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), ciphertext]).toString('base64');
 }
 
+/**
+ * Envelopes opened lately, with their plaintext, so that a studio reloading a project page does
+ * not pay a cipher set-up per secret per request. This keeps nothing an attacker reading the
+ * process's memory would not already have: the key that opens every envelope is there too.
+ */
+const OPENED_KEPT = 1_000;
+const opened = new WeakMap<Buffer, Map<string, string>>();
+
 export function open(key: Buffer, envelope: string): string {
+  let known = opened.get(key);
+  if (!known) opened.set(key, (known = new Map()));
+  const cached = known.get(envelope);
+  if (cached !== undefined) return cached;
+  const plaintext = decrypt(key, envelope);
+  if (known.size >= OPENED_KEPT) known.delete(known.keys().next().value as string);
+  known.set(envelope, plaintext);
+  return plaintext;
+}
+
+function decrypt(key: Buffer, envelope: string): string {
   if (!envelope.startsWith(PREFIX)) throw new Error('Not a sealed secret');
   const raw = Buffer.from(envelope.slice(PREFIX.length), 'base64');
   const decipher = createDecipheriv('aes-256-gcm', keyObject(key), raw.subarray(0, 12));
