@@ -32,7 +32,7 @@ const opened = new WeakMap<Buffer, Map<string, string>>();
 
 export function open(key: Buffer, envelope: string): string {
   let known = opened.get(key);
-  if (!known) opened.set(key, (known = new Map()));
+  if (!known) opened.set(key, (known = new Map<string, string>()));
   const cached = known.get(envelope);
   if (cached !== undefined) return cached;
   const plaintext = decrypt(key, envelope);
