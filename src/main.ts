@@ -1,3 +1,5 @@
+// First: it sizes libuv's thread pool, before anything uses it.
+import './thread-pool';
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config';
 import { startServer } from './server';
