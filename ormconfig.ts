@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import path from 'node:path';
+import { Pool } from 'pg';
 import { DataSource, type Logger, type Migration, type MigrationInterface } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { loadStorageConfig, type StorageConfig } from './src/config';
 import { ensureDatabase } from './src/database/ensure-database';
 import { startEmbeddedPostgres, type RunningPostgres } from './src/database/embedded-postgres';
@@ -44,6 +46,15 @@ type MigrationOptions = Parameters<DataSource['runMigrations']>[0];
 export class PlatformDataSource extends DataSource {
   private embedded: RunningPostgres | undefined;
 
+  /**
+   * The lean read path's own connections (src/database/request-database.ts): the same server
+   * and settings, plus generic plans, so that its prepared statements are planned once per
+   * connection and never again per execution. They are key lookups whose best plan does not
+   * depend on the values; TypeORM's statements keep PostgreSQL's default planning on the main
+   * pool. No connection is opened before the first read.
+   */
+  leanReadPool: Pool | undefined;
+
   constructor(private readonly platform: PlatformDataSourceOptions) {
     const options: PostgresDataSourceOptions = {
       type: 'postgres',
@@ -62,10 +73,7 @@ export class PlatformDataSource extends DataSource {
       poolSize: platform.poolSize ?? 10,
       logger: platform.logger,
       logging: platform.logger ? 'all' : false,
-      // Generic plans for prepared statements (the lean read path's): planned once per
-      // connection, never again per execution. Those statements are key lookups whose best plan
-      // does not depend on the values; unnamed statements are planned per execution as before.
-      extra: { options: `-c search_path=${SCHEMA} -c plan_cache_mode=force_generic_plan` },
+      extra: { options: `-c search_path=${SCHEMA}` },
     };
     super(options);
   }
@@ -83,6 +91,15 @@ export class PlatformDataSource extends DataSource {
     try {
       await super.initialize();
       await this.ensureSchema();
+      const main = (this.driver as PostgresDriver).master as Pool;
+      this.leanReadPool = new Pool({
+        ...main.options,
+        options: `-c search_path=${SCHEMA} -c plan_cache_mode=force_generic_plan`,
+      });
+      // An idle connection that breaks is dropped by the pool; unhandled, the event would end the process.
+      this.leanReadPool.on('error', (error) => {
+        this.logger.log('warn', `lean read connection lost: ${error.message}`);
+      });
     } catch (error) {
       await this.stopEmbedded();
       throw error;
@@ -92,6 +109,8 @@ export class PlatformDataSource extends DataSource {
 
   override async destroy(): Promise<void> {
     try {
+      await this.leanReadPool?.end();
+      this.leanReadPool = undefined;
       if (this.isInitialized) await super.destroy();
     } finally {
       await this.stopEmbedded();

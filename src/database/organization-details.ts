@@ -15,7 +15,7 @@ export interface OrganizationDetails {
 type Row = Record<string, unknown>;
 
 /** Times inside JSON travel as epoch milliseconds: a number is far cheaper to turn into a Date than ISO text. */
-const epochMs = (column: string) => `round(date_part('epoch', ${column}) * 1000)`;
+const epochMs = (column: string) => `round(date_part('epoch', date_trunc('milliseconds', ${column})) * 1000)`;
 
 /** The roles that see every project of their organization, as SQL wants them. */
 const ROLES_SEEING_ALL = (['owner', 'admin', 'member', 'viewer'] as OrganizationRole[]).filter(seesAllProjects);

@@ -108,12 +108,35 @@ export async function leanQuery<T = Record<string, unknown>>(
 ): Promise<T[]> {
   const runner = { data: { requestScope: (db as Partial<ScopedDatabase>).requestScope } } as unknown as QueryRunner;
   db.logger.logQuery(sql, params, runner);
+  const pool = (db as { leanReadPool?: Pool }).leanReadPool ?? ((db.driver as PostgresDriver).master as Pool);
   try {
-    const pool = (db.driver as PostgresDriver).master as Pool;
-    const result = await pool.query<T & QueryResultRow>({ name: statementName(sql), text: sql, values: params });
-    return result.rows;
+    return await preparedOnce<T>(pool, statementName(sql), sql, params);
   } catch (error) {
     db.logger.logQueryError(error as Error, sql, params, runner);
     throw new QueryFailedError(sql, params, error as Error);
+  }
+}
+
+/** A prepared statement whose result columns changed type under it (a migration ran). */
+const STALE_STATEMENT = new Set(['0A000', '26000']);
+
+/**
+ * A migration that changes the type of a column a prepared statement returns makes PostgreSQL
+ * refuse that statement on every connection that prepared it. The connection is then closed
+ * (taking its prepared statements with it) and the statement runs once more, unnamed.
+ */
+async function preparedOnce<T>(pool: Pool, name: string | undefined, text: string, values: unknown[]): Promise<T[]> {
+  const client = await pool.connect();
+  try {
+    const result = await client.query<T & QueryResultRow>({ name, text, values });
+    client.release();
+    return result.rows;
+  } catch (error) {
+    const { code, severity } = error as { code?: string; severity?: string };
+    const stale = name !== undefined && STALE_STATEMENT.has(code ?? '');
+    // Only an error PostgreSQL answered leaves the connection usable; any other closes it.
+    client.release(stale || severity === undefined ? (error as Error) : undefined);
+    if (!stale) throw error;
+    return (await pool.query<T & QueryResultRow>({ text, values })).rows;
   }
 }

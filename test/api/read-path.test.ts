@@ -164,4 +164,25 @@ describe('read path: one statement per page', () => {
       [[['organization', 'projects'], 'BAD_USER_INPUT']],
     );
   });
+  it("reads plan once per connection on a pool of their own; TypeORM keeps PostgreSQL's default planning", async () => {
+    const { dataSource } = app.server;
+    const lean = await dataSource.leanReadPool?.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode');
+    assert.equal(lean?.rows[0].plan_cache_mode, 'force_generic_plan');
+    const [main] = await dataSource.query<{ plan_cache_mode: string }[]>('SHOW plan_cache_mode');
+    assert.equal(main.plan_cache_mode, 'auto');
+  });
+
+  // Last: it changes the schema under the running server, as a rolling deploy's migration does.
+  it('a migration that changes the type of a column the prepared reads return does not break them', async () => {
+    const query = 'query ($ref: String!) { project(ref: $ref) { name region } }';
+    // Prepared on several of the pool's connections by concurrent requests.
+    await Promise.all(Array.from({ length: 6 }, () => app.gql(query, { ref: projects[0].ref }, owner.token)));
+    await app.sql('ALTER TABLE projects ALTER COLUMN region TYPE text');
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        app.gql<{ project: { region: string } }>(query, { ref: projects[0].ref }, owner.token),
+      ),
+    );
+    for (const answer of answers) assert.equal(ok(answer).project.region, 'eu-west-1');
+  });
 });
