@@ -25,7 +25,7 @@ function groupBy<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[]
   return keys.map((key) => map.get(key) ?? []);
 }
 
-export function toOrganization(r: Row): Organization {
+function toOrganization(r: Row): Organization {
   return hydrate(Organization, {
     id: r.id,
     createdAt: r.created_at,
@@ -40,7 +40,7 @@ export function toOrganization(r: Row): Organization {
   });
 }
 
-export function toUser(r: Row, prefix = ''): User {
+function toUser(r: Row, prefix = ''): User {
   return hydrate(User, {
     id: r[`${prefix}id`],
     createdAt: r[`${prefix}created_at`],
@@ -99,15 +99,7 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
        WHERE o.${column} = ANY($1)`,
       params,
     );
-    return rows.map((row) => {
-      const organization = toOrganization(row);
-      const role = (row.viewer_role as OrganizationRole | null) ?? null;
-      loaders.organizationById.prime(organization.id, organization);
-      loaders.organizationBySlug.prime(organization.slug, organization);
-      loaders.myRole.prime(organization.id, role);
-      if (details) primeDetails(detailTargets, details, organization.id, role, row, toUser);
-      return organization;
-    });
+    return rows.map((row) => loaders.organizationFromRow(row, details));
   };
 
   /** One statement per kind of details asked (nearly always one in all). */
@@ -240,15 +232,25 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
       );
       return byKey(projectIds, rows.map(toCredential), (c) => c.projectId);
     }),
-  };
-  return {
-    ...loaders,
     /** Asks that the organization, when loaded by this key, be read with these details. */
     wantOrganizationDetails(column: 'id' | 'slug', key: string, details: OrganizationDetails): void {
       wantedDetails.set(`${column}:${key}`, details);
     },
-    detailTargets,
+    /**
+     * An organization from a row that has its columns and the caller's role (`viewer_role`),
+     * plus the detail columns when `details` were asked: every loader that row answers is primed.
+     */
+    organizationFromRow(row: Row, details: OrganizationDetails | null): Organization {
+      const organization = toOrganization(row);
+      const role = (row.viewer_role as OrganizationRole | null) ?? null;
+      loaders.organizationById.prime(organization.id, organization);
+      loaders.organizationBySlug.prime(organization.slug, organization);
+      loaders.myRole.prime(organization.id, role);
+      if (details) primeDetails(detailTargets, details, organization.id, role, row, toUser);
+      return organization;
+    },
   };
+  return loaders;
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

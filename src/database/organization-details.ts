@@ -1,9 +1,10 @@
 import { seesAllProjects } from '../auth/permissions';
-import { Project, type ProjectStatus } from '../entities/project.entity';
+import type { Project, ProjectStatus } from '../entities/project.entity';
 import { UserRole, type OrganizationRole } from '../entities/user-role.entity';
 import type { User } from '../entities/user.entity';
 import type { ProjectPageKey, ProjectPageRows } from './project-pages';
 import { hydrate } from './hydrate';
+import { buildProject } from './project-row';
 
 /** What to read with an organization, in the same statement, when the query asks for it. */
 export interface OrganizationDetails {
@@ -73,16 +74,7 @@ function projectFromTuple(
   organizationId: string,
   [id, name, ref, region, status, created, updated]: ProjectTuple,
 ): Project {
-  const project = Object.create(Project.prototype) as Project;
-  project.id = id;
-  project.createdAt = new Date(created);
-  project.updatedAt = new Date(updated);
-  project.name = name;
-  project.ref = ref;
-  project.organizationId = organizationId;
-  project.region = region;
-  project.status = status;
-  return project;
+  return buildProject(id, new Date(created), new Date(updated), name, ref, organizationId, region, status);
 }
 
 export interface DetailTargets {

@@ -2,8 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { organizationAccess } from '../auth/access';
 import { requireViewer, type RequestContext } from '../auth/context';
 import { Permission, permissionsOfRole } from '../auth/permissions';
-import { toOrganization, toUser } from '../database/loaders';
-import { detailColumns, primeDetails, type OrganizationDetails } from '../database/organization-details';
+import { detailColumns, type OrganizationDetails } from '../database/organization-details';
 import { leanQuery } from '../database/request-database';
 import { inTransaction } from '../database/transaction';
 import { Organization } from '../entities/organization.entity';
@@ -65,16 +64,8 @@ export class OrganizationService {
        SELECT page.*${extra} FROM page ORDER BY page.created_at, page.id`,
       params,
     );
-    const organizations = rows.map((row) => {
-      const organization = toOrganization(row);
-      const role = row.viewer_role as OrganizationRole;
-      ctx.loaders.organizationById.prime(organization.id, organization);
-      ctx.loaders.organizationBySlug.prime(organization.slug, organization);
-      ctx.loaders.myRole.prime(organization.id, role);
-      // Their members and first project page, when the query asks for them, came in the same row.
-      if (details) primeDetails(ctx.loaders.detailTargets, details, organization.id, role, row, toUser);
-      return organization;
-    });
+    // Their members and first project page, when the query asks for them, came in the same row.
+    const organizations = rows.map((row) => ctx.loaders.organizationFromRow(row, details));
     const totalCount = rows.length
       ? Number(rows[0].total)
       : Number(
