@@ -30,6 +30,8 @@ export interface AppConfig extends StorageConfig {
   maxBodyBytes: number;
   /** On outside production, off in production unless GRAPHQL_INTROSPECTION=true. */
   introspection: boolean;
+  /** Queries run compiled by graphql-jit (src/graphql/compiled-executor.ts); off, graphql-js interprets them. */
+  compiledQueries: boolean;
   queryLimits: QueryLimits;
   authRateLimit: AuthRateLimit;
   /** Origins allowed to call the API from a browser; empty: no cross-origin access. */
@@ -201,6 +203,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     maxPageSize: parseInteger(env, 'MAX_PAGE_SIZE', 100, 1, 1000),
     maxBodyBytes: parseInteger(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     introspection: parseBoolean(env, 'GRAPHQL_INTROSPECTION', !production),
+    compiledQueries: parseBoolean(env, 'GRAPHQL_COMPILED_QUERIES', true),
     queryLimits: {
       maxDepth: parseInteger(env, 'GRAPHQL_MAX_DEPTH', 8, 1, 100),
       maxAliases: parseInteger(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 1000),

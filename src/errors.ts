@@ -158,7 +158,7 @@ function serverFault(thrown: unknown): ServerFault | null {
   const error = unwrapResolverError(thrown);
   if (error instanceof AppError) return null;
   if (error instanceof ArgumentValidationError && Array.isArray(error.extensions.validationErrors)) return null;
-  const code = thrown instanceof GraphQLError ? thrown.extensions.code : undefined;
+  const code = thrown instanceof GraphQLError ? thrown.extensions?.code : undefined;
   if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) return null;
   return isDatabaseUnavailable(error) ? 'unavailable' : 'internal';
 }

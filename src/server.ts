@@ -22,6 +22,7 @@ import { handleGraphQL, sendError } from './http/graphql-handler';
 import { securityHeaders } from './http/security-headers';
 import { createLogger } from './logger';
 import { buildApiSchema } from './schema';
+import { compiledExecution } from './graphql/compiled-executor';
 import { clientAddress } from './security/client-address';
 import { inputHygienePlugin } from './security/input-hygiene';
 import { executionCostPlugin, queryLimitRules } from './security/query-limits';
@@ -116,8 +117,9 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
   const corsOrigins = new Set(config.corsOrigins);
   // The first unknown e-mail at log-in must not cost less than the next ones.
   await decoyHash();
+  const schema = await buildApiSchema();
   const apollo = new ApolloServer<RequestContext>({
-    schema: await buildApiSchema(),
+    ...(config.compiledQueries ? { gateway: compiledExecution(schema) } : { schema }),
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: true,
