@@ -1,10 +1,14 @@
 import {
   getArgumentValues,
+  getDirectiveValues,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
   isObjectType,
   Kind,
   OperationTypeNode,
   type FieldNode,
   type GraphQLResolveInfo,
+  type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
 import type { RequestContext } from '../auth/context';
@@ -18,11 +22,22 @@ export interface OrganizationSelection {
   projects: { first?: number | null; after?: string | null } | null;
 }
 
-/** The fields named `name` directly under `parents`, through fragments; aliases do not matter. */
+/** Whether `@skip` and `@include` leave a selection in, as execution will decide. */
+function included(info: GraphQLResolveInfo, selection: SelectionNode): boolean {
+  if (!selection.directives?.length) return true;
+  if (getDirectiveValues(GraphQLSkipDirective, selection, info.variableValues)?.if === true) return false;
+  return getDirectiveValues(GraphQLIncludeDirective, selection, info.variableValues)?.if !== false;
+}
+
+/**
+ * The fields named `name` directly under `parents`, through fragments, leaving out what
+ * `@skip`/`@include` leave out; aliases do not matter.
+ */
 function childFields(info: GraphQLResolveInfo, parents: readonly FieldNode[], name: string): FieldNode[] {
   const found: FieldNode[] = [];
   const walk = (set: SelectionSetNode | undefined) => {
     for (const selection of set?.selections ?? []) {
+      if (!included(info, selection)) continue;
       if (selection.kind === Kind.FIELD) {
         if (selection.name.value === name) found.push(selection);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
