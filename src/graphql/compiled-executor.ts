@@ -1,11 +1,13 @@
 import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server';
 import {
+  BREAK,
   execute,
   getVariableValues,
   GraphQLError,
+  Kind,
   OperationTypeNode,
+  visit,
   type DocumentNode,
-  type ExecutionResult,
   type GraphQLSchema,
 } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
@@ -13,8 +15,27 @@ import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 type GatewayInterface = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
 type GatewayExecutor = NonNullable<Awaited<ReturnType<GatewayInterface['load']>>['executor']>;
 
-/** Compiled queries kept; the oldest is dropped when a new one would exceed it. */
+/** Queries kept compiled (or known to be interpreted); the oldest is dropped past it. */
 export const MAX_COMPILED_QUERIES = 1000;
+
+/**
+ * graphql-jit writes a document's literal argument values into the code it generates, and
+ * turns a string that starts with its date marker into `new Date(<the rest>)` unescaped
+ * (0.8.9): a string literal in a query could run code on the server. Documents with a string
+ * literal anywhere (arguments, input objects, variable defaults) are therefore never compiled;
+ * what reaches generated code is then names (the GraphQL lexer allows only [_A-Za-z0-9]),
+ * numbers, booleans and enum values.
+ */
+function hasStringLiteral(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    [Kind.STRING]: () => {
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
+}
 
 /**
  * graphql-jit's errors are GraphQLErrors without `extensions` when the thrown error had none,
@@ -39,11 +60,13 @@ function asGraphQLError(error: GraphQLError): GraphQLError {
  *   input field even when the field has a default), the query runs on graphql-js;
  * - mutations run on graphql-js: they are bound by their writes, not by execution.
  */
-export function compiledExecution(schema: GraphQLSchema): GatewayInterface & { readonly compiledCount: number } {
-  const compiled = new Map<string, CompiledQuery | ExecutionResult>();
+export function compiledExecution(schema: GraphQLSchema): GatewayInterface & { readonly cachedOperations: number } {
+  /** Compiled queries; null for a document that is interpreted (a string literal, or no compilation). */
+  const compiled = new Map<string, CompiledQuery | null>();
 
   const compile = (key: string, document: DocumentNode, operationName: string | null) => {
-    const result = compileQuery(schema, document, operationName ?? undefined);
+    const outcome = hasStringLiteral(document) ? null : compileQuery(schema, document, operationName ?? undefined);
+    const result = outcome && isCompiledQuery(outcome) ? outcome : null;
     if (compiled.size >= MAX_COMPILED_QUERIES) compiled.delete(compiled.keys().next().value as string);
     compiled.set(key, result);
     return result;
@@ -64,8 +87,8 @@ export function compiledExecution(schema: GraphQLSchema): GatewayInterface & { r
     }
     // A document's hash names its text; one text may hold several operations.
     const key = `${queryHash}:${operationName ?? ''}`;
-    const query = compiled.get(key) ?? compile(key, document, operationName);
-    if (!isCompiledQuery(query)) return interpreted();
+    const query = compiled.has(key) ? compiled.get(key) : compile(key, document, operationName);
+    if (!query) return interpreted();
     const result = await query.query(undefined, context, variableValues);
     // Without data, the compiled query refused its variables: graphql-js accepted them above.
     if (!('data' in result)) return interpreted();
@@ -79,7 +102,7 @@ export function compiledExecution(schema: GraphQLSchema): GatewayInterface & { r
       return () => undefined;
     },
     stop: () => Promise.resolve(),
-    get compiledCount() {
+    get cachedOperations() {
       return compiled.size;
     },
   };

@@ -140,6 +140,16 @@ describe('compiled queries answer as graphql-js does', () => {
     await sameAnswer({ query: `{ organizations { totalCount } }`, as: 'anonymous' });
   });
 
+  it('a string literal that graphql-jit would have written into code as code stays a string', async () => {
+    const slug = '__MAGIC_DATE__33a9e76d_02e0_4128_8e92_3530ad3da74d0), x: (globalThis.injectedBySlug = 1';
+    const answer = await sameAnswer({ query: `{ organization(slug: ${JSON.stringify(slug)}) { name } }` });
+    assert.equal((globalThis as { injectedBySlug?: number }).injectedBySlug, undefined);
+    assert.deepEqual(
+      (answer.body.errors as { extensions: { code: string } }[]).map((error) => error.extensions.code),
+      ['NOT_FOUND'],
+    );
+  });
+
   it('bad variables and operation names are refused the same way, with nothing run', async () => {
     const refused = await sameAnswer({
       query: 'query ($first: Int) { organizations(first: $first) { totalCount } }',

@@ -40,6 +40,11 @@ const schema = new GraphQLSchema({
     name: 'Query',
     fields: {
       engine: { type: GraphQLString, resolve: engine },
+      echo: {
+        type: GraphQLString,
+        args: { s: { type: GraphQLString } },
+        resolve: (_root, args: { s: string }) => args.s,
+      },
       count: { type: GraphQLInt, args: { n: { type: GraphQLInt } }, resolve: (_root, args: { n: number }) => args.n },
       search: {
         type: GraphQLString,
@@ -78,9 +83,9 @@ describe('compiled execution', () => {
     const gateway = compiledExecution(schema);
     assert.deepEqual(json((await run(gateway, '{ engine }')).data), { engine: 'compiled' });
     assert.deepEqual(json((await run(gateway, '{ engine }')).data), { engine: 'compiled' });
-    assert.equal(gateway.compiledCount, 1);
+    assert.equal(gateway.cachedOperations, 1);
     assert.deepEqual(json((await run(gateway, 'mutation { engine }')).data), { engine: 'interpreted' });
-    assert.equal(gateway.compiledCount, 1);
+    assert.equal(gateway.cachedOperations, 1);
   });
 
   it("refuses bad variables with graphql-js's own errors, and runs nothing", async () => {
@@ -113,11 +118,23 @@ describe('compiled execution', () => {
     assert.equal(error.originalError?.message, 'plain failure');
   });
 
+  it('never compiles a document with a string literal: graphql-jit would write it into code', async () => {
+    // graphql-jit 0.8.9 turns a string that starts with its date marker into `new Date(<rest>)`, unescaped.
+    const payload = '__MAGIC_DATE__33a9e76d_02e0_4128_8e92_3530ad3da74d0), injected: (globalThis.injectedByQuery = 1';
+    const gateway = compiledExecution(schema);
+    const result = await run(gateway, `{ echo(s: ${JSON.stringify(payload)}) engine }`);
+    assert.equal((globalThis as { injectedByQuery?: number }).injectedByQuery, undefined);
+    assert.deepEqual(json(result), { data: { echo: payload, engine: 'interpreted' } });
+    // Strings in variables never reach generated code: such a query is compiled.
+    const viaVariable = await run(gateway, 'query ($s: String) { echo(s: $s) engine }', { s: payload });
+    assert.deepEqual(json(viaVariable), { data: { echo: payload, engine: 'compiled' } });
+  });
+
   it(`keeps at most ${MAX_COMPILED_QUERIES} compiled queries`, async () => {
     const gateway = compiledExecution(schema);
     for (let i = 0; i <= MAX_COMPILED_QUERIES; i += 1) {
       assert.deepEqual(json((await run(gateway, `{ n${i}: count(n: ${i}) }`)).data), { [`n${i}`]: i });
     }
-    assert.equal(gateway.compiledCount, MAX_COMPILED_QUERIES);
+    assert.equal(gateway.cachedOperations, MAX_COMPILED_QUERIES);
   });
 });
