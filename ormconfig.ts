@@ -196,8 +196,16 @@ export class PlatformDataSource extends DataSource {
 
   /** CREATE SCHEMA only when missing, so a role without CREATE on the database still starts. */
   private async ensureSchema(): Promise<void> {
-    const rows: unknown[] = await this.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [SCHEMA]);
-    if (rows.length === 0) await this.query(`CREATE SCHEMA IF NOT EXISTS "${SCHEMA}"`);
+    const exists = async () =>
+      (await this.query<unknown[]>('SELECT 1 FROM pg_namespace WHERE nspname = $1', [SCHEMA])).length > 0;
+    if (await exists()) return;
+    try {
+      await this.query(`CREATE SCHEMA IF NOT EXISTS "${SCHEMA}"`);
+    } catch (error) {
+      // IF NOT EXISTS does not hold against a concurrent CREATE: when several processes start on
+      // a new database at once, the losers get a unique violation for a schema that now exists.
+      if (!(await exists())) throw error;
+    }
   }
 }
 
