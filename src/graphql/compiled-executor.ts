@@ -1,41 +1,20 @@
 import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server';
 import {
-  BREAK,
   execute,
   getVariableValues,
   GraphQLError,
-  Kind,
   OperationTypeNode,
-  visit,
   type DocumentNode,
   type GraphQLSchema,
 } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { stringLiterals } from './string-literals';
 
 type GatewayInterface = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
 type GatewayExecutor = NonNullable<Awaited<ReturnType<GatewayInterface['load']>>['executor']>;
 
 /** Queries kept compiled (or known to be interpreted); the oldest is dropped past it. */
 export const MAX_COMPILED_QUERIES = 1000;
-
-/**
- * graphql-jit writes a document's literal argument values into the code it generates, and
- * turns a string that starts with its date marker into `new Date(<the rest>)` unescaped
- * (0.8.9): a string literal in a query could run code on the server. Documents with a string
- * literal anywhere (arguments, input objects, variable defaults) are therefore never compiled;
- * what reaches generated code is then names (the GraphQL lexer allows only [_A-Za-z0-9]),
- * numbers, booleans and enum values.
- */
-function hasStringLiteral(document: DocumentNode): boolean {
-  let found = false;
-  visit(document, {
-    [Kind.STRING]: () => {
-      found = true;
-      return BREAK;
-    },
-  });
-  return found;
-}
 
 /**
  * graphql-jit's errors are GraphQLErrors without `extensions` when the thrown error had none,
@@ -61,11 +40,18 @@ function asGraphQLError(error: GraphQLError): GraphQLError {
  * - mutations run on graphql-js: they are bound by their writes, not by execution.
  */
 export function compiledExecution(schema: GraphQLSchema): GatewayInterface & { readonly cachedOperations: number } {
-  /** Compiled queries; null for a document that is interpreted (a string literal, or no compilation). */
+  /**
+   * Compiled queries; null for those interpreted. graphql-jit (0.8.9) writes a document's literal
+   * argument values into the code it generates, and turns a string that starts with its date
+   * marker into `new Date(<the rest>)` unescaped: a string literal in a query could run code on
+   * the server. Documents with a string literal anywhere are therefore never compiled; what
+   * reaches generated code is then names (the GraphQL lexer allows only [_A-Za-z0-9]), numbers,
+   * booleans and enum values. Failed compilations are interpreted too.
+   */
   const compiled = new Map<string, CompiledQuery | null>();
 
   const compile = (key: string, document: DocumentNode, operationName: string | null) => {
-    const outcome = hasStringLiteral(document) ? null : compileQuery(schema, document, operationName ?? undefined);
+    const outcome = stringLiterals(document).length ? null : compileQuery(schema, document, operationName ?? undefined);
     const result = outcome && isCompiledQuery(outcome) ? outcome : null;
     if (compiled.size >= MAX_COMPILED_QUERIES) compiled.delete(compiled.keys().next().value as string);
     compiled.set(key, result);

@@ -4,7 +4,8 @@ import type {
   GraphQLRequestContextDidResolveOperation,
   GraphQLRequestListener,
 } from '@apollo/server';
-import { GraphQLError, Kind, visit, type DocumentNode } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { stringLiterals } from '../graphql/string-literals';
 
 /** NUL (PostgreSQL text cannot hold it) or half of a surrogate pair (not Unicode, not UTF-8). */
 // eslint-disable-next-line no-control-regex -- NUL is what it looks for
@@ -40,25 +41,9 @@ export function unstorableString(value: unknown, root: string): string | null {
   return null;
 }
 
-/** Per parsed document: Apollo's document cache hands back the same object for the same query text. */
-const documentVerdicts = new WeakMap<DocumentNode, boolean>();
-
-function documentHasUnstorableString(document: DocumentNode): boolean {
-  const known = documentVerdicts.get(document);
-  if (known !== undefined) return known;
-  let found = false;
-  visit(document, {
-    [Kind.STRING]: (node) => {
-      if (UNSTORABLE.test(node.value)) found = true;
-    },
-  });
-  documentVerdicts.set(document, found);
-  return found;
-}
-
 function check({ document, request }: GraphQLRequestContextDidResolveOperation<BaseContext>): void {
   const variable = unstorableString(request.variables ?? {}, 'variables');
-  if (variable === null && !documentHasUnstorableString(document)) return;
+  if (variable === null && !stringLiterals(document).some((value) => UNSTORABLE.test(value))) return;
   const where = variable ? ` (${variable})` : '';
   throw new GraphQLError(`Strings must be valid Unicode without NUL characters${where}`, {
     extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
