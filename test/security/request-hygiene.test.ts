@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { eventually, given, ok, withoutChanges, type TestUser } from '../support/given';
-import { startTestApp, type TestApp } from '../support/server';
+import { startTestApp, type GraphQLResponse, type TestApp } from '../support/server';
 
 const secrets = {
   AUTH_TOKEN_SECRET: randomBytes(32).toString('base64'),
@@ -119,6 +119,24 @@ describe('request hygiene', () => {
       assert.equal(response.headers.get('access-control-allow-origin'), null);
     });
   }
+
+  it('a string no column can store is refused before anything runs, in the document as in variables', async () => {
+    const user = await given(app).user();
+    const inDocument = await withoutChanges(app, () =>
+      app.gql('mutation { createOrganization(input: { name: "a\\u0000b" }) { id } }', {}, user.token),
+    );
+    const inVariables = await withoutChanges(app, () =>
+      app.gql(
+        'mutation ($input: CreateOrganizationInput!) { createOrganization(input: $input) { id } }',
+        { input: { name: 'a\u0000b' } },
+        user.token,
+      ),
+    );
+    const refusal = (response: GraphQLResponse) => [response.status, response.errors?.map((e) => e.extensions.code)];
+    assert.deepEqual(refusal(inDocument), [400, ['BAD_USER_INPUT']]);
+    assert.deepEqual(refusal(inVariables), [400, ['BAD_USER_INPUT']]);
+    assert.match(inVariables.errors?.[0].message ?? '', /\(variables\.input\.name\)$/);
+  });
 
   it("a proxy's well-formed request id is kept, anything else replaced", async () => {
     const kept = await fetch(app.server.url, post({ query: '{ __typename }' }, { 'x-request-id': 'lb-1234.abc_Z' }));
