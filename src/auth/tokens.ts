@@ -1,4 +1,5 @@
 import { SignJWT, jwtVerify } from 'jose';
+import { BoundedMap } from '../bounded-map';
 
 export const TOKEN_ISSUER = 'platform-api';
 export const TOKEN_AUDIENCE = 'platform-api';
@@ -48,14 +49,13 @@ const VERIFIED_TOKENS_KEPT = 10_000;
  * remembered: made-up tokens cannot fill the memory. The oldest entry goes first when full.
  */
 export function cachedTokenVerifier(keys: TokenKeys): (token: string) => Promise<string | null> {
-  const verified = new Map<string, { userId: string; expiresAtMs: number }>();
+  const verified = new BoundedMap<string, { userId: string; expiresAtMs: number }>(VERIFIED_TOKENS_KEPT);
   return async (token) => {
     const known = verified.get(token);
     if (known && Date.now() < known.expiresAtMs) return known.userId;
     if (known) verified.delete(token);
     const claims = await verifiedClaims(keys, token);
     if (!claims) return null;
-    if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value as string);
     verified.set(token, claims);
     return claims.userId;
   };

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { BoundedMap } from '../bounded-map';
 
 const PREFIX = 'enc:v1:';
 
@@ -32,11 +33,10 @@ const opened = new WeakMap<Buffer, Map<string, string>>();
 
 export function open(key: Buffer, envelope: string): string {
   let known = opened.get(key);
-  if (!known) opened.set(key, (known = new Map<string, string>()));
+  if (!known) opened.set(key, (known = new BoundedMap<string, string>(OPENED_KEPT)));
   const cached = known.get(envelope);
   if (cached !== undefined) return cached;
   const plaintext = decrypt(key, envelope);
-  if (known.size >= OPENED_KEPT) known.delete(known.keys().next().value as string);
   known.set(envelope, plaintext);
   return plaintext;
 }

@@ -8,6 +8,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { BoundedMap } from '../bounded-map';
 import { stringLiterals } from './string-literals';
 
 type GatewayInterface = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
@@ -48,12 +49,11 @@ export function compiledExecution(schema: GraphQLSchema): GatewayInterface & { r
    * reaches generated code is then names (the GraphQL lexer allows only [_A-Za-z0-9]), numbers,
    * booleans and enum values. Failed compilations are interpreted too.
    */
-  const compiled = new Map<string, CompiledQuery | null>();
+  const compiled = new BoundedMap<string, CompiledQuery | null>(MAX_COMPILED_QUERIES);
 
   const compile = (key: string, document: DocumentNode, operationName: string | null) => {
     const outcome = stringLiterals(document).length ? null : compileQuery(schema, document, operationName ?? undefined);
     const result = outcome && isCompiledQuery(outcome) ? outcome : null;
-    if (compiled.size >= MAX_COMPILED_QUERIES) compiled.delete(compiled.keys().next().value as string);
     compiled.set(key, result);
     return result;
   };
