@@ -96,10 +96,16 @@ export class PlatformDataSource extends DataSource {
         ...main.options,
         options: `-c search_path=${SCHEMA} -c plan_cache_mode=force_generic_plan`,
       });
-      // An idle connection that breaks is dropped by the pool; unhandled, the event would end the process.
-      this.leanReadPool.on('error', (error) => {
+      const lost = (error: Error) => {
         this.logger.log('warn', `lean read connection lost: ${error.message}`);
-      });
+      };
+      // An idle connection that breaks is dropped by the pool; unhandled, the event would end the process.
+      this.leanReadPool.on('error', lost);
+      // The pool listens only to idle connections. One taken out can still be ended by PostgreSQL
+      // between two of its statements (a fast shutdown, a pooler), or in the instant its answer has
+      // arrived and it is not yet back: unheard, that error would end the process. Heard, the
+      // connection is marked broken, and the pool drops it when it comes back.
+      this.leanReadPool.on('connect', (client) => client.on('error', lost));
     } catch (error) {
       await this.stopEmbedded();
       throw error;

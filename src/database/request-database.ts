@@ -134,8 +134,10 @@ async function preparedOnce<T>(pool: Pool, name: string | undefined, text: strin
   } catch (error) {
     const { code, severity } = error as { code?: string; severity?: string };
     const stale = name !== undefined && STALE_STATEMENT.has(code ?? '');
-    // Only an error PostgreSQL answered leaves the connection usable; any other closes it.
-    client.release(stale || severity === undefined ? (error as Error) : undefined);
+    // Only an error PostgreSQL answered for the statement leaves the connection usable: one it
+    // did not answer, or a FATAL one (the session is ending), closes it.
+    const broken = severity === undefined || severity === 'FATAL' || severity === 'PANIC';
+    client.release(stale || broken ? (error as Error) : undefined);
     if (!stale) throw error;
     return (await pool.query<T & QueryResultRow>({ text, values })).rows;
   }

@@ -172,6 +172,30 @@ describe('read path: one statement per page', () => {
     assert.equal(main.plan_cache_mode, 'auto');
   });
 
+  it(
+    'a read connection that PostgreSQL ends between two statements is dropped from the pool, and the process lives on',
+    { timeout: 10_000 },
+    async () => {
+      const pool = app.server.dataSource.leanReadPool;
+      assert.ok(pool);
+      const client = await pool.connect();
+      const [{ pid }] = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows;
+      const ended = new Promise((resolve) => client.once('end', resolve));
+      // As a fast shutdown or a pooler does: the session ends while no statement of it runs.
+      await app.sql('SELECT pg_terminate_backend($1)', [pid]);
+      await ended;
+      const open = pool.totalCount;
+      client.release();
+      assert.equal(pool.totalCount, open - 1, 'the ended connection is not handed out again');
+      const response = await app.gql<{ project: { name: string } }>(
+        'query ($ref: String!) { project(ref: $ref) { name } }',
+        { ref: projects[0].ref },
+        owner.token,
+      );
+      assert.equal(ok(response).project.name, 'First');
+    },
+  );
+
   // Last: it changes the schema under the running server, as a rolling deploy's migration does.
   it('a migration that changes the type of a column the prepared reads return does not break them', async () => {
     const query = 'query ($ref: String!) { project(ref: $ref) { name region } }';
