@@ -9,6 +9,7 @@ import {
 } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { BoundedMap } from '../bounded-map';
+import { installGatewayRequestContext } from './gateway-request-context';
 import { stringLiterals } from './string-literals';
 
 type GatewayInterface = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
@@ -50,6 +51,8 @@ export function compiledExecution(schema: GraphQLSchema): GatewayInterface & { r
    * booleans and enum values. Failed compilations are interpreted too.
    */
   const compiled = new BoundedMap<string, CompiledQuery | null>(MAX_COMPILED_QUERIES);
+  // Without it, Apollo's gateway path would keep each request alive until a full collection.
+  installGatewayRequestContext();
 
   const compile = (key: string, document: DocumentNode, operationName: string | null) => {
     const outcome = stringLiterals(document).length ? null : compileQuery(schema, document, operationName ?? undefined);
