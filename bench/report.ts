@@ -10,6 +10,8 @@ export interface Settings {
   connections: number;
   rounds: number;
   soakSeconds: number;
+  /** Unmeasured load before the soak, in which the server takes back what it gave back in the quiet wait. */
+  soakWarmupSeconds: number;
   /** True when --soak (or BENCH_SOAK_SECONDS) asked for the soak of the issue (120 s). */
   fullSoak: boolean;
   workloads: number[];
@@ -483,7 +485,11 @@ ${
   soak
     ? `${soak.seconds} s of the ${soak.workload} workload against our server${
         s.fullSoak ? '' : ` (shorter than the issue's 2-minute soak: run \`npm run bench -- --soak\` for 120 s)`
-      }, ${soak.failed} failed, other CPU ${fixed(soak.otherCpuShare * 100, 0)}%.
+      }, ${soak.failed} failed, other CPU ${fixed(soak.otherCpuShare * 100, 0)}%. It follows ${s.soakWarmupSeconds} s of the same
+load, not measured: in the quiet wait before it, V8 returns memory to the system, and the first
+full-collection cycle under load takes it back, which is regrowth, not growth. Within a cycle the
+old generation grows until a full collection (about every 45 s here), so the 10 s windows can
+differ by that sawtooth.
 
 | | RSS mean MB | RSS max MB | req/s |
 | --- | --- | --- | --- |

@@ -5,7 +5,7 @@
  * table and writes bench/RESULTS.md. Every load target is 127.0.0.1; every loop is bounded.
  *
  * Settings (environment): BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (10),
- * BENCH_ROUNDS (2), BENCH_SOAK_SECONDS (30; `--soak`: 120), BENCH_WORKLOADS (1,2,3,4,5),
+ * BENCH_ROUNDS (2), BENCH_SOAK_SECONDS (30; `--soak`: 120), BENCH_SOAK_WARMUP_SECONDS (30), BENCH_WORKLOADS (1,2,3,4,5),
  * BENCH_AUTH_THROTTLE (off | server), BENCH_STARTUP_RUNS (3; 0 skips), BENCH_OURS_PRODUCTION (1; 0
  * skips the NODE_ENV=production instance), BENCH_QUIET_WAIT_SECONDS (20), BENCH_QUIET_PERCENT (10) and
  * BENCH_NOISY_RETRIES (1: a run during which other processes used over twice that share is run again),
@@ -79,6 +79,7 @@ function readSettings(argv: string[]): Settings {
     connections: integer('BENCH_CONNECTIONS', 10, 1, 1000),
     rounds: integer('BENCH_ROUNDS', 2, 1, 10),
     soakSeconds,
+    soakWarmupSeconds: integer('BENCH_SOAK_WARMUP_SECONDS', 30, 0, 600),
     fullSoak: soakSeconds >= 120,
     workloads: workloadList,
     authThrottle,
@@ -450,15 +451,20 @@ async function main(): Promise<void> {
     if (settings.soakSeconds > 0 && selected.some((w) => w.id === 1)) {
       const dashboard = selected.find((w) => w.id === 1) as Workload;
       await waitForQuiet(settings.quietWaitSeconds, settings.quietThreshold);
-      log(`soak: ${settings.soakSeconds} s of the dashboard against our server`);
-      const run = await runLoad({
+      const soakLoad = {
         url: oursUrl,
         headers: targets.ours.headers,
         operation: dashboard.ours,
         connections: settings.connections,
         pid: ours.pid,
-        seconds: settings.soakSeconds,
-      });
+      };
+      // The quiet wait lets V8 give memory back; the soak starts once the load has taken it again.
+      if (settings.soakWarmupSeconds > 0) {
+        log(`soak warm-up: ${settings.soakWarmupSeconds} s of the dashboard against our server`);
+        await runLoad({ ...soakLoad, seconds: settings.soakWarmupSeconds });
+      }
+      log(`soak: ${settings.soakSeconds} s of the dashboard against our server`);
+      const run = await runLoad({ ...soakLoad, seconds: settings.soakSeconds });
       const window = (from: number, to: number) => {
         const samples = run.rssSamples.filter((s) => s.atMs >= from * 1000 && s.atMs < to * 1000);
         const seconds = run.perSecond.slice(from, to);
