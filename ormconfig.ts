@@ -96,16 +96,19 @@ export class PlatformDataSource extends DataSource {
         ...main.options,
         options: `-c search_path=${SCHEMA} -c plan_cache_mode=force_generic_plan`,
       });
-      const lost = (error: Error) => {
-        this.logger.log('warn', `lean read connection lost: ${error.message}`);
-      };
-      // An idle connection that breaks is dropped by the pool; unhandled, the event would end the process.
-      this.leanReadPool.on('error', lost);
-      // The pool listens only to idle connections. One taken out can still be ended by PostgreSQL
-      // between two of its statements (a fast shutdown, a pooler), or in the instant its answer has
-      // arrived and it is not yet back: unheard, that error would end the process. Heard, the
-      // connection is marked broken, and the pool drops it when it comes back.
-      this.leanReadPool.on('connect', (client) => client.on('error', lost));
+      // Every connection reports its own loss, idle or taken out. The pool listens only to idle
+      // ones, but one taken out can still be ended by PostgreSQL between two of its statements (a
+      // fast shutdown, a pooler), or in the instant its answer has arrived and it is not yet back:
+      // unheard, that error would end the process. Heard, the connection is marked broken, and the
+      // pool drops it when it comes back (an idle one, at once).
+      this.leanReadPool.on('connect', (client) =>
+        client.on('error', (error) => {
+          this.logger.log('warn', `lean read connection lost: ${error.message}`);
+        }),
+      );
+      // The pool passes on an idle connection's error, which that connection has reported already;
+      // unheard, the event would end the process.
+      this.leanReadPool.on('error', () => undefined);
     } catch (error) {
       await this.stopEmbedded();
       throw error;
