@@ -1,6 +1,6 @@
 // First: it sizes libuv's thread pool, before anything uses it.
 import './thread-pool';
-import './heap-growth';
+import './v8-flags';
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config';
 import { startServer } from './server';

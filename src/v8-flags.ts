@@ -22,7 +22,7 @@ unlessGiven('heap-growing-percent', '--heap-growing-percent=100');
  * young collections. Under load the sites of a request's rows and pages qualify (a request in
  * flight outlives a young collection), and then every request's rows live in the old generation:
  * garbage when the request ends, but freed only by a full collection, and holding alive through
- * every young collection the young objects they point to. Without it, the dashboard leaves 15 KB
+ * every young collection the young objects they point to. Turned off, the dashboard leaves 15 KB
  * per request to the old generation instead of 45 KB.
  */
 unlessGiven('allocation-site-pretenuring', '--no-allocation-site-pretenuring');
