@@ -19,6 +19,16 @@ function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): (V | 
   return keys.map((key) => map.get(key) ?? null);
 }
 
+/**
+ * `column = $n` for a batch of one key, `column = ANY($n)` for more; the key or keys are
+ * appended to `params`. Reads are planned once per connection, generically, and a generic plan
+ * takes an array for ten elements: over small tables it then hashes whole tables where one key
+ * is a unique-index lookup. Nearly every batch of a request holds one key.
+ */
+function matching(column: string, keys: readonly unknown[], params: unknown[]): string {
+  return keys.length === 1 ? `${column} = $${params.push(keys[0])}` : `${column} = ANY($${params.push(keys)})`;
+}
+
 function groupBy<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[][] {
   const map = new Map<K, V[]>(keys.map((key) => [key, []]));
   for (const row of rows) map.get(keyOf(row))?.push(row);
@@ -91,12 +101,13 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
     keys: readonly string[],
     details: OrganizationDetails | null,
   ) => {
-    const params: unknown[] = [keys, viewerId];
-    const extra = details ? detailColumns(details, 'o.id', 'r.role', '$2', params) : '';
+    const params: unknown[] = [viewerId];
+    const where = matching(`o.${column}`, keys, params);
+    const extra = details ? detailColumns(details, 'o.id', 'r.role', '$1', params) : '';
     const rows = await query(
       `SELECT ${ORGANIZATION}, r.role AS viewer_role${extra} FROM organizations o
-       LEFT JOIN user_roles r ON r.organization_id = o.id AND r.user_id = $2
-       WHERE o.${column} = ANY($1)`,
+       LEFT JOIN user_roles r ON r.organization_id = o.id AND r.user_id = $1
+       WHERE ${where}`,
       params,
     );
     return rows.map((row) => loaders.organizationFromRow(row, details));
@@ -120,15 +131,16 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
   // A project is read with its credentials (one row each), still encrypted: a project page
   // nearly always asks for its keys next, and this saves that round trip.
   const projects = async (column: 'id' | 'ref', keys: readonly string[]) => {
+    const params: unknown[] = [viewerId];
     const rows = await query(
       `SELECT ${PROJECT}, r.role AS viewer_role, g.access_level AS viewer_grant,
               c.id AS credential_id, c.anon_key, c.service_role_key, c.jwt_secret
        FROM projects p
-       LEFT JOIN user_roles r ON r.organization_id = p.organization_id AND r.user_id = $2
-       LEFT JOIN permissions g ON g.project_id = p.id AND g.user_id = $2
+       LEFT JOIN user_roles r ON r.organization_id = p.organization_id AND r.user_id = $1
+       LEFT JOIN permissions g ON g.project_id = p.id AND g.user_id = $1
        LEFT JOIN credentials c ON c.project_id = p.id
-       WHERE p.${column} = ANY($1)`,
-      [keys, viewerId],
+       WHERE ${matching(`p.${column}`, keys, params)}`,
+      params,
     );
     const found = rows.map((row) => {
       const project = projectFromRow(row);
@@ -150,19 +162,23 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
     organizationBySlug: new DataLoader<string, Organization | null>((slugs) => organizations('slug', slugs)),
     projectById: new DataLoader<string, Project | null>((ids) => projects('id', ids)),
     projectByRef: new DataLoader<string, Project | null>((refs) => projects('ref', refs)),
-    userById: new DataLoader<string, User | null>(async (ids) =>
-      byKey(
+    userById: new DataLoader<string, User | null>(async (ids) => {
+      const params: unknown[] = [];
+      const rows = await query(`SELECT ${USER} FROM users u WHERE ${matching('u.id', ids, params)}`, params);
+      return byKey(
         ids,
-        (await query(`SELECT ${USER} FROM users u WHERE u.id = ANY($1)`, [ids])).map((r) => toUser(r)),
+        rows.map((r) => toUser(r)),
         (u) => u.id,
-      ),
-    ),
+      );
+    }),
     /** The caller's role in each organization (null: not a member). */
     myRole: new DataLoader<string, OrganizationRole | null>(async (organizationIds) => {
       if (!viewerId) return organizationIds.map(() => null);
+      const params: unknown[] = [viewerId];
       const rows = await query(
-        'SELECT organization_id, role FROM user_roles WHERE user_id = $1 AND organization_id = ANY($2)',
-        [viewerId, organizationIds],
+        `SELECT organization_id, role FROM user_roles
+         WHERE user_id = $1 AND ${matching('organization_id', organizationIds, params)}`,
+        params,
       );
       return byKey(organizationIds, rows, (r) => r.organization_id as string).map(
         (r) => (r?.role as OrganizationRole) ?? null,
@@ -171,9 +187,11 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
     /** The caller's grant on each project (null: no grant). */
     myGrant: new DataLoader<string, AccessLevel | null>(async (projectIds) => {
       if (!viewerId) return projectIds.map(() => null);
+      const params: unknown[] = [viewerId];
       const rows = await query(
-        'SELECT project_id, access_level FROM permissions WHERE user_id = $1 AND project_id = ANY($2)',
-        [viewerId, projectIds],
+        `SELECT project_id, access_level FROM permissions
+         WHERE user_id = $1 AND ${matching('project_id', projectIds, params)}`,
+        params,
       );
       return byKey(projectIds, rows, (r) => r.project_id as string).map(
         (r) => (r?.access_level as AccessLevel) ?? null,
@@ -181,11 +199,12 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
     }),
     /** Members with their users, in one statement; the users prime userById. */
     membersByOrganization: new DataLoader<string, UserRole[]>(async (organizationIds) => {
+      const params: unknown[] = [];
       const rows = await query(
         `SELECT r.id AS role_id, r.organization_id, r.user_id, r.role, ${USER.replace(/u\.(\w+)/g, 'u.$1 AS user_$1')}
          FROM user_roles r JOIN users u ON u.id = r.user_id
-         WHERE r.organization_id = ANY($1) ORDER BY r.created_at, r.id`,
-        [organizationIds],
+         WHERE ${matching('r.organization_id', organizationIds, params)} ORDER BY r.created_at, r.id`,
+        params,
       );
       const roles = rows.map((row) => {
         const user = toUser(row, 'user_');
@@ -200,10 +219,11 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
       return groupBy(organizationIds, roles, (r) => r.organizationId);
     }),
     permissionsByProject: new DataLoader<string, Permission[]>(async (projectIds) => {
+      const params: unknown[] = [];
       const rows = await query(
         `SELECT id, created_at, updated_at, user_id, project_id, access_level FROM permissions
-         WHERE project_id = ANY($1) ORDER BY created_at, id`,
-        [projectIds],
+         WHERE ${matching('project_id', projectIds, params)} ORDER BY created_at, id`,
+        params,
       );
       const grants = rows.map((r) =>
         hydrate(Permission, {
@@ -226,9 +246,11 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
     ),
     /** The whole row, secret columns included: they are decrypted only by the fields that check the permission. */
     credentialByProject: new DataLoader<string, Credential | null>(async (projectIds) => {
+      const params: unknown[] = [];
       const rows = await query(
-        'SELECT id, project_id, anon_key, service_role_key, jwt_secret FROM credentials WHERE project_id = ANY($1)',
-        [projectIds],
+        `SELECT id, project_id, anon_key, service_role_key, jwt_secret FROM credentials
+         WHERE ${matching('project_id', projectIds, params)}`,
+        params,
       );
       return byKey(projectIds, rows.map(toCredential), (c) => c.projectId);
     }),

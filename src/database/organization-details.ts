@@ -15,8 +15,12 @@ export interface OrganizationDetails {
 
 type Row = Record<string, unknown>;
 
-/** Times inside JSON travel as epoch milliseconds: a number is far cheaper to turn into a Date than ISO text. */
-const epochMs = (column: string) => `round(date_part('epoch', date_trunc('milliseconds', ${column})) * 1000)`;
+/**
+ * Times inside JSON travel as epoch microseconds, an integer: far cheaper to write than ISO text,
+ * and, unlike date_trunc, needs no time-zone conversion. date_part's float is microseconds / 1e6
+ * rounded once; times 1e6 it stays within 0.25 of the exact count, so the cast to int8 is exact.
+ */
+const epochMicros = (column: string) => `(date_part('epoch', ${column}) * 1000000)::int8`;
 
 /** The roles that see every project of their organization, as SQL wants them. */
 const ROLES_SEEING_ALL = (['owner', 'admin', 'member', 'viewer'] as OrganizationRole[]).filter(seesAllProjects);
@@ -38,9 +42,9 @@ export function detailColumns(
   const columns: string[] = [];
   if (details.members) {
     columns.push(`CASE WHEN ${role} IS NOT NULL THEN (
-        SELECT json_agg(json_build_object('role_id', mr.id, 'user_id', mr.user_id, 'role', mr.role, 'id', u.id,
-                 'created_at', ${epochMs('u.created_at')}, 'updated_at', ${epochMs('u.updated_at')}, 'email', u.email,
-                 'display_name', u.display_name, 'last_login_at', ${epochMs('u.last_login_at')}) ORDER BY mr.created_at, mr.id)
+        SELECT json_agg(json_build_array(mr.id, mr.role, u.id, ${epochMicros('u.created_at')},
+                 ${epochMicros('u.updated_at')}, u.email, u.display_name, ${epochMicros('u.last_login_at')})
+                 ORDER BY mr.created_at, mr.id)
         FROM user_roles mr JOIN users u ON u.id = mr.user_id WHERE mr.organization_id = ${org}) END AS detail_members`);
   }
   const page = details.projectPage;
@@ -54,11 +58,11 @@ export function detailColumns(
     // after the cursor are numbered first, in page order, and the first limit + 1 of them kept.
     columns.push(`CASE WHEN ${role} IS NOT NULL THEN (
         SELECT json_build_array(count(*), coalesce(json_agg(json_build_array(
-                 v.id, v.name, v.ref, v.region, v.status, v.created_ms, v.updated_ms)
+                 v.id, v.name, v.ref, v.region, v.status, v.created_us, v.updated_us)
                  ORDER BY v.n) FILTER (WHERE v.after AND v.n <= ${add(page.limit + 1)}), '[]'))
         FROM (
           SELECT p.id, p.name, p.ref, p.region, p.status,
-                 ${epochMs('p.created_at')} AS created_ms, ${epochMs('p.updated_at')} AS updated_ms,
+                 ${epochMicros('p.created_at')} AS created_us, ${epochMicros('p.updated_at')} AS updated_us,
                  ${isAfter} AS after,
                  row_number() OVER (ORDER BY ${isAfter} DESC, p.created_at, p.id) AS n
           FROM projects p WHERE ${visible}) v) END AS detail_projects`);
@@ -66,7 +70,8 @@ export function detailColumns(
   return columns.map((column) => `, ${column}`).join('');
 }
 
-const toDate = (value: unknown): Date | null => (typeof value === 'number' ? new Date(value) : null);
+/** Floor, as a Date keeps whole milliseconds and pg's own parser truncates. */
+const fromMicros = (micros: number): Date => new Date(Math.floor(micros / 1000));
 
 type ProjectTuple = [string, string, string, string, ProjectStatus, number, number];
 
@@ -74,8 +79,11 @@ function projectFromTuple(
   organizationId: string,
   [id, name, ref, region, status, created, updated]: ProjectTuple,
 ): Project {
-  return buildProject(id, new Date(created), new Date(updated), name, ref, organizationId, region, status);
+  return buildProject(id, fromMicros(created), fromMicros(updated), name, ref, organizationId, region, status);
 }
+
+/** [role id, role, user id, created, updated, email, display name, last login]: arrays, not objects, to build and parse. */
+type MemberTuple = [string, OrganizationRole, string, number, number, string, string, number | null];
 
 export interface DetailTargets {
   primeMembers(organizationId: string, roles: UserRole[], users: User[]): void;
@@ -93,16 +101,18 @@ export function primeDetails(
 ): void {
   if (!role) return;
   if (details.members) {
-    const members = (row.detail_members as Row[] | null) ?? [];
+    const members = (row.detail_members as MemberTuple[] | null) ?? [];
     targets.primeMembers(
       organizationId,
-      members.map((m) => hydrate(UserRole, { id: m.role_id, organizationId, userId: m.user_id, role: m.role })),
-      members.map((m) =>
+      members.map(([id, role, userId]) => hydrate(UserRole, { id, organizationId, userId, role })),
+      members.map(([, , id, created, updated, email, displayName, lastLogin]) =>
         toUser({
-          ...m,
-          created_at: toDate(m.created_at),
-          updated_at: toDate(m.updated_at),
-          last_login_at: toDate(m.last_login_at),
+          id,
+          created_at: fromMicros(created),
+          updated_at: fromMicros(updated),
+          email,
+          display_name: displayName,
+          last_login_at: lastLogin === null ? null : fromMicros(lastLogin),
         }),
       ),
     );

@@ -128,6 +128,28 @@ describe('read path: one statement per page', () => {
     ]);
   });
 
+  it('times read with the members are the times the user’s own read gives, to the millisecond', async () => {
+    // Microseconds just below a millisecond, and before 1970, are where rounding would show.
+    for (const lastLogin of ['2026-05-01 12:00:00.999999+00', '1969-12-31 23:59:59.998500+00', null]) {
+      await app.sql('UPDATE users SET last_login_at = $1 WHERE id = $2', [lastLogin, member.id]);
+      const { data, statements } = await read<{ organization: { members: { user: Json }[] } }>(
+        `query ($slug: String!) { organization(slug: $slug) { members { user { id lastLoginAt } } } }`,
+        { slug: organization.slug },
+        owner.token,
+      );
+      assert.equal(statements, 1);
+      const alone = await read<{ me: Json }>('{ me { id lastLoginAt } }', {}, member.token);
+      assert.deepEqual(data.organization.members.find((m) => m.user.id === member.id)?.user, alone.data.me);
+      const expected =
+        lastLogin === null
+          ? null
+          : lastLogin.startsWith('2026')
+            ? '2026-05-01T12:00:00.999Z'
+            : '1969-12-31T23:59:59.998Z';
+      assert.equal(alone.data.me.lastLoginAt, expected);
+    }
+  });
+
   it('a project with its credentials, in one statement', async () => {
     const { data, statements } = await read<{ project: { credentials: Record<string, string> } }>(
       `query ($ref: String!) { project(ref: $ref) { name myAccess credentials { anonKey serviceRoleKey jwtSecret } } }`,
