@@ -25,7 +25,7 @@ export interface Settings {
   /** Before each run, wait at most this long for other processes to use less than `quietThreshold` of the CPU. */
   quietWaitSeconds: number;
   quietThreshold: number;
-  /** Times a run is repeated when other processes used more than twice `quietThreshold` during it. */
+  /** Times a run is repeated when other processes used more than `quietThreshold` during it. */
   noisyRetries: number;
 }
 
@@ -439,7 +439,7 @@ ${resultsTable(report)}
 
 "other CPU" is the share of the machine's CPU (all cores) that processes outside the benchmark used during the
 measured seconds; each run first waited up to ${s.quietWaitSeconds} s for a second in which it was below
-${fixed(s.quietThreshold * 100, 0)}%, and a run during which it exceeded ${fixed(s.quietThreshold * 200, 0)}% was run again (at most
+${fixed(s.quietThreshold * 100, 0)}%, and a run during which it exceeded that share was run again (at most
 ${s.noisyRetries} time(s)), keeping the quieter one. On a shared machine, compare runs with similar values.
 
 ### Targets (issue 6)
