@@ -28,6 +28,9 @@ export interface MigrationSettings {
 
 export class MigrationLockTimeoutError extends Error {}
 
+/** The lock's session ended during a run: the lock went with it, so another run may have started. */
+export class MigrationLockLostError extends Error {}
+
 export interface MigrationStatus {
   applied: string[];
   pending: string[];
@@ -48,27 +51,56 @@ export async function withMigrationLock<T>(
     application_name: 'platform-api-migration-lock',
     options: `-c search_path=${settings.schema}`,
   });
+  // PostgreSQL can end the lock's session during a run (a restart, pg_terminate_backend). pg then
+  // emits 'error', which with no listener would end the process with a bare stack trace.
+  let lost: Error | null = null;
+  lock.on('error', (error) => {
+    lost ??= error;
+  });
   await lock.connect();
   try {
-    await lock.query(`SET lock_timeout = ${Math.floor(settings.lockWaitMs)}`);
-    try {
-      await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    } catch (error) {
-      if ((error as { code?: string }).code === '55P03') {
-        throw new MigrationLockTimeoutError(
-          `Another migration run has held the migration lock for more than ${settings.lockWaitMs} ms: ` +
-            'wait for it to finish (or find the stuck session in pg_stat_activity, application_name ' +
-            "'platform-api-migration-lock') and run again. MIGRATION_LOCK_WAIT_MS sets the wait.",
-        );
-      }
-      throw error;
-    }
-    await lock.query('RESET lock_timeout');
-    return await work(lock);
+    const result = await holdingLock(lock, settings, work);
+    // Even a run that finished did part of its work unguarded: the deploy should hear of it.
+    if (lost) throw lockLost(lost, null);
+    return result;
+  } catch (error) {
+    if (lost && !(error instanceof MigrationLockLostError)) throw lockLost(lost, error);
+    throw error;
   } finally {
     await lock.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
     await lock.end().catch(() => undefined);
   }
+}
+
+function lockLost(cause: Error, failure: unknown): MigrationLockLostError {
+  const failed = failure instanceof Error && failure !== cause ? ` The run then failed: ${failure.message}.` : '';
+  return new MigrationLockLostError(
+    `The migration lock's session ended during the run (${cause.message}), and the lock with it: another run ` +
+      `may have started.${failed} Check \`npm run migration:status\` before running again.`,
+    { cause },
+  );
+}
+
+async function holdingLock<T>(
+  lock: Client,
+  settings: MigrationSettings,
+  work: (lock: Client) => Promise<T>,
+): Promise<T> {
+  await lock.query(`SET lock_timeout = ${Math.floor(settings.lockWaitMs)}`);
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+  } catch (error) {
+    if ((error as { code?: string }).code === '55P03') {
+      throw new MigrationLockTimeoutError(
+        `Another migration run has held the migration lock for more than ${settings.lockWaitMs} ms: ` +
+          'wait for it to finish (or find the stuck session in pg_stat_activity, application_name ' +
+          "'platform-api-migration-lock') and run again. MIGRATION_LOCK_WAIT_MS sets the wait.",
+      );
+    }
+    throw error;
+  }
+  await lock.query('RESET lock_timeout');
+  return await work(lock);
 }
 
 /** The history table (with its unique name) and the ledger: created before anything else runs. */

@@ -4,11 +4,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { Client } from 'pg';
-import type { MigrationInterface } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { PlatformDataSource } from '../../ormconfig';
 import { loadStorageConfig } from '../../src/config';
 import { MigrationHistoryError } from '../../src/database/migration-ledger';
-import { MigrationLockTimeoutError } from '../../src/database/migration-runner';
+import { MigrationLockLostError, MigrationLockTimeoutError } from '../../src/database/migration-runner';
 import { createDatabase, dropDatabase } from '../support/database';
 import { startTestApp } from '../support/server';
 import {
@@ -209,6 +209,29 @@ describe('the deploy path (npm run typeorm migration:run)', () => {
     } finally {
       await holder.end();
     }
+  });
+
+  it('a lock session that PostgreSQL ends during the run is a clear error, not a crash', async () => {
+    const url = await emptyDatabase();
+    class EndLockSession1700000000009 implements MigrationInterface {
+      name = 'EndLockSession1700000000009';
+      async up(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+           WHERE application_name = 'platform-api-migration-lock' AND datname = current_database()`,
+        );
+        // The lock's client hears of it while idle: that 'error' event once ended the process.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      async down(): Promise<void> {}
+    }
+    await assert.rejects(
+      withSource(url, [CreateWidgets1700000000001, EndLockSession1700000000009], (db) => db.runMigrations()),
+      (error: Error) =>
+        error instanceof MigrationLockLostError &&
+        /lock's session ended during the run/.test(error.message) &&
+        /migration:status/.test(error.message),
+    );
   });
 
   it('does not queue behind a long transaction: the migration fails after lock_timeout and is recorded as failed', async () => {
