@@ -104,7 +104,7 @@ export function primeDetails(
     const members = (row.detail_members as MemberTuple[] | null) ?? [];
     targets.primeMembers(
       organizationId,
-      members.map(([id, role, userId]) => hydrate(UserRole, { id, organizationId, userId, role })),
+      members.map(([id, memberRole, userId]) => hydrate(UserRole, { id, organizationId, userId, role: memberRole })),
       members.map(([, , id, created, updated, email, displayName, lastLogin]) =>
         toUser({
           id,

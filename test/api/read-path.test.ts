@@ -150,6 +150,27 @@ describe('read path: one statement per page', () => {
     }
   });
 
+  it('two projects asked side by side come in one batch of two keys, as each comes alone', async () => {
+    const fields = 'ref name myAccess credentials { anonKey }';
+    const both = await read<Record<string, Json>>(
+      `query ($a: String!, $b: String!) { a: project(ref: $a) { ${fields} } b: project(ref: $b) { ${fields} } }`,
+      { a: projects[0].ref, b: projects[1].ref },
+      owner.token,
+    );
+    assert.equal(both.statements, 1);
+    const alone = async (ref: string) =>
+      (
+        await read<{ project: Json }>(
+          `query ($ref: String!) { project(ref: $ref) { ${fields} } }`,
+          { ref },
+          owner.token,
+        )
+      ).data.project;
+    assert.deepEqual(both.data.a, await alone(projects[0].ref));
+    assert.deepEqual(both.data.b, await alone(projects[1].ref));
+    assert.deepEqual([both.data.a.name, both.data.b.name], ['First', 'Second']);
+  });
+
   it('a project with its credentials, in one statement', async () => {
     const { data, statements } = await read<{ project: { credentials: Record<string, string> } }>(
       `query ($ref: String!) { project(ref: $ref) { name myAccess credentials { anonKey serviceRoleKey jwtSecret } } }`,
