@@ -59,13 +59,12 @@ export async function withMigrationLock<T>(
   });
   await lock.connect();
   try {
-    const result = await holdingLock(lock, settings, work);
+    const result = await holdingLock(lock, settings, work).catch((error: unknown) => {
+      throw lost ? lockLost(lost, error) : error;
+    });
     // Even a run that finished did part of its work unguarded: the deploy should hear of it.
     if (lost) throw lockLost(lost, null);
     return result;
-  } catch (error) {
-    if (lost && !(error instanceof MigrationLockLostError)) throw lockLost(lost, error);
-    throw error;
   } finally {
     await lock.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
     await lock.end().catch(() => undefined);
