@@ -34,6 +34,20 @@ interface Row {
 }
 
 /**
+ * The first two parameters: for one organization, its id and whether the caller sees all of it;
+ * for several, the ids and those of them the caller sees all of. One organization is matched by
+ * equality, as `matching` in loaders.ts does: the statement is planned generically, and a plan
+ * for an array assumes ten ids (here it expected 27 projects where an organization has 5, and ran
+ * in 114 µs against 99 µs with equality).
+ */
+function visibleTo(organizations: number): string {
+  const granted = 'EXISTS (SELECT 1 FROM permissions g WHERE g.project_id = p.id AND g.user_id = $3)';
+  return organizations === 1
+    ? `p.organization_id = $1::uuid AND ($2::boolean OR ${granted})`
+    : `p.organization_id = ANY($1::uuid[]) AND (p.organization_id = ANY($2::uuid[]) OR ${granted})`;
+}
+
+/**
  * One statement for the project pages of many organizations at once (those with the same
  * page size and cursor): per organization, the count of projects visible to the caller and
  * the first `limit + 1` of them after the cursor in (created_at, id) order.
@@ -56,9 +70,7 @@ export async function loadProjectPages(
       `WITH visible AS (
          SELECT p.id, p.name, p.ref, p.organization_id, p.region, p.status, p.created_at, p.updated_at
          FROM projects p
-         WHERE p.organization_id = ANY($1::uuid[])
-           AND (p.organization_id = ANY($2::uuid[])
-                OR EXISTS (SELECT 1 FROM permissions g WHERE g.project_id = p.id AND g.user_id = $3))
+         WHERE ${visibleTo(group.length)}
        ), totals AS (
          SELECT organization_id, count(*) AS total FROM visible GROUP BY organization_id
        )
@@ -74,8 +86,9 @@ export async function loadProjectPages(
        ) page ON true
        ORDER BY totals.organization_id, page.created_at, page.id`,
       [
-        group.map((k) => k.organizationId),
-        group.filter((k) => k.seesAll).map((k) => k.organizationId),
+        ...(group.length === 1
+          ? [group[0].organizationId, group[0].seesAll]
+          : [group.map((k) => k.organizationId), group.filter((k) => k.seesAll).map((k) => k.organizationId)]),
         viewerId,
         after?.createdAt ?? null,
         after?.id ?? null,

@@ -115,6 +115,50 @@ describe('read path: one statement per page', () => {
     );
   });
 
+  it('read on their own, project pages keep to what the caller sees, for one organization and for several', async () => {
+    // A member of one organization granted one of its two projects, and the owner of another one.
+    const make = given(app);
+    const viewer = await make.user();
+    const shared = await make.organization({ owner });
+    const granted = await make.project({ organization: shared, by: owner, name: 'Granted' });
+    await make.project({ organization: shared, by: owner, name: 'Not granted' });
+    await make.member({ organization: shared, role: 'MEMBER', by: owner, user: viewer });
+    await make.grant({ project: granted, user: viewer, level: 'READ', by: owner });
+    const own = await make.organization({ owner: viewer });
+    const ownProject = await make.project({ organization: own, by: viewer, name: 'Own' });
+
+    // Two sets of arguments turn the look-ahead off: the pages are read by the projects field.
+    const one = await read<{ organization: { projects: ProjectPage; all: ProjectPage } }>(
+      `query ($slug: String!) { organization(slug: $slug) { projects { ${PAGE} } all: projects(first: 5) { ${PAGE} } } }`,
+      { slug: shared.slug },
+      viewer.token,
+    );
+    assert.ok(one.statements > 1);
+    assert.deepEqual(
+      one.data.organization.projects.nodes.map((node) => node.ref),
+      [granted.ref],
+    );
+    assert.deepEqual(one.data.organization.all, one.data.organization.projects);
+
+    type Nodes = { organizations: { nodes: { slug: string; projects: ProjectPage; all?: ProjectPage }[] } };
+    const several = await read<Nodes>(
+      `{ organizations { nodes { slug projects { ${PAGE} } all: projects(first: 5) { ${PAGE} } } } }`,
+      {},
+      viewer.token,
+    );
+    assert.ok(several.statements > 1);
+    const refs = (slug: string) =>
+      several.data.organizations.nodes.find((node) => node.slug === slug)?.all?.nodes.map((node) => node.ref);
+    assert.deepEqual(refs(shared.slug), [granted.ref]);
+    assert.deepEqual(refs(own.slug), [ownProject.ref]);
+    const looked = await read<Nodes>(`{ organizations { nodes { slug projects { ${PAGE} } } } }`, {}, viewer.token);
+    assert.equal(looked.statements, 1);
+    for (const node of several.data.organizations.nodes) {
+      assert.deepEqual(node.all, node.projects);
+      assert.deepEqual(node.projects, looked.data.organizations.nodes.find((n) => n.slug === node.slug)?.projects);
+    }
+  });
+
   it('the organization page: members in joining order with their users, in one statement', async () => {
     const { data, statements } = await read<{ organization: { members: { role: string; user: Json }[] } }>(
       `query ($slug: String!) { organization(slug: $slug) { name members { role user { id email } } projects { totalCount } } }`,
