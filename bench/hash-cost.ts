@@ -9,8 +9,6 @@ export interface HashCost {
   concurrency: number;
   /** libuv's thread pool, where argon2 runs. */
   threadPool: number;
-  /** CPU time the measuring process used (all its threads), in microseconds. */
-  cpuMicros: number;
 }
 
 /**
@@ -44,14 +42,12 @@ export async function measureHashCost(options: {
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage();
   return {
     medianMs: times[Math.floor(times.length / 2)],
     sequential: options.sequential,
     perSecond: done / elapsed,
     concurrency: options.concurrency,
     threadPool: Number(process.env.UV_THREADPOOL_SIZE) || 4,
-    cpuMicros: cpu.user + cpu.system,
   };
 }
 

@@ -32,7 +32,12 @@ function processTicks(): Map<number, { parent: number; ticks: number }> {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       // The command name may hold spaces and parentheses: the fields start after the last ')'.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      processes.set(Number(entry), { parent: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+      // utime and stime, and cutime and cstime: the time of children that exited and were waited
+      // for. A PostgreSQL backend that exits mid-run (a pool closing an idle connection) takes its
+      // time out of the tree, and the postmaster's cutime takes it in; without cutime, the time
+      // the backend had spent serving the previous run would count as another process's.
+      const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
+      processes.set(Number(entry), { parent: Number(fields[1]), ticks: utime + stime + cutime + cstime });
     } catch {
       // It exited while we looked.
     }
@@ -54,20 +59,16 @@ export function cpuSnapshot(root = process.pid): CpuSnapshot {
   return { ...systemTicks(), tree };
 }
 
-/** Clock ticks per second of /proc/stat and /proc/<pid>/stat (USER_HZ, 100 on Linux). */
-const TICKS_PER_SECOND = 100;
-
 /**
  * The share of the machine's CPU (all cores) used between two snapshots by processes outside
- * the benchmark. A process of the tree that exited in between is gone from /proc: pass the CPU
- * time it reported (`exitedCpuMicros`), or it counts as foreign. The servers and PostgreSQL live
- * for the whole run.
+ * the benchmark. A process of the tree that exited in between is counted through its parent's
+ * cutime and cstime, once the parent has waited for it (Node does for the children it spawns,
+ * the postmaster for its backends).
  */
-export function foreignShare(before: CpuSnapshot, after: CpuSnapshot, exitedCpuMicros = 0): number {
+export function foreignShare(before: CpuSnapshot, after: CpuSnapshot): number {
   const total = after.total - before.total;
   if (total <= 0) return 0;
-  const exited = (exitedCpuMicros / 1e6) * TICKS_PER_SECOND;
-  const foreign = after.busy - before.busy - (after.tree - before.tree) - exited;
+  const foreign = after.busy - before.busy - (after.tree - before.tree);
   return Math.max(0, foreign / total);
 }
 

@@ -42,10 +42,10 @@ import {
   type BenchReport,
   type HashRun,
   type Settings,
-  type SoakResult,
   type StatementCheck,
   type WorkloadSummary,
 } from './report';
+import { summariseSoak, type SoakResult } from './soak';
 import { measureStartup } from './startup';
 import { queryDepth, smallVariables, workloads, type Operation, type Side, type Workload } from './workloads';
 
@@ -417,7 +417,7 @@ async function main(): Promise<void> {
         await waitForQuiet(settings.quietWaitSeconds, settings.quietThreshold);
         const before = cpuSnapshot();
         const cost = await hashCostOnProjectNode(settings.connections);
-        const otherCpuShare = foreignShare(before, cpuSnapshot(), cost.cpuMicros);
+        const otherCpuShare = foreignShare(before, cpuSnapshot());
         const run: HashRun = { ...cost, otherCpuShare, attempts: attempt + 1 };
         if (!best || run.otherCpuShare < best.otherCpuShare) best = run;
         if (run.otherCpuShare <= settings.quietThreshold) break;
@@ -466,24 +466,7 @@ async function main(): Promise<void> {
       }
       log(`soak: ${settings.soakSeconds} s of the dashboard against our server`);
       const run = await runLoad({ ...soakLoad, seconds: settings.soakSeconds });
-      const window = (from: number, to: number) => {
-        const samples = run.rssSamples.filter((s) => s.atMs >= from * 1000 && s.atMs < to * 1000);
-        const seconds = run.perSecond.slice(from, to);
-        return {
-          rssMeanMb: samples.reduce((sum, s) => sum + s.rssMb, 0) / samples.length,
-          rssMaxMb: Math.max(...samples.map((s) => s.rssMb)),
-          requestsPerSecond: seconds.reduce((sum, n) => sum + n, 0) / seconds.length,
-        };
-      };
-      const end = Math.floor(run.seconds);
-      soak = {
-        seconds: settings.soakSeconds,
-        workload: dashboard.name,
-        first10: window(0, Math.min(10, end)),
-        last10: window(Math.max(0, end - 10), end),
-        failed: run.failed,
-        otherCpuShare: run.otherCpuShare,
-      };
+      soak = summariseSoak(run, dashboard.name, settings.soakSeconds);
     }
 
     const peakRssMb = {
