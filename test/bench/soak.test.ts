@@ -13,7 +13,13 @@ function sawtooth(floor: number, cycle: number, creep = 0): LoadRun {
     const seconds = atMs / 1000;
     rssSamples.push({ atMs, rssMb: floor + creep * seconds + 0.4 * (seconds % cycle) });
   }
-  return { seconds: 120, perSecond: new Array<number>(120).fill(500), rssSamples, failed: 0, otherCpuShare: 0 } as LoadRun;
+  return {
+    seconds: 120,
+    perSecond: new Array<number>(120).fill(500),
+    rssSamples,
+    failed: 0,
+    otherCpuShare: 0,
+  } as LoadRun;
 }
 
 describe('bench soak: growth is read across full-collection cycles, not between two points of the sawtooth', () => {
