@@ -71,6 +71,9 @@ export class PlatformDataSource extends DataSource {
       uuidExtension: 'pgcrypto',
       applicationName: platform.applicationName ?? 'platform-api',
       poolSize: platform.poolSize ?? 10,
+      // pg's connectionTimeoutMillis, which the lean read pool inherits: the wait to open a
+      // connection, and the wait for a free one when the pool is full.
+      connectTimeoutMS: platform.storage.databaseConnectTimeoutMs,
       logger: platform.logger,
       logging: platform.logger ? 'all' : false,
       extra: { options: `-c search_path=${SCHEMA}` },
@@ -184,6 +187,7 @@ export class PlatformDataSource extends DataSource {
       lockWaitMs: Number(env.MIGRATION_LOCK_WAIT_MS) > 0 ? Number(env.MIGRATION_LOCK_WAIT_MS) : 60_000,
       statementLockTimeoutMs: this.platform.storage.migrationLockTimeoutMs,
       allowOutOfOrder: env.MIGRATIONS_ALLOW_OUT_OF_ORDER === 'true',
+      connectTimeoutMs: this.platform.storage.databaseConnectTimeoutMs,
     };
   }
 

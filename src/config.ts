@@ -13,6 +13,12 @@ export interface StorageConfig {
   embeddedPostgresPort: number;
   /** Milliseconds a statement may wait for a lock while migrations run (see ormconfig.ts). */
   migrationLockTimeoutMs: number;
+  /**
+   * Milliseconds to wait for a database connection: to open one, or for one of the pool's to be
+   * free. Past it the request fails with SERVICE_UNAVAILABLE, and a start fails, instead of
+   * waiting on the operating system's TCP timeout (minutes) or on a pool that never frees up.
+   */
+  databaseConnectTimeoutMs: number;
 }
 
 export interface AppConfig extends StorageConfig {
@@ -140,6 +146,7 @@ export function loadStorageConfig(env: Env = process.env): StorageConfig {
     dataDir: path.resolve(env.DATA_DIR || path.join(process.cwd(), '.data')),
     embeddedPostgresPort: parseInteger(env, 'EMBEDDED_POSTGRES_PORT', 54329, 1024, 65535),
     migrationLockTimeoutMs: parseInteger(env, 'MIGRATION_LOCK_TIMEOUT_MS', 5000, 100, 600_000),
+    databaseConnectTimeoutMs: parseInteger(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
   };
 }
 

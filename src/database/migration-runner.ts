@@ -24,6 +24,8 @@ export interface MigrationSettings {
   /** lock_timeout for the statements of a migration, so a deploy never queues behind a long transaction. */
   statementLockTimeoutMs: number;
   allowOutOfOrder: boolean;
+  /** How long the lock's own session may take to connect (DATABASE_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs: number;
 }
 
 export class MigrationLockTimeoutError extends Error {}
@@ -50,6 +52,7 @@ export async function withMigrationLock<T>(
     connectionString: settings.connectionUrl,
     application_name: 'platform-api-migration-lock',
     options: `-c search_path=${settings.schema}`,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
   });
   // PostgreSQL can end the lock's session during a run (a restart, pg_terminate_backend). pg then
   // emits 'error', which with no listener would end the process with a bare stack trace.

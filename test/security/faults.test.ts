@@ -2,17 +2,20 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { Client } from 'pg';
+import { Client, type Pool, type PoolClient } from 'pg';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { loadConfig } from '../../src/config';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../src/database/embedded-postgres';
 import { ensureDatabase } from '../../src/database/ensure-database';
 import { startServer } from '../../src/server';
 import { createDatabase, dropDatabase } from '../support/database';
-import { eventually } from '../support/given';
+import { eventually, given } from '../support/given';
 import { freePort } from '../support/ports';
+import { startTestApp } from '../support/server';
 
 const secrets = {
   AUTH_TOKEN_SECRET: randomBytes(32).toString('base64'),
@@ -282,6 +285,65 @@ describe('faults', () => {
       await lock.end().catch(() => undefined);
       await monitor.end().catch(() => undefined);
       await dropDatabase(databaseUrl);
+    }
+  });
+
+  it('no database connection within DATABASE_CONNECT_TIMEOUT_MS: reads and writes fail SERVICE_UNAVAILABLE, write nothing, and the next succeed', async () => {
+    const app = await startTestApp({ DATABASE_CONNECT_TIMEOUT_MS: '300' });
+    const held: PoolClient[] = [];
+    try {
+      const user = await given(app).user();
+      // Every connection of both pools taken: TypeORM's, and the lean reads'.
+      const pools = [
+        (app.server.dataSource.driver as PostgresDriver).master as Pool,
+        app.server.dataSource.leanReadPool as Pool,
+      ];
+      for (const pool of pools) {
+        held.push(...(await Promise.all(Array.from({ length: pool.options.max ?? 10 }, () => pool.connect()))));
+      }
+      const slug = `held-${randomBytes(4).toString('hex')}`;
+      const read = await call(app.server.url, ORGANIZATIONS, {}, user.token);
+      const write = await call(app.server.url, CREATE_ORGANIZATION, { input: { name: 'Held', slug } }, user.token);
+      for (const outcome of [read, write]) {
+        assert.deepEqual(outcome.codes, ['SERVICE_UNAVAILABLE'], JSON.stringify(outcome));
+      }
+
+      for (const client of held.splice(0)) client.release();
+      assert.ok((await call(app.server.url, ORGANIZATIONS, {}, user.token)).ok);
+      assert.deepEqual(await app.sql('SELECT id FROM organizations WHERE slug = $1', [slug]), []);
+    } finally {
+      for (const client of held) client.release();
+      await app.close();
+    }
+  });
+
+  it('a database server that never answers: the start fails after DATABASE_CONNECT_TIMEOUT_MS, saying so', async () => {
+    // It accepts connections and says nothing, as a server behind a stalled network or proxy does.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    let bound: NodeJS.Timeout | undefined;
+    try {
+      const config = loadConfig({
+        NODE_ENV: 'test',
+        DATABASE_URL: `postgres://platform:secret@127.0.0.1:${port}/platform`,
+        DATABASE_CONNECT_TIMEOUT_MS: '300',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        ...secrets,
+      });
+      // Bounded here too: without a connect timeout the start would wait forever, and so would this file.
+      const stillWaiting = new Promise<never>((_, reject) => {
+        bound = setTimeout(() => reject(new Error('still connecting after 10 s')), 10_000);
+      });
+      await assert.rejects(Promise.race([startServer(config), stillWaiting]), /connection timeout/);
+      assert.ok(sockets.length > 0, 'the server did try to connect');
+    } finally {
+      clearTimeout(bound);
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 });

@@ -237,6 +237,7 @@ describe('configuration of the limits', () => {
     AUTH_RATE_LIMIT_WINDOW_SECONDS: '0',
     TRUST_PROXY_HOPS: '-1',
     CORS_ORIGINS: '*',
+    DATABASE_CONNECT_TIMEOUT_MS: '0',
   };
   for (const [variable, value] of Object.entries(bad)) {
     it(`refuses ${variable}=${value}, naming it`, () => {
