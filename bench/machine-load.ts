@@ -11,7 +11,10 @@ export interface CpuSnapshot {
   /** All CPUs' ticks since boot: busy and total (busy + idle + iowait). */
   busy: number;
   total: number;
-  /** Ticks of this process and its descendants (servers, PostgreSQL, autocannon in this process). */
+  /**
+   * Ticks of this process and its descendants (servers, PostgreSQL, autocannon in this process),
+   * with those of the children they have waited for (cutime, cstime).
+   */
   tree: number;
 }
 

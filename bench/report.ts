@@ -388,7 +388,7 @@ function failures(report: BenchReport): string {
 
 function soakSection(soak: SoakResult, s: Settings): string {
   const windows = soak.windows.map((w, i) => [
-    `${w.from}-${w.to} s${i === 0 ? ' (first 10 s)' : i === soak.windows.length - 1 ? ' (last 10 s)' : ''}`,
+    `${w.from}-${w.to} s${[i === 0 ? 'first' : '', i === soak.windows.length - 1 ? 'last' : ''].filter(Boolean).join(' and ').replace(/.+/, ' ($& 10 s)')}`,
     fixed(w.rssMinMb),
     fixed(w.rssMeanMb),
     fixed(w.rssMaxMb),
@@ -396,7 +396,9 @@ function soakSection(soak: SoakResult, s: Settings): string {
   ]);
   const { basis, first, last } = soak.comparison;
   const growth = soakGrowth(soak);
-  const drops = soak.drops.length ? `at ${soak.drops.map((second) => `${fixed(second, 1)} s`).join(', ')}` : 'nowhere';
+  const drops = soak.drops.length
+    ? `fell by more than ${DROP_SHARE * 100}% within a second at ${soak.drops.map((second) => `${fixed(second, 1)} s`).join(', ')}`
+    : `never fell by more than ${DROP_SHARE * 100}% within a second`;
   const compared =
     basis === 'cycles'
       ? 'the peak before the first of those falls with the peak before the last, and the floor after the first with the floor after the last'
@@ -409,7 +411,7 @@ full-collection cycle under load takes it back, which is regrowth, not growth.
 
 Under a steady load RSS moves in a sawtooth: the old generation grows until a full collection, and
 V8 then gives pages back. A 10 s window lands anywhere on that sawtooth, so the growth target
-compares like with like. Here RSS fell by more than ${DROP_SHARE * 100}% within a second ${drops}; the target
+compares like with like. Here RSS ${drops}; the target
 compares ${compared}: peak ${fixed(first.peakMb)} -> ${fixed(last.peakMb)} MB (${signed(growth.peak)}),
 floor ${fixed(first.floorMb)} -> ${fixed(last.floorMb)} MB (${signed(growth.floor)}).
 

@@ -45,7 +45,7 @@ import {
   type StatementCheck,
   type WorkloadSummary,
 } from './report';
-import { summariseSoak, type SoakResult } from './soak';
+import { summarizeSoak, type SoakResult } from './soak';
 import { measureStartup } from './startup';
 import { queryDepth, smallVariables, workloads, type Operation, type Side, type Workload } from './workloads';
 
@@ -466,7 +466,7 @@ async function main(): Promise<void> {
       }
       log(`soak: ${settings.soakSeconds} s of the dashboard against our server`);
       const run = await runLoad({ ...soakLoad, seconds: settings.soakSeconds });
-      soak = summariseSoak(run, dashboard.name, settings.soakSeconds);
+      soak = summarizeSoak(run, dashboard.name, settings.soakSeconds);
     }
 
     const peakRssMb = {

@@ -32,6 +32,8 @@ export interface SoakResult {
 
 /** A fall of RSS this large within a second is counted as pages given back after a full collection. */
 export const DROP_SHARE = 0.02;
+/** Falls closer than this to the previous one belong to it (a fall can take a few samples). */
+const CYCLE_MIN_MS = 10_000;
 /** The target: neither the peak nor the floor later in the soak above the earlier one by more than this. */
 export const GROWTH_ALLOWED = 0.05;
 
@@ -55,27 +57,30 @@ function dropsOf(samples: Sample[]): number[] {
   const drops: number[] = [];
   for (const sample of samples) {
     const before = samples.filter((s) => s.atMs < sample.atMs && s.atMs >= sample.atMs - 1000);
+    if (before.length === 0) continue;
     const high = Math.max(...before.map((s) => s.rssMb));
     const previous = drops.at(-1);
-    if (high - sample.rssMb > high * DROP_SHARE && (previous === undefined || sample.atMs - previous > 2000)) {
+    if (high - sample.rssMb > high * DROP_SHARE && (previous === undefined || sample.atMs - previous >= CYCLE_MIN_MS)) {
       drops.push(sample.atMs);
     }
   }
   return drops;
 }
 
+/** Peak and floor of the samples in [fromMs, toMs); NaN for a span without samples, which the target counts as not met. */
 function span(samples: Sample[], fromMs: number, toMs: number): { peakMb: number; floorMb: number } {
   const rss = samples.filter((s) => s.atMs >= fromMs && s.atMs < toMs).map((s) => s.rssMb);
-  return { peakMb: Math.max(...rss), floorMb: Math.min(...rss) };
+  return rss.length ? { peakMb: Math.max(...rss), floorMb: Math.min(...rss) } : { peakMb: NaN, floorMb: NaN };
 }
 
 /**
  * Under a steady load the old generation grows until a full collection, and RSS follows in a
- * sawtooth (here about 10 MB over some 50 s). Two 10 s windows compare points on that sawtooth,
+ * sawtooth (measured here: falls of 1 to 15 MB, every 40 to 50 s). Two 10 s windows compare points on that sawtooth,
  * not the trend: the last one may hold a peak and the first a trough. So the target compares
  * like with like: the peak before the first full collection of the soak with the peak before
  * the last, and the floor after the first with the floor after the last. With fewer than two
- * collections seen, it compares the two halves. The 10 s windows are all reported, the first
+ * falls seen (a collection that gives back under DROP_SHARE is not seen), it compares the two
+ * halves by peak and floor. The 10 s windows are all reported, the first
  * and the last as the issue asks.
  */
 function compare(samples: Sample[], drops: number[], endMs: number): SoakComparison {
@@ -90,10 +95,12 @@ function compare(samples: Sample[], drops: number[], endMs: number): SoakCompari
   return { basis: 'halves', first: span(samples, 0, middle), last: span(samples, middle, Infinity) };
 }
 
-export function summariseSoak(run: LoadRun, workload: string, seconds: number): SoakResult {
+export function summarizeSoak(run: LoadRun, workload: string, seconds: number): SoakResult {
   const end = Math.floor(run.seconds);
   const windows: SoakWindow[] = [];
   for (let from = 0; from + 10 <= end; from += 10) windows.push(windowOf(run, from, from + 10));
+  // The last window is the last 10 s, even when the soak is not a multiple of 10 s.
+  if (end > 10 && end % 10 !== 0) windows.push(windowOf(run, end - 10, end));
   const drops = dropsOf(run.rssSamples);
   return {
     seconds,
@@ -110,5 +117,6 @@ export function soakGrowth(soak: SoakResult): { peak: number; floor: number; met
   const { first, last } = soak.comparison;
   const peak = last.peakMb / first.peakMb - 1;
   const floor = last.floorMb / first.floorMb - 1;
+  // NaN (a span without samples: a soak too short to compare) is not met.
   return { peak, floor, met: peak <= GROWTH_ALLOWED && floor <= GROWTH_ALLOWED };
 }

@@ -298,14 +298,17 @@ describe('faults', () => {
         (app.server.dataSource.driver as PostgresDriver).master as Pool,
         app.server.dataSource.leanReadPool as Pool,
       ];
+      // One at a time, each kept as it comes, so that `finally` gives back every one taken.
       for (const pool of pools) {
-        held.push(...(await Promise.all(Array.from({ length: pool.options.max ?? 10 }, () => pool.connect()))));
+        for (let taken = 0; taken < (pool.options.max ?? 10); taken += 1) held.push(await pool.connect());
       }
       const slug = `held-${randomBytes(4).toString('hex')}`;
       const read = await call(app.server.url, ORGANIZATIONS, {}, user.token);
       const write = await call(app.server.url, CREATE_ORGANIZATION, { input: { name: 'Held', slug } }, user.token);
       for (const outcome of [read, write]) {
         assert.deepEqual(outcome.codes, ['SERVICE_UNAVAILABLE'], JSON.stringify(outcome));
+        // The 300 ms set here, not the 5000 ms default.
+        assert.ok(outcome.ms < 2000, `answered after ${outcome.ms} ms`);
       }
 
       for (const client of held.splice(0)) client.release();
@@ -338,7 +341,9 @@ describe('faults', () => {
       const stillWaiting = new Promise<never>((_, reject) => {
         bound = setTimeout(() => reject(new Error('still connecting after 10 s')), 10_000);
       });
+      const startedAt = Date.now();
       await assert.rejects(Promise.race([startServer(config), stillWaiting]), /connection timeout/);
+      assert.ok(Date.now() - startedAt < 2000, `failed after ${Date.now() - startedAt} ms, not the 300 ms set`);
       assert.ok(sockets.length > 0, 'the server did try to connect');
     } finally {
       clearTimeout(bound);
