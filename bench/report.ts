@@ -387,8 +387,9 @@ function failures(report: BenchReport): string {
 }
 
 function soakSection(soak: SoakResult, s: Settings): string {
+  const ends = (i: number) => [i === 0 ? 'first' : '', i === soak.windows.length - 1 ? 'last' : ''].filter(Boolean);
   const windows = soak.windows.map((w, i) => [
-    `${w.from}-${w.to} s${[i === 0 ? 'first' : '', i === soak.windows.length - 1 ? 'last' : ''].filter(Boolean).join(' and ').replace(/.+/, ' ($& 10 s)')}`,
+    `${w.from}-${w.to} s${ends(i).length ? ` (${ends(i).join(' and ')} 10 s)` : ''}`,
     fixed(w.rssMinMb),
     fixed(w.rssMeanMb),
     fixed(w.rssMaxMb),

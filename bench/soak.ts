@@ -39,8 +39,13 @@ export const GROWTH_ALLOWED = 0.05;
 
 type Sample = LoadRun['rssSamples'][number];
 
+/** RSS of the samples taken in [fromMs, toMs). */
+function rssBetween(samples: Sample[], fromMs: number, toMs: number): number[] {
+  return samples.filter((s) => s.atMs >= fromMs && s.atMs < toMs).map((s) => s.rssMb);
+}
+
 function windowOf(run: LoadRun, from: number, to: number): SoakWindow {
-  const rss = run.rssSamples.filter((s) => s.atMs >= from * 1000 && s.atMs < to * 1000).map((s) => s.rssMb);
+  const rss = rssBetween(run.rssSamples, from * 1000, to * 1000);
   const seconds = run.perSecond.slice(from, to);
   return {
     from,
@@ -69,7 +74,7 @@ function dropsOf(samples: Sample[]): number[] {
 
 /** Peak and floor of the samples in [fromMs, toMs); NaN for a span without samples, which the target counts as not met. */
 function span(samples: Sample[], fromMs: number, toMs: number): { peakMb: number; floorMb: number } {
-  const rss = samples.filter((s) => s.atMs >= fromMs && s.atMs < toMs).map((s) => s.rssMb);
+  const rss = rssBetween(samples, fromMs, toMs);
   return rss.length ? { peakMb: Math.max(...rss), floorMb: Math.min(...rss) } : { peakMb: NaN, floorMb: NaN };
 }
 

@@ -34,17 +34,25 @@ interface Row {
 }
 
 /**
- * The first two parameters: for one organization, its id and whether the caller sees all of it;
- * for several, the ids and those of them the caller sees all of. One organization is matched by
- * equality, as `matching` in loaders.ts does: the statement is planned generically, and a plan
- * for an array assumes ten ids (here it expected 27 projects where an organization has 5, and ran
- * in 114 µs against 99 µs with equality).
+ * The projects of a group's organizations that the caller sees, and the statement's first two
+ * parameters: for one organization, its id and whether the caller sees all of it; for several,
+ * the ids and those of them the caller sees all of. One organization is matched by equality, as
+ * `matching` in loaders.ts does: the statement is planned generically, and a plan for an array
+ * assumes ten ids (here it expected 27 projects where an organization has 5, and ran in 114 µs
+ * against 99 µs with equality).
  */
-function visibleTo(organizations: number): string {
+function visibleTo(group: readonly ProjectPageKey[]): { predicate: string; params: [unknown, unknown] } {
   const granted = 'EXISTS (SELECT 1 FROM permissions g WHERE g.project_id = p.id AND g.user_id = $3)';
-  return organizations === 1
-    ? `p.organization_id = $1::uuid AND ($2::boolean OR ${granted})`
-    : `p.organization_id = ANY($1::uuid[]) AND (p.organization_id = ANY($2::uuid[]) OR ${granted})`;
+  if (group.length === 1) {
+    return {
+      predicate: `p.organization_id = $1::uuid AND ($2::boolean OR ${granted})`,
+      params: [group[0].organizationId, group[0].seesAll],
+    };
+  }
+  return {
+    predicate: `p.organization_id = ANY($1::uuid[]) AND (p.organization_id = ANY($2::uuid[]) OR ${granted})`,
+    params: [group.map((k) => k.organizationId), group.filter((k) => k.seesAll).map((k) => k.organizationId)],
+  };
 }
 
 /**
@@ -65,12 +73,13 @@ export async function loadProjectPages(
   const results = new Map<ProjectPageKey, ProjectPageRows>();
   for (const group of groups.values()) {
     const { limit, after } = group[0];
+    const visible = visibleTo(group);
     const rows = await leanQuery<Row>(
       db,
       `WITH visible AS (
          SELECT p.id, p.name, p.ref, p.organization_id, p.region, p.status, p.created_at, p.updated_at
          FROM projects p
-         WHERE ${visibleTo(group.length)}
+         WHERE ${visible.predicate}
        ), totals AS (
          SELECT organization_id, count(*) AS total FROM visible GROUP BY organization_id
        )
@@ -85,15 +94,7 @@ export async function loadProjectPages(
          LIMIT $6
        ) page ON true
        ORDER BY totals.organization_id, page.created_at, page.id`,
-      [
-        ...(group.length === 1
-          ? [group[0].organizationId, group[0].seesAll]
-          : [group.map((k) => k.organizationId), group.filter((k) => k.seesAll).map((k) => k.organizationId)]),
-        viewerId,
-        after?.createdAt ?? null,
-        after?.id ?? null,
-        limit + 1,
-      ],
+      [...visible.params, viewerId, after?.createdAt ?? null, after?.id ?? null, limit + 1],
     );
     for (const key of group) {
       const mine = rows.filter((row) => row.organization_id === key.organizationId);
