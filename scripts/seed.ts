@@ -6,7 +6,7 @@ import { generateProjectKeys, generateProjectRef } from '../src/crypto/project-k
 import { seal } from '../src/crypto/secret-box';
 import { Credential } from '../src/entities/credential.entity';
 import { Organization } from '../src/entities/organization.entity';
-import { AccessLevel, Permission } from '../src/entities/permission.entity';
+import { AccessLevel, ProjectGrant } from '../src/entities/project-grant.entity';
 import { Project, ProjectStatus } from '../src/entities/project.entity';
 import { OrganizationRole, UserRole } from '../src/entities/user-role.entity';
 import { User } from '../src/entities/user.entity';
@@ -71,7 +71,7 @@ async function seed(): Promise<void> {
           serviceRoleKey: seal(config.encryptionKey, keys.serviceRoleKey),
           jwtSecret: seal(config.encryptionKey, keys.jwtSecret),
         });
-        await tx.insert(Permission, { userId: owner.id, projectId: project.id, accessLevel: AccessLevel.ADMIN });
+        await tx.insert(ProjectGrant, { userId: owner.id, projectId: project.id, accessLevel: AccessLevel.ADMIN });
         made.push(`project ${project.name} (${ref})`);
       }
       return made;

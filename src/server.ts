@@ -9,11 +9,11 @@ import {
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { DestinationStream, Logger } from 'pino';
 import { PlatformDataSource } from '../ormconfig';
-import type { RequestContext } from './auth/context';
+import type { RequestContext } from './request/context';
 import { decoyHash } from './auth/passwords';
 import { cachedTokenVerifier } from './auth/tokens';
 import type { AppConfig } from './config';
-import { createLoaders } from './database/loaders';
+import { createLoaders } from './request/loaders';
 import { CountingQueryLogger } from './database/query-counter';
 import { requestDatabase, requestScope, type RequestScope } from './database/request-database';
 import { createErrorFormatter, serverFaultLogPlugin } from './errors';
@@ -26,7 +26,7 @@ import { compiledExecution } from './graphql/compiled-executor';
 import { clientAddress } from './security/client-address';
 import { inputHygienePlugin } from './security/input-hygiene';
 import { executionCostPlugin, queryLimitRules } from './security/query-limits';
-import { DEFAULT_PAGE_SIZE } from './services/pagination';
+import { DEFAULT_PAGE_SIZE } from './graphql/pagination';
 import { Provisioner } from './services/provisioner';
 
 /** A client has this long to send its request headers, and this long for the whole request. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { accessRules, unintendedPublicOperations } from '../src/auth/access-rules';
+import { accessRules, unintendedPublicOperations } from '../src/resolvers/access-rules';
 import { printApiSchema, SCHEMA_FILE } from '../scripts/emit-schema';
 
 const SNAPSHOT = path.join(__dirname, '..', '..', 'test', 'access-rules.snapshot.txt');

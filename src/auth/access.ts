@@ -1,17 +1,17 @@
-import type { AccessLevel } from '../entities/permission.entity';
+import type { AccessLevel } from '../entities/project-grant.entity';
 import type { Organization } from '../entities/organization.entity';
 import type { Project } from '../entities/project.entity';
 import type { OrganizationRole } from '../entities/user-role.entity';
 import { ForbiddenError, NotFoundError } from '../errors';
-import type { Loaders } from '../database/loaders';
-import { requireViewer, type RequestContext } from './context';
 import {
   accessCan,
   effectiveAccess,
   roleCan,
   type OrganizationPermission,
   type ProjectPermission,
-} from './permissions';
+} from '../permissions';
+import type { OrganizationDetails } from '../repositories/organization-details';
+import { requireViewer, type RequestContext } from '../request/context';
 
 export type OrganizationLocator = { id: string } | { slug: string };
 export type ProjectLocator = { id: string } | { ref: string };
@@ -28,64 +28,92 @@ export interface ProjectAccess {
 }
 
 /**
- * The one access function. Deny by default; "absent" and "not yours" are the same
- * NOT_FOUND, so an outsider cannot tell that a foreign organization exists. FORBIDDEN is
- * only for what the caller can see but may not do.
+ * What a field's guard decided about the caller and one organization: taken once, handed to the
+ * resolver (`@Granted()`), and from there to the service, which does not ask again. Deny by
+ * default; "absent" and "not yours" are the same NOT_FOUND, so an outsider cannot tell that a
+ * foreign organization exists. FORBIDDEN is only for what the caller can see but may not do.
  */
-export async function organizationAccess(
+export class OrganizationDecision {
+  readonly kind = 'organization';
+  private decided?: Promise<OrganizationAccess>;
+
+  constructor(
+    private readonly ctx: RequestContext,
+    readonly locator: OrganizationLocator,
+    readonly permission: OrganizationPermission,
+    /** What the query reads with the organization, when this is the field that returns it. */
+    private readonly details: OrganizationDetails | null = null,
+  ) {}
+
+  /** The organization and the caller's role in it, or the typed refusal. */
+  get(): Promise<OrganizationAccess> {
+    return (this.decided ??= this.decide());
+  }
+
+  private async decide(): Promise<OrganizationAccess> {
+    const { ctx, locator, permission } = this;
+    requireViewer(ctx);
+    const found = await ctx.loaders.organizationAccess(locator, this.details);
+    if (!found) throw new NotFoundError('Organization', 'slug' in locator ? locator.slug : undefined);
+    if (!roleCan(found.role, permission)) throw new ForbiddenError();
+    return found;
+  }
+}
+
+/** The same, for one project: what the caller's organization role and project grant give. */
+export class ProjectDecision {
+  readonly kind = 'project';
+  private decided?: Promise<ProjectAccess>;
+
+  constructor(
+    private readonly ctx: RequestContext,
+    readonly locator: ProjectLocator,
+    readonly permission: ProjectPermission,
+  ) {}
+
+  get(): Promise<ProjectAccess> {
+    return (this.decided ??= this.decide());
+  }
+
+  /** The refusal a write that matched no row stands for: the project is gone, hidden, or not the caller's to change. */
+  async refusal(): Promise<Error> {
+    this.decided = undefined;
+    try {
+      await this.get();
+      return new NotFoundError('Project', 'ref' in this.locator ? this.locator.ref : undefined);
+    } catch (error) {
+      return error as Error;
+    }
+  }
+
+  private async decide(): Promise<ProjectAccess> {
+    const { ctx, locator, permission } = this;
+    requireViewer(ctx);
+    const found = await ctx.loaders.projectAccess(locator);
+    const level = found ? effectiveAccess(found.role, found.grant) : null;
+    if (!found || !found.role || !level) {
+      throw new NotFoundError('Project', 'ref' in locator ? locator.ref : undefined);
+    }
+    if (!accessCan(level, permission)) throw new ForbiddenError();
+    return { project: found.project, role: found.role, level };
+  }
+}
+
+export type AccessDecision = OrganizationDecision | ProjectDecision;
+
+/** Transitional: the decision for a resource the guard did not name. */
+export function organizationAccess(
   ctx: RequestContext,
   locator: OrganizationLocator,
   permission: OrganizationPermission,
 ): Promise<OrganizationAccess> {
-  requireViewer(ctx);
-  const found = await lookUp(ctx, 'id' in locator ? `o:id:${locator.id}` : `o:slug:${locator.slug}`, async () => {
-    const organization =
-      'id' in locator
-        ? await ctx.loaders.organizationById.load(locator.id)
-        : await ctx.loaders.organizationBySlug.load(locator.slug);
-    const role = organization ? await ctx.loaders.myRole.load(organization.id) : null;
-    return organization && role ? { organization, role } : null;
-  });
-  if (!found) throw new NotFoundError('Organization', 'slug' in locator ? locator.slug : undefined);
-  if (!roleCan(found.role, permission)) throw new ForbiddenError();
-  return found;
+  return new OrganizationDecision(ctx, locator, permission).get();
 }
 
-export async function projectAccess(
+export function projectAccess(
   ctx: RequestContext,
   locator: ProjectLocator,
   permission: ProjectPermission,
 ): Promise<ProjectAccess> {
-  requireViewer(ctx);
-  const found = await lookUp(ctx, 'id' in locator ? `p:id:${locator.id}` : `p:ref:${locator.ref}`, async () => {
-    const project =
-      'id' in locator
-        ? await ctx.loaders.projectById.load(locator.id)
-        : await ctx.loaders.projectByRef.load(locator.ref);
-    if (!project) return null;
-    const [role, grant] = await Promise.all([
-      ctx.loaders.myRole.load(project.organizationId),
-      ctx.loaders.myGrant.load(project.id),
-    ]);
-    const level = effectiveAccess(role, grant);
-    return role && level ? { project, role, level } : null;
-  });
-  if (!found) throw new NotFoundError('Project', 'ref' in locator ? locator.ref : undefined);
-  if (!accessCan(found.level, permission)) throw new ForbiddenError();
-  return found;
-}
-
-/**
- * What the caller's access to a resource rests on, looked up once per request (per set of
- * loaders: a write starts a fresh set, and with it fresh lookups). The guard of a field and
- * the service behind it ask the same question; the second asker waits on the same promise.
- */
-const lookUps = new WeakMap<Loaders, Map<string, Promise<unknown>>>();
-
-function lookUp<T>(ctx: RequestContext, key: string, find: () => Promise<T>): Promise<T> {
-  let known = lookUps.get(ctx.loaders);
-  if (!known) lookUps.set(ctx.loaders, (known = new Map<string, Promise<unknown>>()));
-  let found = known.get(key) as Promise<T> | undefined;
-  if (!found) known.set(key, (found = find()));
-  return found;
+  return new ProjectDecision(ctx, locator, permission).get();
 }

@@ -1,11 +1,17 @@
-import { getNamedType } from 'graphql';
-import type { AuthChecker, ResolverData } from 'type-graphql';
+import { getNamedType, type GraphQLResolveInfo } from 'graphql';
+import { createParameterDecorator, type AuthChecker, type ResolverData } from 'type-graphql';
 import { Organization } from '../entities/organization.entity';
 import { Project } from '../entities/project.entity';
-import { organizationAccess, projectAccess, type OrganizationLocator, type ProjectLocator } from './access';
-import { requireViewer, type RequestContext } from './context';
-import { organizationDetails } from '../resolvers/look-ahead';
-import { isProjectPermission, type Permission } from './permissions';
+import { organizationDetails } from '../graphql/look-ahead';
+import { isProjectPermission, type Permission } from '../permissions';
+import { requireViewer, type RequestContext } from '../request/context';
+import {
+  OrganizationDecision,
+  ProjectDecision,
+  type AccessDecision,
+  type OrganizationLocator,
+  type ProjectLocator,
+} from './access';
 
 type Args = Record<string, unknown> & { input?: Record<string, unknown> };
 
@@ -35,32 +41,59 @@ export function locateProject(root: unknown, args: Args): ProjectLocator | undef
   return ref !== undefined ? { ref } : undefined;
 }
 
+/** Mutations whose service checks the permission in its own write statement (see `CheckedInWrite`). */
+const checkedInWrite = new Set<string>();
+
+/**
+ * Marks a mutation whose service carries the permission check in the statement that writes, so
+ * that a simple change costs one statement instead of a read and a write. Its decision is taken
+ * there; a write that matches nothing answers the same NOT_FOUND or FORBIDDEN the guard would.
+ */
+export function CheckedInWrite(): MethodDecorator {
+  return (_target, name) => {
+    checkedInWrite.add(`Mutation.${String(name)}`);
+  };
+}
+
+/** Each guarded field's decision, for its resolver: the guard and the resolver see the same `info`. */
+const decisions = new WeakMap<GraphQLResolveInfo, AccessDecision>();
+
+function decide({ root, args, context, info }: ResolverData<RequestContext>, permission: Permission): AccessDecision {
+  const where = `${info.parentType.name}.${info.fieldName}`;
+  if (isProjectPermission(permission)) {
+    const locator = locateProject(root, args);
+    if (!locator) throw new Error(`${where} requires ${permission} but names no project`);
+    return new ProjectDecision(context, locator, permission);
+  }
+  const locator = locateOrganization(root, args);
+  if (!locator) throw new Error(`${where} requires ${permission} but names no organization`);
+  // The organization a root field returns is read with what its selection asks for, in one statement.
+  const returnsOrganization = root === undefined && getNamedType(info.returnType).name === 'Organization';
+  const details = returnsOrganization ? organizationDetails(context, info) : null;
+  return new OrganizationDecision(context, locator, permission, details);
+}
+
 /**
  * `@Authorized()` needs a signed-in caller; `@Authorized(Permission.X)` also needs X on the
- * resource the field is about. Failures throw the typed errors (UNAUTHENTICATED, NOT_FOUND,
- * FORBIDDEN) rather than type-graphql's generic "Access denied".
+ * resource the field is about, decided here before the resolver runs (but for `CheckedInWrite`
+ * mutations), with the typed errors (UNAUTHENTICATED, NOT_FOUND, FORBIDDEN) rather than
+ * type-graphql's generic "Access denied".
  */
-export const authChecker: AuthChecker<RequestContext, Permission> = async (
-  { root, args, context, info }: ResolverData<RequestContext>,
-  permissions,
-) => {
-  requireViewer(context);
+export const authChecker: AuthChecker<RequestContext, Permission> = async (data, permissions) => {
+  requireViewer(data.context);
   for (const permission of permissions) {
-    const where = `${info.parentType.name}.${info.fieldName}`;
-    if (isProjectPermission(permission)) {
-      const locator = locateProject(root, args);
-      if (!locator) throw new Error(`${where} requires ${permission} but names no project`);
-      await projectAccess(context, locator, permission);
-    } else {
-      const locator = locateOrganization(root, args);
-      if (!locator) throw new Error(`${where} requires ${permission} but names no organization`);
-      if (root === undefined && 'slug' in locator && getNamedType(info.returnType).name === 'Organization') {
-        // The organization this root field returns: what its selection asks for is read in the same statement.
-        const details = organizationDetails(context, info);
-        if (details) context.loaders.wantOrganizationDetails('slug', locator.slug, details);
-      }
-      await organizationAccess(context, locator, permission);
-    }
+    const decision = decide(data, permission);
+    decisions.set(data.info, decision);
+    if (!checkedInWrite.has(`${data.info.parentType.name}.${data.info.fieldName}`)) await decision.get();
   }
   return true;
 };
+
+/** The decision this field's guard took, for its resolver to hand on to the service. */
+export function Granted() {
+  return createParameterDecorator<RequestContext>(({ info }) => {
+    const decision = decisions.get(info);
+    if (!decision) throw new Error(`${info.parentType.name}.${info.fieldName} has no guard with a permission`);
+    return decision;
+  });
+}

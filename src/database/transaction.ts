@@ -1,5 +1,4 @@
-import { QueryFailedError, type EntityManager } from 'typeorm';
-import { refreshLoaders, type RequestContext } from '../auth/context';
+import { QueryFailedError, type DataSource, type EntityManager } from 'typeorm';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors';
 
 /** What a violated constraint means to the client: the one table from constraint to error. */
@@ -38,16 +37,11 @@ export function translateDatabaseError(error: unknown): unknown {
   return error;
 }
 
-/**
- * Runs a unit of work in one transaction: everything or nothing. Violations become typed
- * errors, and the request's loaders are refreshed so that what the mutation returns is read fresh.
- */
-export async function inTransaction<T>(ctx: RequestContext, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+/** Runs a unit of work in one transaction: everything or nothing; violations become typed errors. */
+export async function runTransaction<T>(db: DataSource, work: (tx: EntityManager) => Promise<T>): Promise<T> {
   try {
-    return await ctx.db.transaction(work);
+    return await db.transaction(work);
   } catch (error) {
     throw translateDatabaseError(error);
-  } finally {
-    refreshLoaders(ctx);
   }
 }

@@ -6,7 +6,7 @@ import { Organization } from './organization.entity';
 import { PaymentMethod } from './payment-method.entity';
 import { Plan } from './plan.entity';
 import { Project } from './project.entity';
-import { Permission } from './permission.entity';
+import { ProjectGrant } from './project-grant.entity';
 import { Subscription } from './subscription.entity';
 import { UserRole } from './user-role.entity';
 import { User } from './user.entity';
@@ -22,6 +22,6 @@ export const entities = [
   InvoiceLineItem,
   User,
   UserRole,
-  Permission,
+  ProjectGrant,
   Invitation,
 ];

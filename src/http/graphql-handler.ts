@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../request/context';
 import type { RequestScope } from '../database/request-database';
 
 export class PayloadTooLargeError extends Error {}

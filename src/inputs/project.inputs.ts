@@ -1,6 +1,6 @@
 import { IsIn, IsNotEmpty, IsUUID, Matches, MaxLength } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
-import { AccessLevel } from '../entities/permission.entity';
+import { AccessLevel } from '../entities/project-grant.entity';
 
 /** Names are stored trimmed: one of only spaces would be stored empty. */
 const NOT_BLANK = /\S/;

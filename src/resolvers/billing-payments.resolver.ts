@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import type { RequestContext } from '../auth/context';
-import { Permission } from '../auth/permissions';
+import type { RequestContext } from '../request/context';
+import { Permission } from '../permissions';
 import { AddPaymentMethodInput } from '../inputs/billing.inputs';
 import { invoiceService } from '../services/billing-invoice.service';
 import { paymentMethodService } from '../services/billing-payment-method.service';

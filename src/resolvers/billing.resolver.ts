@@ -1,6 +1,6 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../auth/context';
-import { Permission } from '../auth/permissions';
+import type { RequestContext } from '../request/context';
+import { Permission } from '../permissions';
 import { Organization } from '../entities/organization.entity';
 import { ChangePlanInput, UpdateBillingDetailsInput } from '../inputs/billing.inputs';
 import { invoiceService } from '../services/billing-invoice.service';

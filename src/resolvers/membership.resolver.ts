@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../auth/context';
-import { Permission } from '../auth/permissions';
+import type { RequestContext } from '../request/context';
+import { Permission } from '../permissions';
 import { User } from '../entities/user.entity';
 import { InviteMemberInput, UpdateMemberRoleInput } from '../inputs/organization.inputs';
 import { membershipService } from '../services/membership.service';

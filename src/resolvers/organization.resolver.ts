@@ -14,8 +14,8 @@ import {
   Root,
 } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { RequestContext } from '../auth/context';
-import { Permission } from '../auth/permissions';
+import type { RequestContext } from '../request/context';
+import { Permission } from '../permissions';
 import { Organization } from '../entities/organization.entity';
 import { Project } from '../entities/project.entity';
 import { OrganizationRole } from '../entities/user-role.entity';
@@ -25,7 +25,7 @@ import { organizationService } from '../services/organization.service';
 import { projectService } from '../services/project.service';
 import { Connection, type Page } from '../types/connection.type';
 import { Membership } from '../types/membership.type';
-import { organizationDetails } from './look-ahead';
+import { organizationDetails } from '../graphql/look-ahead';
 
 export const OrganizationConnection = Connection(Organization, 'Organization');
 export const ProjectConnection = Connection(Project, 'Project');

@@ -1,11 +1,11 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../auth/context';
-import { Permission } from '../auth/permissions';
+import type { RequestContext } from '../request/context';
+import { Permission } from '../permissions';
 import { User } from '../entities/user.entity';
 import { GrantProjectPermissionInput } from '../inputs/project.inputs';
 import { membershipService } from '../services/membership.service';
 import { projectPermissionService } from '../services/project-permission.service';
-import { ProjectGrant } from '../types/project-permission.type';
+import { ProjectGrant } from '../entities/project-grant.entity';
 
 @Resolver(() => ProjectGrant)
 export class ProjectPermissionResolver {

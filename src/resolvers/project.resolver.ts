@@ -1,15 +1,14 @@
 import { Arg, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../auth/context';
-import { Permission } from '../auth/permissions';
+import type { RequestContext } from '../request/context';
+import { Permission } from '../permissions';
 import { Organization } from '../entities/organization.entity';
-import { AccessLevel } from '../entities/permission.entity';
+import { AccessLevel, ProjectGrant } from '../entities/project-grant.entity';
 import { Project } from '../entities/project.entity';
 import { CreateProjectInput, UpdateProjectInput } from '../inputs/project.inputs';
 import { credentialService } from '../services/credential.service';
 import { projectPermissionService } from '../services/project-permission.service';
 import { projectService } from '../services/project.service';
 import { ProjectCredentials } from '../types/project-credentials.type';
-import { ProjectGrant } from '../types/project-permission.type';
 
 @Resolver(() => Project)
 export class ProjectResolver {

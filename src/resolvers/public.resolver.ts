@@ -1,5 +1,5 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../request/context';
 import { LogInInput, SignUpInput } from '../inputs/auth.inputs';
 import { authService } from '../services/auth.service';
 import { planService } from '../services/billing-plan.service';

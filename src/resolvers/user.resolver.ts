@@ -1,5 +1,5 @@
 import { Authorized, Ctx, Query, Resolver } from 'type-graphql';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../request/context';
 import { User } from '../entities/user.entity';
 import { authService } from '../services/auth.service';
 

@@ -1,4 +1,4 @@
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../request/context';
 import type { AppConfig, AuthRateLimit } from '../config';
 import { RateLimitedError } from '../errors';
 import { TokenBuckets } from './token-buckets';

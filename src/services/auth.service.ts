@@ -1,8 +1,8 @@
 import { isEmail } from 'class-validator';
-import { requireViewer, type RequestContext } from '../auth/context';
+import { requireViewer, type RequestContext } from '../request/context';
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from '../auth/passwords';
 import { issueAccessToken } from '../auth/tokens';
-import { inTransaction } from '../database/transaction';
+import { inTransaction } from '../request/transaction';
 import { User } from '../entities/user.entity';
 import { BadUserInputError, UnauthenticatedError } from '../errors';
 import type { LogInInput, SignUpInput } from '../inputs/auth.inputs';

@@ -1,8 +1,8 @@
 import { In, type EntityManager } from 'typeorm';
 import { organizationAccess } from '../auth/access';
-import type { RequestContext } from '../auth/context';
-import { Permission } from '../auth/permissions';
-import { inTransaction } from '../database/transaction';
+import type { RequestContext } from '../request/context';
+import { Permission } from '../permissions';
+import { inTransaction } from '../request/transaction';
 import { InvoiceLineItem } from '../entities/invoice-line-item.entity';
 import { Invoice, InvoiceStatus } from '../entities/invoice.entity';
 import { Organization } from '../entities/organization.entity';
@@ -12,8 +12,8 @@ import { BadUserInputError, ConflictError, NotFoundError } from '../errors';
 import { assertUuid } from '../inputs/ids';
 import { formatInvoiceNumber, InvoiceView, type Billing } from '../types/billing.types';
 import type { Page } from '../types/connection.type';
-import { lockOrganization } from './organization.service';
-import { pageRequest } from './pagination';
+import { lockOrganization } from '../repositories/organization.repository';
+import { pageRequest } from '../graphql/pagination';
 
 /** Invoice list cursors: base64url of the last invoice number seen (lists run newest first). */
 function encodeCursor(number: number): string {

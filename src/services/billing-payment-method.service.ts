@@ -1,8 +1,8 @@
 import { organizationAccess } from '../auth/access';
-import type { RequestContext } from '../auth/context';
-import { Permission } from '../auth/permissions';
+import type { RequestContext } from '../request/context';
+import { Permission } from '../permissions';
 import { paymentProvider, type PaymentProvider } from '../billing/payment-provider';
-import { inTransaction } from '../database/transaction';
+import { inTransaction } from '../request/transaction';
 import { Organization } from '../entities/organization.entity';
 import { PaymentMethod } from '../entities/payment-method.entity';
 import { ConflictError, NotFoundError } from '../errors';
@@ -10,7 +10,7 @@ import type { AddPaymentMethodInput } from '../inputs/billing.inputs';
 import { assertUuid } from '../inputs/ids';
 import { PaymentMethodView, type Billing } from '../types/billing.types';
 import { currentSubscription } from './billing-plan.service';
-import { lockOrganization } from './organization.service';
+import { lockOrganization } from '../repositories/organization.repository';
 
 export class PaymentMethodService {
   constructor(private readonly provider: PaymentProvider) {}

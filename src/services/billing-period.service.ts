@@ -8,7 +8,7 @@ import { Subscription, SubscriptionStatus } from '../entities/subscription.entit
 import { formatInvoiceNumber } from '../types/billing.types';
 import { periodDraft, settleSubscriptionStatus } from './billing-invoice.service';
 import { startFreeSubscription, type CurrentSubscription } from './billing-plan.service';
-import { lockOrganization } from './organization.service';
+import { lockOrganization } from '../repositories/organization.repository';
 
 export interface ClosePeriodsOptions {
   /** Close the periods that ended at or before this time. */

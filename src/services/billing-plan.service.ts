@@ -1,5 +1,5 @@
 import { In, Not, type EntityManager } from 'typeorm';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../request/context';
 import { periodEndAfter } from '../billing/periods';
 import { Plan } from '../entities/plan.entity';
 import { Project, ProjectStatus } from '../entities/project.entity';

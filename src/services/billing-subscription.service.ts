@@ -1,8 +1,8 @@
 import { organizationAccess } from '../auth/access';
-import type { RequestContext } from '../auth/context';
-import { Permission } from '../auth/permissions';
+import type { RequestContext } from '../request/context';
+import { Permission } from '../permissions';
 import { prorate } from '../billing/periods';
-import { inTransaction } from '../database/transaction';
+import { inTransaction } from '../request/transaction';
 import { PaymentMethod } from '../entities/payment-method.entity';
 import { Plan } from '../entities/plan.entity';
 import { Subscription } from '../entities/subscription.entity';
@@ -11,7 +11,7 @@ import type { ChangePlanInput } from '../inputs/billing.inputs';
 import { SubscriptionView, type Billing } from '../types/billing.types';
 import { addLine, periodDraft } from './billing-invoice.service';
 import { countActiveProjects, currentSubscription, planLimitError } from './billing-plan.service';
-import { lockOrganization } from './organization.service';
+import { lockOrganization } from '../repositories/organization.repository';
 
 export class SubscriptionService {
   async get(ctx: RequestContext, billing: Billing): Promise<SubscriptionView> {

@@ -1,7 +1,7 @@
 import { organizationAccess } from '../auth/access';
-import type { RequestContext } from '../auth/context';
-import { Permission } from '../auth/permissions';
-import { inTransaction } from '../database/transaction';
+import type { RequestContext } from '../request/context';
+import { Permission } from '../permissions';
+import { inTransaction } from '../request/transaction';
 import { Organization, type BillingAddress } from '../entities/organization.entity';
 import type { UpdateBillingDetailsInput } from '../inputs/billing.inputs';
 import { Billing, BillingDetailsView } from '../types/billing.types';

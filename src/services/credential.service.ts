@@ -1,9 +1,9 @@
 import { projectAccess } from '../auth/access';
-import type { RequestContext } from '../auth/context';
-import { Permission } from '../auth/permissions';
+import type { RequestContext } from '../request/context';
+import { Permission } from '../permissions';
 import { generateProjectKeys } from '../crypto/project-keys';
 import { open, seal } from '../crypto/secret-box';
-import { inTransaction } from '../database/transaction';
+import { inTransaction } from '../request/transaction';
 import { Credential } from '../entities/credential.entity';
 import { NotFoundError } from '../errors';
 import { ProjectCredentials } from '../types/project-credentials.type';

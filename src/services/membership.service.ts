@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { IsNull, type EntityManager } from 'typeorm';
 import { organizationAccess } from '../auth/access';
-import { requireViewer, type RequestContext } from '../auth/context';
-import { Permission, roleCan, roleChangeNeeds } from '../auth/permissions';
-import { inTransaction } from '../database/transaction';
+import { requireViewer, type RequestContext } from '../request/context';
+import { Permission, roleCan, roleChangeNeeds } from '../permissions';
+import { inTransaction } from '../request/transaction';
 import { Invitation } from '../entities/invitation.entity';
 import type { Organization } from '../entities/organization.entity';
 import { OrganizationRole, UserRole } from '../entities/user-role.entity';
@@ -15,7 +15,7 @@ import { authThrottle } from '../security/auth-throttle';
 import type { InvitationPayload } from '../types/invitation.type';
 import { Membership } from '../types/membership.type';
 import { normalizeEmail } from './auth.service';
-import { lockOrganization } from './organization.service';
+import { lockOrganization } from '../repositories/organization.repository';
 import { hydrate } from '../database/hydrate';
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;

@@ -1,17 +1,16 @@
-import type { EntityManager } from 'typeorm';
 import { organizationAccess } from '../auth/access';
-import { requireViewer, type RequestContext } from '../auth/context';
-import { Permission, permissionsOfRole } from '../auth/permissions';
-import { detailColumns, type OrganizationDetails } from '../database/organization-details';
+import { requireViewer, type RequestContext } from '../request/context';
+import { Permission, permissionsOfRole } from '../permissions';
+import { detailColumns, type OrganizationDetails } from '../repositories/organization-details';
 import { leanQuery } from '../database/request-database';
-import { inTransaction } from '../database/transaction';
+import { inTransaction } from '../request/transaction';
 import { Organization } from '../entities/organization.entity';
 import { OrganizationRole, UserRole } from '../entities/user-role.entity';
 import { ConflictError } from '../errors';
 import type { CreateOrganizationInput, UpdateOrganizationInput } from '../inputs/organization.inputs';
 import type { Page } from '../types/connection.type';
 import { startFreeSubscription } from './billing-plan.service';
-import { pageRequest, toPage } from './pagination';
+import { pageRequest, toPage } from '../graphql/pagination';
 import { slugify, withSuffix } from './slug';
 
 export class OrganizationService {
@@ -108,11 +107,6 @@ export class OrganizationService {
     await inTransaction(ctx, (tx) => tx.delete(Organization, { id: organization.id }));
     return true;
   }
-}
-
-/** Serializes membership changes of one organization, so "keep one owner" holds under concurrency. */
-export async function lockOrganization(tx: EntityManager, organizationId: string): Promise<void> {
-  await tx.query('SELECT id FROM organizations WHERE id = $1 FOR UPDATE', [organizationId]);
 }
 
 export const organizationService = new OrganizationService();

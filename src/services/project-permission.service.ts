@@ -1,18 +1,17 @@
 import { projectAccess } from '../auth/access';
-import type { RequestContext } from '../auth/context';
-import { accessAtLeast, MAX_GRANTABLE_ACCESS, Permission } from '../auth/permissions';
-import { inTransaction } from '../database/transaction';
-import { Permission as GrantRow } from '../entities/permission.entity';
+import type { RequestContext } from '../request/context';
+import { accessAtLeast, MAX_GRANTABLE_ACCESS, Permission } from '../permissions';
+import { inTransaction } from '../request/transaction';
+import { ProjectGrant } from '../entities/project-grant.entity';
 import type { Project } from '../entities/project.entity';
 import { UserRole } from '../entities/user-role.entity';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../errors';
 import { assertUuid } from '../inputs/ids';
 import type { GrantProjectPermissionInput } from '../inputs/project.inputs';
-import { ProjectGrant } from '../types/project-permission.type';
-import { lockOrganization } from './organization.service';
+import { lockOrganization } from '../repositories/organization.repository';
 
-function toGrant(row: Pick<GrantRow, 'projectId' | 'userId' | 'accessLevel'>): ProjectGrant {
-  return Object.assign(new ProjectGrant(), row);
+function toGrant(row: Pick<ProjectGrant, 'projectId' | 'userId' | 'accessLevel'>): ProjectGrant {
+  return Object.assign(Object.create(ProjectGrant.prototype) as ProjectGrant, row);
 }
 
 export class ProjectPermissionService {
@@ -44,7 +43,7 @@ export class ProjectPermissionService {
       await tx
         .createQueryBuilder()
         .insert()
-        .into(GrantRow)
+        .into(ProjectGrant)
         .values({ projectId: project.id, userId: input.userId, accessLevel: input.accessLevel })
         .orUpdate(['access_level', 'updated_at'], ['user_id', 'project_id'])
         .execute();
@@ -56,7 +55,7 @@ export class ProjectPermissionService {
     assertUuid('userId', userId);
     const { project } = await projectAccess(ctx, { ref: projectRef }, Permission.ProjectPermissionsManage);
     await inTransaction(ctx, async (tx) => {
-      const result = await tx.delete(GrantRow, { projectId: project.id, userId });
+      const result = await tx.delete(ProjectGrant, { projectId: project.id, userId });
       if (!result.affected) throw new NotFoundError('Project permission');
     });
     return true;

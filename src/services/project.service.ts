@@ -1,20 +1,21 @@
 import { organizationAccess, projectAccess } from '../auth/access';
-import { refreshLoaders, requireViewer, type RequestContext } from '../auth/context';
-import { Permission, permissionsOfAccess, seesAllProjects } from '../auth/permissions';
+import { refreshLoaders, requireViewer, type RequestContext } from '../request/context';
+import { Permission, permissionsOfAccess, seesAllProjects } from '../permissions';
 import { seal } from '../crypto/secret-box';
 import { generateProjectKeys, generateProjectRef } from '../crypto/project-keys';
 import { projectFromRow } from '../database/project-row';
-import { inTransaction, translateDatabaseError } from '../database/transaction';
+import { translateDatabaseError } from '../database/transaction';
+import { inTransaction } from '../request/transaction';
 import { Credential } from '../entities/credential.entity';
 import type { Organization } from '../entities/organization.entity';
-import { AccessLevel, Permission as ProjectGrantRow } from '../entities/permission.entity';
+import { AccessLevel, ProjectGrant } from '../entities/project-grant.entity';
 import { Project, ProjectStatus } from '../entities/project.entity';
 import { ConflictError, NotFoundError } from '../errors';
 import type { CreateProjectInput, UpdateProjectInput } from '../inputs/project.inputs';
 import type { Page } from '../types/connection.type';
 import { assertWithinProjectLimit } from './billing-plan.service';
-import { lockOrganization } from './organization.service';
-import { pageRequest, toPage } from './pagination';
+import { lockOrganization } from '../repositories/organization.repository';
+import { pageRequest, toPage } from '../graphql/pagination';
 
 export class ProjectService {
   /** The project, its keys and the creator's admin grant are written in one transaction, within the plan's limit. */
@@ -41,7 +42,7 @@ export class ProjectService {
         serviceRoleKey: seal(ctx.config.encryptionKey, keys.serviceRoleKey),
         jwtSecret: seal(ctx.config.encryptionKey, keys.jwtSecret),
       });
-      await tx.insert(ProjectGrantRow, { userId, projectId: created.id, accessLevel: AccessLevel.ADMIN });
+      await tx.insert(ProjectGrant, { userId, projectId: created.id, accessLevel: AccessLevel.ADMIN });
       return created;
     });
     ctx.provisioner.schedule(project.id, ProjectStatus.COMING_UP, ProjectStatus.ACTIVE_HEALTHY);

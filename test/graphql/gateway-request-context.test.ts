@@ -9,7 +9,7 @@ import {
   gatewayRequestContextBuilders,
   type HeaderMapHeaders,
 } from '../../src/graphql/gateway-request-context';
-import { encodeCursor, toPage } from '../../src/services/pagination';
+import { encodeCursor, toPage } from '../../src/graphql/pagination';
 
 const schema = new GraphQLSchema({
   query: new GraphQLObjectType({ name: 'Query', fields: { a: { type: GraphQLString } } }),

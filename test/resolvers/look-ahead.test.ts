@@ -9,7 +9,7 @@ import {
   type GraphQLResolveInfo,
   type GraphQLSchema,
 } from 'graphql';
-import { organizationSelection } from '../../src/resolvers/look-ahead';
+import { organizationSelection } from '../../src/graphql/look-ahead';
 import { buildApiSchema } from '../../src/schema';
 
 /**

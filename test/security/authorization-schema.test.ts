@@ -13,7 +13,7 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
-import type { Permission } from '../../src/auth/permissions';
+import type { Permission } from '../../src/permissions';
 import { buildApiSchema } from '../../src/schema';
 import {
   eventually,

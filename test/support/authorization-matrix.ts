@@ -5,8 +5,8 @@ import {
   MAX_GRANTABLE_ACCESS,
   ROLE_PERMISSIONS,
   type Permission,
-} from '../../src/auth/permissions';
-import { AccessLevel } from '../../src/entities/permission.entity';
+} from '../../src/permissions';
+import { AccessLevel } from '../../src/entities/project-grant.entity';
 import { OrganizationRole } from '../../src/entities/user-role.entity';
 
 /**

@@ -2,15 +2,25 @@ import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import { Credential } from '../entities/credential.entity';
 import { Organization } from '../entities/organization.entity';
-import { Permission, type AccessLevel } from '../entities/permission.entity';
+import { ProjectGrant, type AccessLevel } from '../entities/project-grant.entity';
 import { type Project } from '../entities/project.entity';
 import { UserRole, type OrganizationRole } from '../entities/user-role.entity';
 import { User } from '../entities/user.entity';
-import { projectFromRow } from './project-row';
-import { leanQuery } from './request-database';
-import { detailColumns, primeDetails, type DetailTargets, type OrganizationDetails } from './organization-details';
-import { loadProjectPages, projectPageCacheKey, type ProjectPageKey, type ProjectPageRows } from './project-pages';
-import { hydrate } from './hydrate';
+import { projectFromRow } from '../database/project-row';
+import { leanQuery } from '../database/request-database';
+import {
+  detailColumns,
+  primeDetails,
+  type DetailTargets,
+  type OrganizationDetails,
+} from '../repositories/organization-details';
+import {
+  loadProjectPages,
+  projectPageCacheKey,
+  type ProjectPageKey,
+  type ProjectPageRows,
+} from '../database/project-pages';
+import { hydrate } from '../database/hydrate';
 
 type Row = Record<string, unknown>;
 
@@ -157,6 +167,14 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
     return byKey(keys, found, (p) => (column === 'id' ? p.id : p.ref));
   };
 
+  /** The caller's access to each resource, looked up once: every guarded field of it asks again. */
+  const decided = new Map<string, Promise<unknown>>();
+  const remember = <T>(key: string, find: () => Promise<T>): Promise<T> => {
+    let found = decided.get(key) as Promise<T> | undefined;
+    if (!found) decided.set(key, (found = find()));
+    return found;
+  };
+
   const loaders = {
     organizationById: new DataLoader<string, Organization | null>((ids) => organizations('id', ids)),
     organizationBySlug: new DataLoader<string, Organization | null>((slugs) => organizations('slug', slugs)),
@@ -218,7 +236,7 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
       });
       return groupBy(organizationIds, roles, (r) => r.organizationId);
     }),
-    permissionsByProject: new DataLoader<string, Permission[]>(async (projectIds) => {
+    permissionsByProject: new DataLoader<string, ProjectGrant[]>(async (projectIds) => {
       const params: unknown[] = [];
       const rows = await query(
         `SELECT id, created_at, updated_at, user_id, project_id, access_level FROM permissions
@@ -226,7 +244,7 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
         params,
       );
       const grants = rows.map((r) =>
-        hydrate(Permission, {
+        hydrate(ProjectGrant, {
           id: r.id,
           createdAt: r.created_at,
           updatedAt: r.updated_at,
@@ -254,9 +272,40 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
       );
       return byKey(projectIds, rows.map(toCredential), (c) => c.projectId);
     }),
-    /** Asks that the organization, when loaded by this key, be read with these details. */
-    wantOrganizationDetails(column: 'id' | 'slug', key: string, details: OrganizationDetails): void {
-      wantedDetails.set(`${column}:${key}`, details);
+    /**
+     * An organization and the caller's role in it (null: absent, or the caller is no member),
+     * read once per request; `details` are what the query reads with it, in the same statement.
+     */
+    organizationAccess(
+      locator: { id: string } | { slug: string },
+      details: OrganizationDetails | null = null,
+    ): Promise<{ organization: Organization; role: OrganizationRole } | null> {
+      const key = 'id' in locator ? `o:id:${locator.id}` : `o:slug:${locator.slug}`;
+      return remember(key, async () => {
+        if (details) wantedDetails.set('id' in locator ? `id:${locator.id}` : `slug:${locator.slug}`, details);
+        const organization =
+          'id' in locator
+            ? await loaders.organizationById.load(locator.id)
+            : await loaders.organizationBySlug.load(locator.slug);
+        const role = organization ? await loaders.myRole.load(organization.id) : null;
+        return organization && role ? { organization, role } : null;
+      });
+    },
+    /** A project with the caller's organization role and project grant on it, read once per request. */
+    projectAccess(
+      locator: { id: string } | { ref: string },
+    ): Promise<{ project: Project; role: OrganizationRole | null; grant: AccessLevel | null } | null> {
+      const key = 'id' in locator ? `p:id:${locator.id}` : `p:ref:${locator.ref}`;
+      return remember(key, async () => {
+        const project =
+          'id' in locator ? await loaders.projectById.load(locator.id) : await loaders.projectByRef.load(locator.ref);
+        if (!project) return null;
+        const [role, grant] = await Promise.all([
+          loaders.myRole.load(project.organizationId),
+          loaders.myGrant.load(project.id),
+        ]);
+        return { project, role, grant };
+      });
     },
     /**
      * An organization from a row that has its columns and the caller's role (`viewer_role`),

@@ -1,10 +1,10 @@
-import { seesAllProjects } from '../auth/permissions';
+import { seesAllProjects } from '../permissions';
 import type { Project, ProjectStatus } from '../entities/project.entity';
 import { UserRole, type OrganizationRole } from '../entities/user-role.entity';
 import type { User } from '../entities/user.entity';
-import type { ProjectPageKey, ProjectPageRows } from './project-pages';
-import { hydrate } from './hydrate';
-import { buildProject } from './project-row';
+import type { ProjectPageKey, ProjectPageRows } from '../database/project-pages';
+import { hydrate } from '../database/hydrate';
+import { buildProject } from '../database/project-row';
 
 /** What to read with an organization, in the same statement, when the query asks for it. */
 export interface OrganizationDetails {

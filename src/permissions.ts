@@ -1,5 +1,5 @@
-import { AccessLevel } from '../entities/permission.entity';
-import { OrganizationRole } from '../entities/user-role.entity';
+import { AccessLevel } from './entities/project-grant.entity';
+import { OrganizationRole } from './entities/user-role.entity';
 
 /**
  * The permission matrix: the one place that says who may do what. Resolvers declare the

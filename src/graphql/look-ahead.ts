@@ -11,9 +11,9 @@ import {
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
-import type { RequestContext } from '../auth/context';
-import type { OrganizationDetails } from '../database/organization-details';
-import { pageRequest } from '../services/pagination';
+import type { RequestContext } from '../request/context';
+import type { OrganizationDetails } from '../repositories/organization-details';
+import { pageRequest } from './pagination';
 
 /** What the selection under an organization asks for besides its own columns. */
 export interface OrganizationSelection {

@@ -1,4 +1,4 @@
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../request/context';
 import { BadUserInputError } from '../errors';
 import { isUuid } from '../inputs/ids';
 import type { Page } from '../types/connection.type';

@@ -1,4 +1,4 @@
-import { registerEnumType } from 'type-graphql';
+import { Field, ObjectType, registerEnumType } from 'type-graphql';
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
 import { BaseEntity } from './base.entity';
 import { Project } from './project.entity';
@@ -12,11 +12,12 @@ export enum AccessLevel {
 }
 registerEnumType(AccessLevel, { name: 'AccessLevel' });
 
-/** A user's access to one project: one level per user and project. */
+/** A user's access to one project: one level per user and project (the API calls it a ProjectPermission). */
+@ObjectType('ProjectPermission', { simpleResolvers: true })
 @Entity({ name: 'permissions' })
 @Unique(['userId', 'projectId'])
 @Check('CHK_permissions_access_level', sqlIn('access_level', AccessLevel))
-export class Permission extends BaseEntity {
+export class ProjectGrant extends BaseEntity {
   @Column({ type: 'uuid' })
   userId: string;
 
@@ -32,6 +33,7 @@ export class Permission extends BaseEntity {
   @JoinColumn({ name: 'project_id' })
   project?: Project;
 
+  @Field(() => AccessLevel)
   @Column({ type: 'varchar', length: 16 })
   accessLevel: AccessLevel;
 }

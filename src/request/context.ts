@@ -1,9 +1,14 @@
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../config';
-import { createLoaders, type Loaders } from '../database/loaders';
+import { createLoaders, type Loaders } from './loaders';
 import type { RequestScope } from '../database/request-database';
 import { UnauthenticatedError } from '../errors';
-import type { Provisioner } from '../services/provisioner';
+import type { ProjectStatus } from '../entities/project.entity';
+
+/** Moves a project out of a transitional state after the request's commit. */
+export interface ProvisionScheduler {
+  schedule(projectId: string, from: ProjectStatus, to: ProjectStatus): void;
+}
 
 export interface Viewer {
   userId: string;
@@ -19,7 +24,7 @@ export interface RequestContext {
   db: DataSource;
   config: AppConfig;
   loaders: Loaders;
-  provisioner: Provisioner;
+  provisioner: ProvisionScheduler;
   /** Set when a bearer token was sent but did not verify. */
   invalidToken: boolean;
 }

@@ -1,5 +1,5 @@
 import { getMetadataStorage } from 'type-graphql';
-import { PublicResolver } from '../resolvers/public.resolver';
+import { PublicResolver } from './public.resolver';
 
 export interface AccessRule {
   /** `Query.organization`, `Mutation.createProject`, `ProjectCredentials.jwtSecret`… */

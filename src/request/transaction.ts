@@ -1,0 +1,15 @@
+import type { EntityManager } from 'typeorm';
+import { runTransaction } from '../database/transaction';
+import { refreshLoaders, type RequestContext } from './context';
+
+/**
+ * Runs a request's unit of work in one transaction, everything or nothing; afterwards the
+ * request's loaders start afresh, so that what the mutation returns is read fresh.
+ */
+export async function inTransaction<T>(ctx: RequestContext, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+  try {
+    return await runTransaction(ctx.db, work);
+  } finally {
+    refreshLoaders(ctx);
+  }
+}
