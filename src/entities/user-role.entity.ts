@@ -1,4 +1,4 @@
-import { registerEnumType } from 'type-graphql';
+import { Field, ObjectType, registerEnumType } from 'type-graphql';
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
 import { BaseEntity } from './base.entity';
 import { Organization } from './organization.entity';
@@ -13,7 +13,8 @@ export enum OrganizationRole {
 }
 registerEnumType(OrganizationRole, { name: 'OrganizationRole' });
 
-/** A user's membership of an organization: one role per user and organization. */
+/** A user's membership of an organization: one role per user and organization (the API's Membership). */
+@ObjectType('Membership', { simpleResolvers: true })
 @Entity({ name: 'user_roles' })
 @Unique(['userId', 'organizationId'])
 @Check('CHK_user_roles_role', sqlIn('role', OrganizationRole))
@@ -33,6 +34,7 @@ export class UserRole extends BaseEntity {
   @JoinColumn({ name: 'organization_id' })
   organization?: Organization;
 
+  @Field(() => OrganizationRole)
   @Column({ type: 'varchar', length: 16 })
   role: OrganizationRole;
 }

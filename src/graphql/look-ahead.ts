@@ -12,12 +12,13 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { RequestContext } from '../request/context';
-import type { OrganizationDetails } from '../repositories/organization-details';
+import type { OrganizationDetails, PageWindow } from '../repositories/organization-details';
 import { pageRequest } from './pagination';
 
 /** What the selection under an organization asks for besides its own columns. */
 export interface OrganizationSelection {
-  members: boolean;
+  /** The arguments of `members`, when selected (with one set of arguments). */
+  members: { first?: number | null; after?: string | null } | null;
   /** The arguments of `projects`, when selected (with one set of arguments). */
   projects: { first?: number | null; after?: string | null } | null;
 }
@@ -51,12 +52,28 @@ function childFields(info: GraphQLResolveInfo, parents: readonly FieldNode[], na
   return found;
 }
 
+type PageArguments = { first?: number | null; after?: string | null };
+
+/**
+ * The arguments of the list field `name` of the organizations at `nodes`, when it is selected
+ * with one set of arguments everywhere; null when it is not selected, or asked differently in
+ * different places (its field resolver then reads it as usual).
+ */
+function listArguments(info: GraphQLResolveInfo, nodes: readonly FieldNode[], name: string): PageArguments | null {
+  const fieldNodes = childFields(info, nodes, name);
+  const organizationType = info.schema.getType('Organization');
+  const field = isObjectType(organizationType) ? organizationType.getFields()[name] : undefined;
+  if (!fieldNodes.length || !field) return null;
+  const asked = fieldNodes.map((node) => getArgumentValues(field, node, info.variableValues));
+  const same = asked.every((args) => args.first === asked[0].first && args.after === asked[0].after);
+  return same ? { first: asked[0].first as number | null, after: asked[0].after as string | null } : null;
+}
+
 /**
  * Looks ahead from the field being resolved, down `path` (e.g. `['nodes']` for a connection),
  * at what the query asks of the organizations there, so that one statement can read them with
- * their members and first project page. Null when nothing beyond the organization's own
- * columns is asked, or the projects are asked with different arguments in different places
- * (the field resolvers then read them as usual).
+ * their first page of members and of projects. Null when nothing beyond the organization's own
+ * columns is asked.
  */
 export function organizationSelection(
   info: GraphQLResolveInfo,
@@ -64,23 +81,22 @@ export function organizationSelection(
 ): OrganizationSelection | null {
   let nodes: readonly FieldNode[] = info.fieldNodes;
   for (const step of path) nodes = childFields(info, nodes, step);
-  const members = childFields(info, nodes, 'members').length > 0;
-  const projectNodes = childFields(info, nodes, 'projects');
-  let projects: OrganizationSelection['projects'] = null;
-  const organizationType = info.schema.getType('Organization');
-  const projectsField = isObjectType(organizationType) ? organizationType.getFields().projects : undefined;
-  if (projectNodes.length && projectsField) {
-    const asked = projectNodes.map((node) => getArgumentValues(projectsField, node, info.variableValues));
-    const same = asked.every((args) => args.first === asked[0].first && args.after === asked[0].after);
-    if (same) projects = { first: asked[0].first as number | null, after: asked[0].after as string | null };
-  }
+  const members = listArguments(info, nodes, 'members');
+  const projects = listArguments(info, nodes, 'projects');
   return members || projects ? { members, projects } : null;
 }
 
-/**
- * The details to read with the organizations at `path`, or null for none. A projects page
- * whose arguments are invalid is left to the field, which answers the error.
- */
+/** A page window for these arguments, or null when they are invalid (the field answers that error). */
+function windowOf(ctx: RequestContext, args: PageArguments | null): PageWindow | null {
+  if (!args) return null;
+  try {
+    return pageRequest(ctx, args.first, args.after);
+  } catch {
+    return null;
+  }
+}
+
+/** The details to read with the organizations at `path`, or null for none. */
 export function organizationDetails(
   ctx: RequestContext,
   info: GraphQLResolveInfo,
@@ -89,13 +105,7 @@ export function organizationDetails(
   if (info.operation.operation !== OperationTypeNode.QUERY) return null;
   const selection = organizationSelection(info, path);
   if (!selection) return null;
-  let projectPage: OrganizationDetails['projectPage'] = null;
-  if (selection.projects) {
-    try {
-      projectPage = pageRequest(ctx, selection.projects.first, selection.projects.after);
-    } catch {
-      projectPage = null;
-    }
-  }
-  return selection.members || projectPage ? { members: selection.members, projectPage } : null;
+  const memberPage = windowOf(ctx, selection.members);
+  const projectPage = windowOf(ctx, selection.projects);
+  return memberPage || projectPage ? { memberPage, projectPage } : null;
 }

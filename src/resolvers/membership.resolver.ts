@@ -1,19 +1,21 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import type { OrganizationDecision } from '../auth/access';
+import { Granted } from '../auth/auth-checker';
 import type { RequestContext } from '../request/context';
 import { Permission } from '../permissions';
 import { User } from '../entities/user.entity';
 import { InviteMemberInput, UpdateMemberRoleInput } from '../inputs/organization.inputs';
 import { membershipService } from '../services/membership.service';
 import { InvitationPayload } from '../types/invitation.type';
-import { Membership } from '../types/membership.type';
+import { UserRole } from '../entities/user-role.entity';
 
-@Resolver(() => Membership)
+@Resolver(() => UserRole)
 export class MembershipResolver {
   private readonly memberships = membershipService;
 
   @Authorized(Permission.OrganizationRead)
   @FieldResolver(() => User)
-  user(@Ctx() ctx: RequestContext, @Root() membership: Membership): Promise<User> {
+  user(@Ctx() ctx: RequestContext, @Root() membership: UserRole): Promise<User> {
     return this.memberships.user(ctx, membership);
   }
 
@@ -22,38 +24,45 @@ export class MembershipResolver {
   inviteMember(
     @Ctx() ctx: RequestContext,
     @Arg('input', () => InviteMemberInput) input: InviteMemberInput,
+    @Granted() access: OrganizationDecision,
   ): Promise<InvitationPayload> {
-    return this.memberships.invite(ctx, input);
+    return this.memberships.invite(ctx, access, input);
   }
 
   @Authorized()
-  @Mutation(() => Membership, { description: 'By the signed-in user the invitation was sent to.' })
-  acceptInvitation(@Ctx() ctx: RequestContext, @Arg('token', () => String) token: string): Promise<Membership> {
+  @Mutation(() => UserRole, { description: 'By the signed-in user the invitation was sent to.' })
+  acceptInvitation(@Ctx() ctx: RequestContext, @Arg('token', () => String) token: string): Promise<UserRole> {
     return this.memberships.accept(ctx, token);
   }
 
   @Authorized(Permission.MembersManage)
-  @Mutation(() => Membership)
+  @Mutation(() => UserRole)
   updateMemberRole(
     @Ctx() ctx: RequestContext,
     @Arg('input', () => UpdateMemberRoleInput) input: UpdateMemberRoleInput,
-  ): Promise<Membership> {
-    return this.memberships.updateRole(ctx, input);
+    @Granted() access: OrganizationDecision,
+  ): Promise<UserRole> {
+    return this.memberships.updateRole(ctx, access, input);
   }
 
   @Authorized(Permission.MembersManage)
   @Mutation(() => Boolean, { description: "Also removes the user's access to the organization's projects." })
   removeMember(
     @Ctx() ctx: RequestContext,
-    @Arg('organizationSlug', () => String) organizationSlug: string,
+    @Arg('organizationSlug', () => String) _organizationSlug: string,
     @Arg('userId', () => ID) userId: string,
+    @Granted() access: OrganizationDecision,
   ): Promise<boolean> {
-    return this.memberships.remove(ctx, organizationSlug, userId);
+    return this.memberships.remove(ctx, access, userId);
   }
 
   @Authorized(Permission.OrganizationRead)
   @Mutation(() => Boolean, { description: 'The last owner cannot leave.' })
-  leaveOrganization(@Ctx() ctx: RequestContext, @Arg('slug', () => String) slug: string): Promise<boolean> {
-    return this.memberships.leave(ctx, slug);
+  leaveOrganization(
+    @Ctx() ctx: RequestContext,
+    @Arg('slug', () => String) _slug: string,
+    @Granted() access: OrganizationDecision,
+  ): Promise<boolean> {
+    return this.memberships.leave(ctx, access);
   }
 }

@@ -14,6 +14,8 @@ import {
   Root,
 } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
+import type { OrganizationDecision } from '../auth/access';
+import { Granted } from '../auth/auth-checker';
 import type { RequestContext } from '../request/context';
 import { Permission } from '../permissions';
 import { Organization } from '../entities/organization.entity';
@@ -24,11 +26,12 @@ import { membershipService } from '../services/membership.service';
 import { organizationService } from '../services/organization.service';
 import { projectService } from '../services/project.service';
 import { Connection, type Page } from '../types/connection.type';
-import { Membership } from '../types/membership.type';
+import { UserRole } from '../entities/user-role.entity';
 import { organizationDetails } from '../graphql/look-ahead';
 
 export const OrganizationConnection = Connection(Organization, 'Organization');
 export const ProjectConnection = Connection(Project, 'Project');
+export const MembershipConnection = Connection(UserRole, 'Membership');
 
 @ArgsType()
 export class PageArgs {
@@ -60,8 +63,12 @@ export class OrganizationResolver {
 
   @Authorized(Permission.OrganizationRead)
   @Query(() => Organization, { description: 'NOT_FOUND when absent or not visible to the caller.' })
-  organization(@Ctx() ctx: RequestContext, @Arg('slug', () => String) slug: string): Promise<Organization> {
-    return this.organizationService.get(ctx, slug);
+  organization(
+    @Ctx() ctx: RequestContext,
+    @Arg('slug', () => String) _slug: string,
+    @Granted() access: OrganizationDecision,
+  ): Promise<Organization> {
+    return this.organizationService.get(ctx, access);
   }
 
   @Authorized()
@@ -77,34 +84,43 @@ export class OrganizationResolver {
   @Mutation(() => Organization)
   updateOrganization(
     @Ctx() ctx: RequestContext,
-    @Arg('slug', () => String) slug: string,
+    @Arg('slug', () => String) _slug: string,
     @Arg('input', () => UpdateOrganizationInput) input: UpdateOrganizationInput,
+    @Granted() access: OrganizationDecision,
   ): Promise<Organization> {
-    return this.organizationService.update(ctx, slug, input);
+    return this.organizationService.update(ctx, access, input);
   }
 
   @Authorized(Permission.OrganizationDelete)
   @Mutation(() => Boolean, { description: 'Deletes the organization with its projects, members and billing.' })
-  deleteOrganization(@Ctx() ctx: RequestContext, @Arg('slug', () => String) slug: string): Promise<boolean> {
-    return this.organizationService.delete(ctx, slug);
+  deleteOrganization(
+    @Ctx() ctx: RequestContext,
+    @Arg('slug', () => String) _slug: string,
+    @Granted() access: OrganizationDecision,
+  ): Promise<boolean> {
+    return this.organizationService.delete(ctx, access);
   }
 
   @Authorized(Permission.OrganizationRead)
   @FieldResolver(() => OrganizationRole)
-  myRole(@Ctx() ctx: RequestContext, @Root() organization: Organization): Promise<OrganizationRole> {
-    return this.organizationService.myRole(ctx, organization);
+  myRole(@Ctx() ctx: RequestContext, @Granted() access: OrganizationDecision): Promise<OrganizationRole> {
+    return this.organizationService.myRole(ctx, access);
   }
 
   @Authorized(Permission.OrganizationRead)
   @FieldResolver(() => [String], { description: 'The permission keys the caller holds here.' })
-  myPermissions(@Ctx() ctx: RequestContext, @Root() organization: Organization): Promise<string[]> {
-    return this.organizationService.myPermissions(ctx, organization);
+  myPermissions(@Ctx() ctx: RequestContext, @Granted() access: OrganizationDecision): Promise<string[]> {
+    return this.organizationService.myPermissions(ctx, access);
   }
 
   @Authorized(Permission.OrganizationRead)
-  @FieldResolver(() => [Membership])
-  members(@Ctx() ctx: RequestContext, @Root() organization: Organization): Promise<Membership[]> {
-    return this.membershipService.members(ctx, organization);
+  @FieldResolver(() => MembershipConnection)
+  members(
+    @Ctx() ctx: RequestContext,
+    @Root() organization: Organization,
+    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
+  ): Promise<Page<UserRole>> {
+    return this.membershipService.members(ctx, organization, page.first, page.after);
   }
 
   @Authorized(Permission.OrganizationRead)

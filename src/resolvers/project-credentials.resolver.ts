@@ -1,4 +1,6 @@
-import { Authorized, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Authorized, Ctx, FieldResolver, Resolver } from 'type-graphql';
+import type { ProjectDecision } from '../auth/access';
+import { Granted } from '../auth/auth-checker';
 import type { RequestContext } from '../request/context';
 import { Permission } from '../permissions';
 import { credentialService } from '../services/credential.service';
@@ -10,19 +12,19 @@ export class ProjectCredentialsResolver {
 
   @Authorized(Permission.ProjectRead)
   @FieldResolver(() => String, { description: 'The public key, for clients (role "anon").' })
-  anonKey(@Ctx() ctx: RequestContext, @Root() credentials: ProjectCredentials): Promise<string> {
-    return this.credentials.anonKey(ctx, credentials);
+  anonKey(@Ctx() ctx: RequestContext, @Granted() access: ProjectDecision): Promise<string> {
+    return this.credentials.anonKey(ctx, access);
   }
 
   @Authorized(Permission.ProjectSecretsManage)
   @FieldResolver(() => String, { description: 'Bypasses row-level security: admin access only.' })
-  serviceRoleKey(@Ctx() ctx: RequestContext, @Root() credentials: ProjectCredentials): Promise<string> {
-    return this.credentials.secret(ctx, credentials, 'serviceRoleKey');
+  serviceRoleKey(@Ctx() ctx: RequestContext, @Granted() access: ProjectDecision): Promise<string> {
+    return this.credentials.secret(ctx, access, 'serviceRoleKey');
   }
 
   @Authorized(Permission.ProjectSecretsManage)
   @FieldResolver(() => String, { description: 'Signs and verifies the keys: admin access only.' })
-  jwtSecret(@Ctx() ctx: RequestContext, @Root() credentials: ProjectCredentials): Promise<string> {
-    return this.credentials.secret(ctx, credentials, 'jwtSecret');
+  jwtSecret(@Ctx() ctx: RequestContext, @Granted() access: ProjectDecision): Promise<string> {
+    return this.credentials.secret(ctx, access, 'jwtSecret');
   }
 }

@@ -1,4 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import type { ProjectDecision } from '../auth/access';
+import { Granted } from '../auth/auth-checker';
 import type { RequestContext } from '../request/context';
 import { Permission } from '../permissions';
 import { User } from '../entities/user.entity';
@@ -23,17 +25,19 @@ export class ProjectPermissionResolver {
   grantProjectPermission(
     @Ctx() ctx: RequestContext,
     @Arg('input', () => GrantProjectPermissionInput) input: GrantProjectPermissionInput,
+    @Granted() access: ProjectDecision,
   ): Promise<ProjectGrant> {
-    return this.grants.grant(ctx, input);
+    return this.grants.grant(ctx, access, input);
   }
 
   @Authorized(Permission.ProjectPermissionsManage)
   @Mutation(() => Boolean)
   revokeProjectPermission(
     @Ctx() ctx: RequestContext,
-    @Arg('projectRef', () => String) projectRef: string,
+    @Arg('projectRef', () => String) _projectRef: string,
     @Arg('userId', () => ID) userId: string,
+    @Granted() access: ProjectDecision,
   ): Promise<boolean> {
-    return this.grants.revoke(ctx, projectRef, userId);
+    return this.grants.revoke(ctx, access, userId);
   }
 }

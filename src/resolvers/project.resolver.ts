@@ -1,4 +1,6 @@
-import { Arg, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { OrganizationDecision, ProjectDecision } from '../auth/access';
+import { CheckedInWrite, Granted } from '../auth/auth-checker';
 import type { RequestContext } from '../request/context';
 import { Permission } from '../permissions';
 import { Organization } from '../entities/organization.entity';
@@ -9,6 +11,10 @@ import { credentialService } from '../services/credential.service';
 import { projectPermissionService } from '../services/project-permission.service';
 import { projectService } from '../services/project.service';
 import { ProjectCredentials } from '../types/project-credentials.type';
+import { Connection, type Page } from '../types/connection.type';
+import { PAGE_ARGS, PageArgs } from './organization.resolver';
+
+export const ProjectPermissionConnection = Connection(ProjectGrant, 'ProjectPermission');
 
 @Resolver(() => Project)
 export class ProjectResolver {
@@ -18,8 +24,12 @@ export class ProjectResolver {
 
   @Authorized(Permission.ProjectRead)
   @Query(() => Project, { description: 'NOT_FOUND when absent or not visible to the caller.' })
-  project(@Ctx() ctx: RequestContext, @Arg('ref', () => String) ref: string): Promise<Project> {
-    return this.projects.get(ctx, ref);
+  project(
+    @Ctx() ctx: RequestContext,
+    @Arg('ref', () => String) _ref: string,
+    @Granted() access: ProjectDecision,
+  ): Promise<Project> {
+    return this.projects.get(ctx, access);
   }
 
   @Authorized(Permission.ProjectCreate)
@@ -27,36 +37,51 @@ export class ProjectResolver {
   createProject(
     @Ctx() ctx: RequestContext,
     @Arg('input', () => CreateProjectInput) input: CreateProjectInput,
+    @Granted() access: OrganizationDecision,
   ): Promise<Project> {
-    return this.projects.create(ctx, input);
+    return this.projects.create(ctx, access, input);
   }
 
   @Authorized(Permission.ProjectUpdate)
+  @CheckedInWrite()
   @Mutation(() => Project)
   updateProject(
     @Ctx() ctx: RequestContext,
-    @Arg('ref', () => String) ref: string,
+    @Arg('ref', () => String) _ref: string,
     @Arg('input', () => UpdateProjectInput) input: UpdateProjectInput,
+    @Granted() access: ProjectDecision,
   ): Promise<Project> {
-    return this.projects.update(ctx, ref, input);
+    return this.projects.update(ctx, access, input);
   }
 
   @Authorized(Permission.ProjectUpdate)
   @Mutation(() => Project, { description: 'ACTIVE_HEALTHY -> PAUSED.' })
-  pauseProject(@Ctx() ctx: RequestContext, @Arg('ref', () => String) ref: string): Promise<Project> {
-    return this.projects.pause(ctx, ref);
+  pauseProject(
+    @Ctx() ctx: RequestContext,
+    @Arg('ref', () => String) _ref: string,
+    @Granted() access: ProjectDecision,
+  ): Promise<Project> {
+    return this.projects.pause(ctx, access);
   }
 
   @Authorized(Permission.ProjectUpdate)
   @Mutation(() => Project, { description: 'PAUSED -> RESTORING -> ACTIVE_HEALTHY.' })
-  restoreProject(@Ctx() ctx: RequestContext, @Arg('ref', () => String) ref: string): Promise<Project> {
-    return this.projects.restore(ctx, ref);
+  restoreProject(
+    @Ctx() ctx: RequestContext,
+    @Arg('ref', () => String) _ref: string,
+    @Granted() access: ProjectDecision,
+  ): Promise<Project> {
+    return this.projects.restore(ctx, access);
   }
 
   @Authorized(Permission.ProjectDelete)
   @Mutation(() => Boolean)
-  deleteProject(@Ctx() ctx: RequestContext, @Arg('ref', () => String) ref: string): Promise<boolean> {
-    return this.projects.delete(ctx, ref);
+  deleteProject(
+    @Ctx() ctx: RequestContext,
+    @Arg('ref', () => String) _ref: string,
+    @Granted() access: ProjectDecision,
+  ): Promise<boolean> {
+    return this.projects.delete(ctx, access);
   }
 
   @Authorized(Permission.ProjectSecretsManage)
@@ -65,27 +90,28 @@ export class ProjectResolver {
   })
   rotateProjectJwtSecret(
     @Ctx() ctx: RequestContext,
-    @Arg('ref', () => String) ref: string,
+    @Arg('ref', () => String) _ref: string,
+    @Granted() access: ProjectDecision,
   ): Promise<ProjectCredentials> {
-    return this.credentialService.rotate(ctx, ref);
+    return this.credentialService.rotate(ctx, access);
   }
 
   @Authorized(Permission.OrganizationRead)
   @FieldResolver(() => Organization)
-  organization(@Ctx() ctx: RequestContext, @Root() project: Project): Promise<Organization> {
-    return this.projects.organization(ctx, project);
+  organization(@Ctx() ctx: RequestContext, @Granted() access: OrganizationDecision): Promise<Organization> {
+    return this.projects.organization(ctx, access);
   }
 
   @Authorized(Permission.ProjectRead)
   @FieldResolver(() => AccessLevel)
-  myAccess(@Ctx() ctx: RequestContext, @Root() project: Project): Promise<AccessLevel> {
-    return this.projects.myAccess(ctx, project);
+  myAccess(@Ctx() ctx: RequestContext, @Granted() access: ProjectDecision): Promise<AccessLevel> {
+    return this.projects.myAccess(ctx, access);
   }
 
   @Authorized(Permission.ProjectRead)
   @FieldResolver(() => [String], { description: 'The permission keys the caller holds on this project.' })
-  myPermissions(@Ctx() ctx: RequestContext, @Root() project: Project): Promise<string[]> {
-    return this.projects.myPermissions(ctx, project);
+  myPermissions(@Ctx() ctx: RequestContext, @Granted() access: ProjectDecision): Promise<string[]> {
+    return this.projects.myPermissions(ctx, access);
   }
 
   @Authorized(Permission.ProjectRead)
@@ -95,8 +121,12 @@ export class ProjectResolver {
   }
 
   @Authorized(Permission.ProjectRead)
-  @FieldResolver(() => [ProjectGrant])
-  permissions(@Ctx() ctx: RequestContext, @Root() project: Project): Promise<ProjectGrant[]> {
-    return this.grants.list(ctx, project);
+  @FieldResolver(() => ProjectPermissionConnection)
+  permissions(
+    @Ctx() ctx: RequestContext,
+    @Root() project: Project,
+    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
+  ): Promise<Page<ProjectGrant>> {
+    return this.grants.list(ctx, project, page.first, page.after);
   }
 }

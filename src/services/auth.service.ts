@@ -4,6 +4,7 @@ import { decoyHash, hashPassword, needsRehash, verifyPassword } from '../auth/pa
 import { issueAccessToken } from '../auth/tokens';
 import { inTransaction } from '../request/transaction';
 import { User } from '../entities/user.entity';
+import { userRepository } from '../repositories/user.repository';
 import { BadUserInputError, UnauthenticatedError } from '../errors';
 import type { LogInInput, SignUpInput } from '../inputs/auth.inputs';
 import { authThrottle } from '../security/auth-throttle';
@@ -28,10 +29,9 @@ export class AuthService {
       throw BadUserInputError.field('password', 'password must not contain your e-mail name');
     }
     const hashedPassword = await hashPassword(input.password);
-    const user = await inTransaction(ctx, async (tx) => {
-      const created = tx.create(User, { email, displayName, hashedPassword, lastLoginAt: new Date() });
-      return tx.save(created);
-    });
+    const user = await inTransaction(ctx, (tx) =>
+      userRepository.insert(tx, { email, displayName, hashedPassword, lastLoginAt: new Date() }),
+    );
     return { accessToken: await issueAccessToken(ctx.config, user.id), user: withoutHash(user) };
   }
 
@@ -42,17 +42,12 @@ export class AuthService {
   async logIn(ctx: RequestContext, input: LogInInput): Promise<AuthPayload> {
     authThrottle(ctx).attempt('logIn', input.email, ctx.clientAddress);
     const email = input.email.trim().toLowerCase();
-    const user = await ctx.db
-      .getRepository(User)
-      .createQueryBuilder('user')
-      .addSelect('user.hashedPassword')
-      .where('user.email = :email', { email })
-      .getOne();
+    const user = await userRepository.withPasswordByEmail(ctx.db, email);
     const valid = await verifyPassword(user?.hashedPassword ?? (await decoyHash()), input.password);
     if (!user || !valid) throw new UnauthenticatedError(INVALID_CREDENTIALS);
     const changes: Partial<User> = { lastLoginAt: new Date() };
     if (needsRehash(user.hashedPassword)) changes.hashedPassword = await hashPassword(input.password);
-    await inTransaction(ctx, (tx) => tx.update(User, { id: user.id }, changes));
+    await inTransaction(ctx, (tx) => userRepository.update(tx, user.id, changes));
     return {
       accessToken: await issueAccessToken(ctx.config, user.id),
       user: withoutHash({ ...user, ...changes }),

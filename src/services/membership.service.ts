@@ -1,22 +1,25 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { IsNull, type EntityManager } from 'typeorm';
-import { organizationAccess } from '../auth/access';
-import { requireViewer, type RequestContext } from '../request/context';
-import { Permission, roleCan, roleChangeNeeds } from '../permissions';
-import { inTransaction } from '../request/transaction';
-import { Invitation } from '../entities/invitation.entity';
+import type { EntityManager } from 'typeorm';
+import type { OrganizationDecision } from '../auth/access';
 import type { Organization } from '../entities/organization.entity';
-import { OrganizationRole, UserRole } from '../entities/user-role.entity';
-import { User } from '../entities/user.entity';
+import { OrganizationRole, type UserRole } from '../entities/user-role.entity';
+import type { User } from '../entities/user.entity';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
+import { pageRequest, toPage } from '../graphql/pagination';
 import { assertUuid } from '../inputs/ids';
 import type { InviteMemberInput, UpdateMemberRoleInput } from '../inputs/organization.inputs';
-import { authThrottle } from '../security/auth-throttle';
-import type { InvitationPayload } from '../types/invitation.type';
-import { Membership } from '../types/membership.type';
-import { normalizeEmail } from './auth.service';
+import { AccessLevel } from '../entities/project-grant.entity';
+import { MAX_GRANTABLE_ACCESS, Permission, roleCan, roleChangeNeeds } from '../permissions';
+import { invitationRepository, membershipRepository } from '../repositories/membership.repository';
 import { lockOrganization } from '../repositories/organization.repository';
-import { hydrate } from '../database/hydrate';
+import { projectGrantRepository } from '../repositories/project-grant.repository';
+import { userRepository } from '../repositories/user.repository';
+import { requireViewer, type RequestContext } from '../request/context';
+import { inTransaction } from '../request/transaction';
+import { authThrottle } from '../security/auth-throttle';
+import type { Page } from '../types/connection.type';
+import type { InvitationPayload } from '../types/invitation.type';
+import { normalizeEmail } from './auth.service';
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -24,24 +27,16 @@ function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-function toMembership(row: Pick<UserRole, 'organizationId' | 'userId' | 'role'>): Membership {
-  return hydrate(Membership, { organizationId: row.organizationId, userId: row.userId, role: row.role });
-}
-
 const LAST_OWNER = 'An organization must keep at least one owner: make someone else owner first';
 
-/** Removes a membership and, with it, the user's grants on the organization's projects. */
-async function deleteMembership(tx: EntityManager, organizationId: string, userId: string): Promise<void> {
-  await tx.query(
-    'DELETE FROM permissions WHERE user_id = $1 AND project_id IN (SELECT id FROM projects WHERE organization_id = $2)',
-    [userId, organizationId],
-  );
-  await tx.delete(UserRole, { organizationId, userId });
+/** Takes the organization's lock, first: NOT_FOUND when it is gone. */
+async function locked(tx: EntityManager, organization: Organization): Promise<void> {
+  if (!(await lockOrganization(tx, organization.id))) throw new NotFoundError('Organization', organization.slug);
 }
 
 /**
  * The caller's role read again under the organization lock: a racing request may have changed
- * it since the access check, and a demoted owner must not act as one.
+ * it since the access decision, and a demoted owner must not act as one.
  */
 async function lockedCallerRole(
   ctx: RequestContext,
@@ -49,132 +44,147 @@ async function lockedCallerRole(
   organization: Organization,
 ): Promise<OrganizationRole> {
   const { userId } = requireViewer(ctx);
-  const mine = await tx.findOneBy(UserRole, { organizationId: organization.id, userId });
+  const mine = await membershipRepository.find(tx, organization.id, userId);
   if (!mine) throw new NotFoundError('Organization', organization.slug);
   if (!roleCan(mine.role, Permission.MembersManage)) throw new ForbiddenError();
   return mine.role;
 }
 
-async function ownerCount(tx: EntityManager, organizationId: string): Promise<number> {
-  return tx.countBy(UserRole, { organizationId, role: OrganizationRole.OWNER });
+/** A member whose role may hold less than their grants give keeps only what it may. */
+async function capGrants(tx: EntityManager, organizationId: string, userId: string, role: OrganizationRole) {
+  if (MAX_GRANTABLE_ACCESS[role] === AccessLevel.READ)
+    await projectGrantRepository.lowerToRead(tx, organizationId, userId);
 }
 
 export class MembershipService {
-  async members(ctx: RequestContext, organization: Organization): Promise<Membership[]> {
-    return (await ctx.loaders.membersByOrganization.load(organization.id)).map(toMembership);
+  async members(
+    ctx: RequestContext,
+    organization: Organization,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<Page<UserRole>> {
+    const window = pageRequest(ctx, first, after);
+    const { rows, totalCount } = await ctx.loaders.memberPages.load({ ownerId: organization.id, window });
+    for (const { user } of rows) ctx.loaders.userById.prime(user.id, user);
+    return toPage(
+      rows.map((row) => row.membership),
+      window.limit,
+      totalCount,
+    );
   }
 
-  async user(ctx: RequestContext, membership: { userId: string }): Promise<User> {
-    const user = await ctx.loaders.userById.load(membership.userId);
+  async user(ctx: RequestContext, of: { userId: string }): Promise<User> {
+    const user = await ctx.loaders.userById.load(of.userId);
     if (!user) throw new NotFoundError('User');
     return user;
   }
 
   /** Returns the token once; only its hash is stored. A new invitation replaces a pending one. */
-  async invite(ctx: RequestContext, input: InviteMemberInput): Promise<InvitationPayload> {
+  async invite(
+    ctx: RequestContext,
+    access: OrganizationDecision,
+    input: InviteMemberInput,
+  ): Promise<InvitationPayload> {
     const { userId } = requireViewer(ctx);
-    const { organization, role } = await organizationAccess(
-      ctx,
-      { slug: input.organizationSlug },
-      Permission.MembersManage,
-    );
+    const { organization, role } = await access.get();
     if (!roleCan(role, roleChangeNeeds(null, input.role)))
       throw new ForbiddenError('Only an owner can invite an owner');
     const email = normalizeEmail(input.email);
     const token = randomBytes(32).toString('base64url');
     const invitation = await inTransaction(ctx, async (tx) => {
-      const [member] = await tx.query<unknown[]>(
-        'SELECT 1 FROM user_roles r JOIN users u ON u.id = r.user_id WHERE r.organization_id = $1 AND u.email = $2',
-        [organization.id, email],
-      );
-      if (member) throw new ConflictError('This person is already a member', 'email');
-      await tx.delete(Invitation, { organizationId: organization.id, email, acceptedAt: IsNull() });
-      return tx.save(
-        tx.create(Invitation, {
-          organizationId: organization.id,
-          email,
-          role: input.role,
-          tokenHash: hashToken(token),
-          expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
-          invitedById: userId,
-        }),
-      );
+      await locked(tx, organization);
+      if (await membershipRepository.isMemberByEmail(tx, organization.id, email)) {
+        throw new ConflictError('This person is already a member', 'email');
+      }
+      return invitationRepository.replacePending(tx, {
+        organizationId: organization.id,
+        email,
+        role: input.role,
+        tokenHash: hashToken(token),
+        expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
+        invitedById: userId,
+      });
     });
     return { invitation, token };
   }
 
   /** Single use, unexpired, and only by the signed-in user the invitation was sent to. */
-  async accept(ctx: RequestContext, token: string): Promise<Membership> {
+  async accept(ctx: RequestContext, token: string): Promise<UserRole> {
     const { userId } = requireViewer(ctx);
     // Tokens are unguessable, but nobody gets to try many.
     authThrottle(ctx).attempt('acceptInvitation', userId, ctx.clientAddress);
+    const tokenHash = hashToken(token);
     return inTransaction(ctx, async (tx) => {
-      const invitation = await tx
-        .getRepository(Invitation)
-        .createQueryBuilder('invitation')
-        .setLock('pessimistic_write')
-        .where('invitation.token_hash = :hash AND invitation.accepted_at IS NULL', { hash: hashToken(token) })
-        .getOne();
+      const found = await invitationRepository.pending(tx, tokenHash);
+      // The organization's lock before the invitation's row, in the order every other change takes them.
+      if (!found || !(await lockOrganization(tx, found.organizationId))) throw new NotFoundError('Invitation');
+      const invitation = await invitationRepository.pendingForUpdate(tx, tokenHash);
       if (!invitation || invitation.expiresAt.getTime() <= Date.now()) throw new NotFoundError('Invitation');
-      const user = await tx.findOneByOrFail(User, { id: userId });
-      if (user.email !== invitation.email) {
+      if ((await userRepository.emailOf(tx, userId)) !== invitation.email) {
         throw new ForbiddenError('This invitation was sent to another e-mail address');
       }
-      const membership = { organizationId: invitation.organizationId, userId, role: invitation.role };
-      await tx.insert(UserRole, membership);
-      await tx.update(Invitation, { id: invitation.id }, { acceptedAt: new Date(), acceptedById: userId });
-      return toMembership(membership);
+      const membership = await membershipRepository.insert(tx, {
+        organizationId: invitation.organizationId,
+        userId,
+        role: invitation.role,
+      });
+      await invitationRepository.markAccepted(tx, invitation.id, userId);
+      return membership;
     });
   }
 
-  async updateRole(ctx: RequestContext, input: UpdateMemberRoleInput): Promise<Membership> {
-    const { organization } = await organizationAccess(ctx, { slug: input.organizationSlug }, Permission.MembersManage);
+  async updateRole(ctx: RequestContext, access: OrganizationDecision, input: UpdateMemberRoleInput): Promise<UserRole> {
+    const { organization } = await access.get();
     return inTransaction(ctx, async (tx) => {
-      await lockOrganization(tx, organization.id);
+      await locked(tx, organization);
       const callerRole = await lockedCallerRole(ctx, tx, organization);
-      const target = await tx.findOneBy(UserRole, { organizationId: organization.id, userId: input.userId });
+      const target = await membershipRepository.find(tx, organization.id, input.userId);
       if (!target) throw new NotFoundError('Member');
       if (!roleCan(callerRole, roleChangeNeeds(target.role, input.role))) {
         throw new ForbiddenError('Only an owner can make someone owner or change an owner');
       }
       if (target.role === OrganizationRole.OWNER && input.role !== OrganizationRole.OWNER) {
-        if ((await ownerCount(tx, organization.id)) <= 1) throw new ConflictError(LAST_OWNER);
+        if ((await membershipRepository.ownerCount(tx, organization.id)) <= 1) throw new ConflictError(LAST_OWNER);
       }
-      await tx.update(UserRole, { id: target.id }, { role: input.role });
-      return toMembership({ ...target, role: input.role });
+      await membershipRepository.setRole(tx, target.id, input.role);
+      await capGrants(tx, organization.id, target.userId, input.role);
+      target.role = input.role;
+      return target;
     });
   }
 
-  async remove(ctx: RequestContext, slug: string, userId: string): Promise<boolean> {
+  async remove(ctx: RequestContext, access: OrganizationDecision, userId: string): Promise<boolean> {
     assertUuid('userId', userId);
-    const { organization } = await organizationAccess(ctx, { slug }, Permission.MembersManage);
+    const { organization } = await access.get();
     await inTransaction(ctx, async (tx) => {
-      await lockOrganization(tx, organization.id);
+      await locked(tx, organization);
       const callerRole = await lockedCallerRole(ctx, tx, organization);
-      const target = await tx.findOneBy(UserRole, { organizationId: organization.id, userId });
+      const target = await membershipRepository.find(tx, organization.id, userId);
       if (!target) throw new NotFoundError('Member');
       if (!roleCan(callerRole, roleChangeNeeds(target.role, null))) {
         throw new ForbiddenError('Only an owner can remove an owner');
       }
-      if (target.role === OrganizationRole.OWNER && (await ownerCount(tx, organization.id)) <= 1) {
+      if (target.role === OrganizationRole.OWNER && (await membershipRepository.ownerCount(tx, organization.id)) <= 1) {
         throw new ConflictError(LAST_OWNER);
       }
-      await deleteMembership(tx, organization.id, userId);
+      await projectGrantRepository.deleteInOrganization(tx, organization.id, userId);
+      await membershipRepository.delete(tx, organization.id, userId);
     });
     return true;
   }
 
-  async leave(ctx: RequestContext, slug: string): Promise<boolean> {
+  async leave(ctx: RequestContext, access: OrganizationDecision): Promise<boolean> {
     const { userId } = requireViewer(ctx);
-    const { organization } = await organizationAccess(ctx, { slug }, Permission.OrganizationRead);
+    const { organization } = await access.get();
     await inTransaction(ctx, async (tx) => {
-      await lockOrganization(tx, organization.id);
-      const mine = await tx.findOneBy(UserRole, { organizationId: organization.id, userId });
-      if (!mine) throw new NotFoundError('Organization', slug);
-      if (mine.role === OrganizationRole.OWNER && (await ownerCount(tx, organization.id)) <= 1) {
+      await locked(tx, organization);
+      const mine = await membershipRepository.find(tx, organization.id, userId);
+      if (!mine) throw new NotFoundError('Organization', organization.slug);
+      if (mine.role === OrganizationRole.OWNER && (await membershipRepository.ownerCount(tx, organization.id)) <= 1) {
         throw new ConflictError(LAST_OWNER);
       }
-      await deleteMembership(tx, organization.id, userId);
+      await projectGrantRepository.deleteInOrganization(tx, organization.id, userId);
+      await membershipRepository.delete(tx, organization.id, userId);
     });
     return true;
   }

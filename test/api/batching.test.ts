@@ -6,7 +6,7 @@ import { startTestApp, type TestApp } from '../support/server';
 const DASHBOARD = `{
   organizations {
     totalCount
-    nodes { slug myRole members { role user { email } } projects { totalCount nodes { ref myAccess } } }
+    nodes { slug myRole members { nodes { role user { email } } } projects { totalCount nodes { ref myAccess } } }
   }
 }`;
 

@@ -81,7 +81,7 @@ describe('compiled queries answer as graphql-js does', () => {
 
   it('the dashboard, for an owner and for a member who sees one project', async () => {
     const query = `{ organizations { totalCount pageInfo { hasNextPage endCursor } nodes {
-      slug name myRole myPermissions members { role user { email displayName } }
+      slug name myRole myPermissions members { nodes { role user { email displayName } } }
       projects(first: 5) { totalCount pageInfo { hasNextPage endCursor } nodes { id ref name status region myAccess } } } } }`;
     const owners = await sameAnswer({ query });
     assert.equal((owners.body.data as { organizations: { totalCount: number } }).organizations.totalCount, 1);

@@ -51,7 +51,7 @@ describe('read path: one statement per page', () => {
 
   it('the dashboard: organizations, my role, members and project pages in one statement', async () => {
     const { data, statements } = await read<{ organizations: { nodes: { slug: string; projects: ProjectPage }[] } }>(
-      `{ organizations { totalCount nodes { slug myRole members { role user { email } } projects { ${PAGE} } } } }`,
+      `{ organizations { totalCount nodes { slug myRole members { nodes { role user { email } } } projects { ${PAGE} } } } }`,
       {},
       owner.token,
     );
@@ -160,13 +160,13 @@ describe('read path: one statement per page', () => {
   });
 
   it('the organization page: members in joining order with their users, in one statement', async () => {
-    const { data, statements } = await read<{ organization: { members: { role: string; user: Json }[] } }>(
-      `query ($slug: String!) { organization(slug: $slug) { name members { role user { id email } } projects { totalCount } } }`,
+    const { data, statements } = await read<{ organization: { members: { nodes: { role: string; user: Json }[] } } }>(
+      `query ($slug: String!) { organization(slug: $slug) { name members { nodes { role user { id email } } } projects { totalCount } } }`,
       { slug: organization.slug },
       owner.token,
     );
     assert.equal(statements, 1);
-    assert.deepEqual(data.organization.members, [
+    assert.deepEqual(data.organization.members.nodes, [
       { role: 'OWNER', user: { id: owner.id, email: owner.email } },
       { role: 'MEMBER', user: { id: member.id, email: member.email } },
     ]);
@@ -176,14 +176,14 @@ describe('read path: one statement per page', () => {
     // Microseconds just below a millisecond, and before 1970, are where rounding would show.
     for (const lastLogin of ['2026-05-01 12:00:00.999999+00', '1969-12-31 23:59:59.998500+00', null]) {
       await app.sql('UPDATE users SET last_login_at = $1 WHERE id = $2', [lastLogin, member.id]);
-      const { data, statements } = await read<{ organization: { members: { user: Json }[] } }>(
-        `query ($slug: String!) { organization(slug: $slug) { members { user { id lastLoginAt } } } }`,
+      const { data, statements } = await read<{ organization: { members: { nodes: { user: Json }[] } } }>(
+        `query ($slug: String!) { organization(slug: $slug) { members { nodes { user { id lastLoginAt } } } } }`,
         { slug: organization.slug },
         owner.token,
       );
       assert.equal(statements, 1);
       const alone = await read<{ me: Json }>('{ me { id lastLoginAt } }', {}, member.token);
-      assert.deepEqual(data.organization.members.find((m) => m.user.id === member.id)?.user, alone.data.me);
+      assert.deepEqual(data.organization.members.nodes.find((m) => m.user.id === member.id)?.user, alone.data.me);
       const expected =
         lastLogin === null
           ? null
@@ -229,7 +229,7 @@ describe('read path: one statement per page', () => {
   it('an outsider asking for an organization with its members and projects gets NOT_FOUND and nothing else', async () => {
     const outsider = await given(app).user();
     const response = await app.gql(
-      `query ($slug: String!) { organization(slug: $slug) { members { user { email } } projects { ${PAGE} } } }`,
+      `query ($slug: String!) { organization(slug: $slug) { members { nodes { user { email } } } projects { ${PAGE} } } }`,
       { slug: organization.slug },
       outsider.token,
     );

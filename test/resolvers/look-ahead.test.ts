@@ -40,35 +40,35 @@ describe('look-ahead: what the selection under the organizations asks for', () =
     const selection = organizationSelection(
       rootField(
         `query ($first: Int) { organizations { nodes { ...O } } }
-         fragment O on Organization { members { role } ... on Organization { projects(first: $first) { totalCount } } }`,
+         fragment O on Organization { members { nodes { role } } ... on Organization { projects(first: $first) { totalCount } } }`,
         { first: 3 },
       ),
       ['nodes'],
     );
-    assert.equal(selection?.members, true);
+    assert.deepEqual(selection?.members, { first: undefined, after: undefined });
     assert.equal(selection?.projects?.first, 3);
   });
 
   it('leaves out what @skip and @include leave out, from literals and variables', () => {
     const source = `query ($withMembers: Boolean!, $skipProjects: Boolean!) { organization(slug: "s") {
-      members @include(if: $withMembers) { role }
+      members @include(if: $withMembers) { nodes { role } }
       projects @skip(if: $skipProjects) { totalCount }
       ...Members @skip(if: true)
       ... @include(if: false) { projects(first: 1) { totalCount } }
     } }
-    fragment Members on Organization { members { role } }`;
+    fragment Members on Organization { members { nodes { role } } }`;
     const without = organizationSelection(rootField(source, { withMembers: false, skipProjects: false }));
-    assert.equal(without?.members, false);
+    assert.equal(without?.members, null);
     // One set of arguments: the skipped inline fragment's `projects(first: 1)` is not asked.
     assert.ok(without?.projects);
     assert.equal(without.projects.first, undefined);
     assert.equal(organizationSelection(rootField(source, { withMembers: false, skipProjects: true })), null);
     const all = organizationSelection(rootField(source, { withMembers: true, skipProjects: true }));
-    assert.deepEqual([all?.members, all?.projects], [true, null]);
+    assert.deepEqual([all?.members, all?.projects], [{ first: undefined, after: undefined }, null]);
   });
 
   it('a path under a skipped field asks for nothing', () => {
-    const info = rootField('{ organizations { nodes @skip(if: true) { members { role } } } }');
+    const info = rootField('{ organizations { nodes @skip(if: true) { members { nodes { role } } } } }');
     assert.equal(organizationSelection(info, ['nodes']), null);
   });
 });

@@ -262,7 +262,11 @@ class ChangeRole extends Step {
       users[by].token,
     );
     assert.equal(outcomeOf(response), expected, `${this.toString()} as u${by} (${byRole ?? 'outsider'})`);
-    if (expected === 'OK') organization.members.set(target, this.role);
+    if (expected === 'OK') {
+      organization.members.set(target, this.role);
+      // A viewer keeps no grant above read.
+      if (this.role === 'viewer') for (const project of organization.projects) capToRead(project, target);
+    }
   }
 
   toString(): string {
@@ -356,6 +360,10 @@ class Revoke extends ProjectStep {
   }
 }
 
+function capToRead(project: { grants: Map<number, Level> }, user: number): void {
+  if (project.grants.has(user)) project.grants.set(user, 'read');
+}
+
 /** A membership ends with the grants on the organization's projects. */
 function dropMember(organization: OrganizationModel, user: number): void {
   organization.members.delete(user);
@@ -435,8 +443,8 @@ const SEEN = `{
     nodes {
       slug
       myRole
-      members { role user { id } }
-      projects { totalCount nodes { ref myAccess permissions { accessLevel user { id } } } }
+      members { nodes { role user { id } } }
+      projects { totalCount nodes { ref myAccess permissions { nodes { accessLevel user { id } } } } }
     }
   }
 }`;
@@ -449,7 +457,7 @@ interface GrantSeen {
 interface ProjectSeen {
   ref: string;
   myAccess: string;
-  permissions: GrantSeen[];
+  permissions: { nodes: GrantSeen[] };
 }
 
 const byUser = (a: { user: { id: string } }, b: { user: { id: string } }) => a.user.id.localeCompare(b.user.id);
@@ -460,7 +468,7 @@ interface Seen {
     nodes: {
       slug: string;
       myRole: string;
-      members: { role: string; user: { id: string } }[];
+      members: { nodes: { role: string; user: { id: string } }[] };
       projects: { totalCount: number; nodes: ProjectSeen[] };
     }[];
   };
@@ -511,11 +519,11 @@ async function everyoneSeesTheModel(model: Model, world: World, probed: Organiza
     const view = seen.organizations.nodes
       .map((organization) => ({
         ...organization,
-        members: [...organization.members].sort(byUser),
+        members: [...organization.members.nodes].sort(byUser),
         projects: {
           totalCount: organization.projects.totalCount,
           nodes: organization.projects.nodes
-            .map((project) => ({ ...project, permissions: [...project.permissions].sort(byUser) }))
+            .map((project) => ({ ...project, permissions: [...project.permissions.nodes].sort(byUser) }))
             .sort((a, b) => a.ref.localeCompare(b.ref)),
         },
       }))

@@ -1,0 +1,119 @@
+import { IsNull, type DataSource, type EntityManager } from 'typeorm';
+import { leanQuery } from '../database/request-database';
+import { Invitation } from '../entities/invitation.entity';
+import { OrganizationRole, UserRole } from '../entities/user-role.entity';
+import type { User } from '../entities/user.entity';
+import { matching } from './matching';
+import type { PageWindow, Rows } from './organization-details';
+import { MEMBERSHIP, USER } from './shapes';
+import { parameters } from './visibility';
+
+type Row = Record<string, unknown>;
+
+export const membershipRepository = {
+  /** The caller's role in each organization (absent: not a member). */
+  async rolesOf(
+    db: DataSource,
+    userId: string,
+    organizationIds: readonly string[],
+  ): Promise<Map<string, OrganizationRole>> {
+    const { params, add } = parameters([userId]);
+    const rows = await leanQuery<Row>(
+      db,
+      `SELECT organization_id, role FROM user_roles WHERE user_id = $1 AND ${matching('organization_id', organizationIds, add)}`,
+      params,
+    );
+    return new Map(rows.map((row) => [row.organization_id as string, row.role as OrganizationRole]));
+  },
+
+  /** A page of each organization's members with their users, oldest first, with each total, in one statement. */
+  async pagesFor(
+    db: DataSource,
+    organizationIds: readonly string[],
+    window: PageWindow,
+  ): Promise<Map<string, Rows<{ membership: UserRole; user: User }>>> {
+    const { params, add } = parameters([window.after?.createdAt ?? null, window.after?.id ?? null]);
+    const isAfter = '($1::timestamptz IS NULL OR (m.created_at, m.id) > ($1::timestamptz, $2::uuid))';
+    const rows = await leanQuery<Row>(
+      db,
+      `SELECT * FROM (
+         SELECT ${MEMBERSHIP.select('m')}, ${USER.select('u', 'u_')},
+                count(*) OVER (PARTITION BY m.organization_id) AS total, ${isAfter} AS after,
+                row_number() OVER (PARTITION BY m.organization_id ORDER BY ${isAfter} DESC, m.created_at, m.id) AS n
+         FROM user_roles m JOIN users u ON u.id = m.user_id
+         WHERE ${matching('m.organization_id', organizationIds, add)}
+       ) page WHERE page.after AND page.n <= ${add(window.limit + 1)} OR page.n = 1
+       ORDER BY page.organization_id, page.created_at, page.id`,
+      params,
+    );
+    const pages = new Map<string, Rows<{ membership: UserRole; user: User }>>(
+      organizationIds.map((id) => [id, { rows: [], totalCount: 0 }]),
+    );
+    for (const row of rows) {
+      const page = pages.get(row.organization_id as string);
+      if (!page) continue;
+      page.totalCount = Number(row.total);
+      if (row.after) page.rows.push({ membership: MEMBERSHIP.fromRow(row), user: USER.fromRow(row, 'u_') });
+    }
+    return pages;
+  },
+
+  /** A user's membership, read in the transaction (after the organization's lock). */
+  find(tx: EntityManager, organizationId: string, userId: string): Promise<UserRole | null> {
+    return tx.findOneBy(UserRole, { organizationId, userId });
+  },
+
+  async isMemberByEmail(tx: EntityManager, organizationId: string, email: string): Promise<boolean> {
+    const rows = await tx.query<unknown[]>(
+      'SELECT 1 FROM user_roles r JOIN users u ON u.id = r.user_id WHERE r.organization_id = $1 AND u.email = $2',
+      [organizationId, email],
+    );
+    return rows.length > 0;
+  },
+
+  insert(tx: EntityManager, membership: Pick<UserRole, 'organizationId' | 'userId' | 'role'>): Promise<UserRole> {
+    return tx.save(tx.create(UserRole, membership));
+  },
+
+  async setRole(tx: EntityManager, id: string, role: OrganizationRole): Promise<void> {
+    await tx.update(UserRole, { id }, { role });
+  },
+
+  async delete(tx: EntityManager, organizationId: string, userId: string): Promise<void> {
+    await tx.delete(UserRole, { organizationId, userId });
+  },
+
+  ownerCount(tx: EntityManager, organizationId: string): Promise<number> {
+    return tx.countBy(UserRole, { organizationId, role: OrganizationRole.OWNER });
+  },
+};
+
+export const invitationRepository = {
+  /** A new invitation replaces a pending one for the same address. */
+  async replacePending(
+    tx: EntityManager,
+    values: Pick<Invitation, 'organizationId' | 'email' | 'role' | 'tokenHash' | 'expiresAt' | 'invitedById'>,
+  ): Promise<Invitation> {
+    await tx.delete(Invitation, { organizationId: values.organizationId, email: values.email, acceptedAt: IsNull() });
+    return tx.save(tx.create(Invitation, values));
+  },
+
+  /** The pending invitation with this token hash, unlocked. */
+  pending(tx: EntityManager, tokenHash: string): Promise<Invitation | null> {
+    return tx.findOneBy(Invitation, { tokenHash, acceptedAt: IsNull() });
+  },
+
+  /** The pending invitation with this token hash, locked until the transaction ends. */
+  pendingForUpdate(tx: EntityManager, tokenHash: string): Promise<Invitation | null> {
+    return tx
+      .getRepository(Invitation)
+      .createQueryBuilder('invitation')
+      .setLock('pessimistic_write')
+      .where('invitation.token_hash = :tokenHash AND invitation.accepted_at IS NULL', { tokenHash })
+      .getOne();
+  },
+
+  async markAccepted(tx: EntityManager, id: string, userId: string): Promise<void> {
+    await tx.update(Invitation, { id }, { acceptedAt: new Date(), acceptedById: userId });
+  },
+};

@@ -1,0 +1,89 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { leanQuery } from '../database/request-database';
+import { AccessLevel, ProjectGrant } from '../entities/project-grant.entity';
+import { matching } from './matching';
+import type { PageWindow, Rows } from './organization-details';
+import { PROJECT_GRANT } from './shapes';
+import { parameters } from './visibility';
+
+type Row = Record<string, unknown>;
+
+export const projectGrantRepository = {
+  /** The caller's grant on each project (null: none). */
+  async levelsOf(db: DataSource, userId: string, projectIds: readonly string[]): Promise<Map<string, AccessLevel>> {
+    const { params, add } = parameters([userId]);
+    const rows = await leanQuery<Row>(
+      db,
+      `SELECT project_id, access_level FROM permissions WHERE user_id = $1 AND ${matching('project_id', projectIds, add)}`,
+      params,
+    );
+    return new Map(rows.map((row) => [row.project_id as string, row.access_level as AccessLevel]));
+  },
+
+  /** A page of each project's grants, oldest first, with each total, in one statement. */
+  async pagesFor(
+    db: DataSource,
+    projectIds: readonly string[],
+    window: PageWindow,
+  ): Promise<Map<string, Rows<ProjectGrant>>> {
+    const { params, add } = parameters([window.after?.createdAt ?? null, window.after?.id ?? null]);
+    const rows = await leanQuery<Row>(
+      db,
+      `SELECT * FROM (
+         SELECT ${PROJECT_GRANT.select('g')}, count(*) OVER (PARTITION BY g.project_id) AS total,
+                ($1::timestamptz IS NULL OR (g.created_at, g.id) > ($1::timestamptz, $2::uuid)) AS after,
+                row_number() OVER (PARTITION BY g.project_id
+                  ORDER BY ($1::timestamptz IS NULL OR (g.created_at, g.id) > ($1::timestamptz, $2::uuid)) DESC,
+                           g.created_at, g.id) AS n
+         FROM permissions g WHERE ${matching('g.project_id', projectIds, add)}
+       ) page WHERE page.after AND page.n <= ${add(window.limit + 1)} OR page.n = 1
+       ORDER BY page.project_id, page.created_at, page.id`,
+      params,
+    );
+    const pages = new Map<string, Rows<ProjectGrant>>(projectIds.map((id) => [id, { rows: [], totalCount: 0 }]));
+    for (const row of rows) {
+      const page = pages.get(row.project_id as string);
+      if (!page) continue;
+      page.totalCount = Number(row.total);
+      if (row.after) page.rows.push(PROJECT_GRANT.fromRow(row));
+    }
+    return pages;
+  },
+
+  /** Grants or changes a user's access (one row per user and project). */
+  async upsert(
+    tx: EntityManager,
+    grant: Pick<ProjectGrant, 'projectId' | 'userId' | 'accessLevel'>,
+  ): Promise<ProjectGrant> {
+    await tx
+      .createQueryBuilder()
+      .insert()
+      .into(ProjectGrant)
+      .values(grant)
+      .orUpdate(['access_level', 'updated_at'], ['user_id', 'project_id'])
+      .execute();
+    return tx.findOneByOrFail(ProjectGrant, { projectId: grant.projectId, userId: grant.userId });
+  },
+
+  async delete(tx: EntityManager, projectId: string, userId: string): Promise<boolean> {
+    return Boolean((await tx.delete(ProjectGrant, { projectId, userId })).affected);
+  },
+
+  /** Removes a user's grants on every project of an organization. */
+  async deleteInOrganization(tx: EntityManager, organizationId: string, userId: string): Promise<void> {
+    await tx.query(
+      'DELETE FROM permissions WHERE user_id = $1 AND project_id IN (SELECT id FROM projects WHERE organization_id = $2)',
+      [userId, organizationId],
+    );
+  },
+
+  /** Lowers a user's grants on an organization's projects to read. */
+  async lowerToRead(tx: EntityManager, organizationId: string, userId: string): Promise<void> {
+    const level = AccessLevel.READ;
+    await tx.query(
+      `UPDATE permissions SET access_level = $3, updated_at = now()
+       WHERE user_id = $1 AND access_level <> $3 AND project_id IN (SELECT id FROM projects WHERE organization_id = $2)`,
+      [userId, organizationId, level],
+    );
+  },
+};

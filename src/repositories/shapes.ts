@@ -1,0 +1,37 @@
+import { Credential } from '../entities/credential.entity';
+import { Organization } from '../entities/organization.entity';
+import { ProjectGrant } from '../entities/project-grant.entity';
+import { Project } from '../entities/project.entity';
+import { UserRole } from '../entities/user-role.entity';
+import { User } from '../entities/user.entity';
+import { RowShape, type ShapeOutline } from './row-shape';
+
+const BASE = ['id', 'createdAt', 'updatedAt'] as const;
+const TIMES = ['createdAt', 'updatedAt'] as const;
+
+/** One column list and one row mapper per entity that the repositories read by hand. */
+export const ORGANIZATION = new RowShape(
+  Organization,
+  [...BASE, 'name', 'slug', 'billingEmail', 'paymentCustomerRef', 'taxId', 'billingAddress', 'lastInvoiceNumber'],
+  TIMES,
+);
+
+export const PROJECT = new RowShape(Project, [...BASE, 'name', 'ref', 'organizationId', 'region', 'status'], TIMES);
+
+export const USER = new RowShape(User, [...BASE, 'email', 'displayName', 'lastLoginAt'], [...TIMES, 'lastLoginAt'], {
+  hashed_password: 'read only by log-in, through its own statement',
+});
+
+export const MEMBERSHIP = new RowShape(UserRole, [...BASE, 'userId', 'organizationId', 'role'], TIMES);
+
+export const PROJECT_GRANT = new RowShape(ProjectGrant, [...BASE, 'userId', 'projectId', 'accessLevel'], TIMES);
+
+/** Secret columns included, still encrypted: only the fields that check the permission open them. */
+export const CREDENTIAL = new RowShape(
+  Credential,
+  [...BASE, 'projectId', 'anonKey', 'serviceRoleKey', 'jwtSecret'],
+  TIMES,
+);
+
+/** Every shape, for the test that holds each to its entity's columns. */
+export const SHAPES: readonly ShapeOutline[] = [ORGANIZATION, PROJECT, USER, MEMBERSHIP, PROJECT_GRANT, CREDENTIAL];
