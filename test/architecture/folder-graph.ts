@@ -1,13 +1,48 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import ts from 'typescript';
 
 /** A room of `src/`: its top-level folder, or the file itself for a file at the top. */
 function roomOf(srcDir: string, file: string): string {
   const [first] = path.relative(srcDir, file).split(path.sep);
-  return first.replace(/\.ts$/, '');
+  return first.replace(/\.[cm]?[jt]s$/, '');
 }
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'(\.{1,2}\/[^']+)'/g;
+function isModuleName(node: ts.Node | undefined): node is ts.StringLiteralLike {
+  return node !== undefined && ts.isStringLiteralLike(node);
+}
+
+/** The module a node names, if it is an import of any kind: static, type-only, re-export, dynamic or `require`. */
+function moduleNameOf(node: ts.Node): string | undefined {
+  if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && isModuleName(node.moduleSpecifier)) {
+    return node.moduleSpecifier.text;
+  }
+  if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
+    const name = node.moduleReference.expression;
+    return isModuleName(name) ? name.text : undefined;
+  }
+  if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && isModuleName(node.argument.literal)) {
+    return node.argument.literal.text;
+  }
+  if (ts.isCallExpression(node) && isModuleName(node.arguments[0])) {
+    const dynamic = node.expression.kind === ts.SyntaxKind.ImportKeyword;
+    const required = ts.isIdentifier(node.expression) && node.expression.text === 'require';
+    return dynamic || required ? node.arguments[0].text : undefined;
+  }
+  return undefined;
+}
+
+/** The relative module names a source file imports, in order of appearance. */
+export function relativeImports(fileName: string, text: string): string[] {
+  const names: string[] = [];
+  const visit = (node: ts.Node): void => {
+    const name = moduleNameOf(node);
+    if (name?.startsWith('.')) names.push(name);
+    ts.forEachChild(node, visit);
+  };
+  visit(ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS));
+  return names;
+}
 
 /** Edges between the rooms of `src/`, each with the imports that make it. */
 export function roomImports(srcDir: string): Map<string, Map<string, string[]>> {
@@ -17,13 +52,13 @@ export function roomImports(srcDir: string): Map<string, Map<string, string[]>> 
     .map((entry) => path.join(entry.parentPath, entry.name));
   for (const file of files) {
     const from = roomOf(srcDir, file);
-    for (const match of readFileSync(file, 'utf8').matchAll(IMPORT)) {
-      const target = path.resolve(path.dirname(file), match[1]);
+    for (const name of relativeImports(file, readFileSync(file, 'utf8'))) {
+      const target = path.resolve(path.dirname(file), name);
       if (!target.startsWith(srcDir + path.sep)) continue;
       const to = roomOf(srcDir, target);
       if (to === from) continue;
       const targets = edges.get(from) ?? new Map<string, string[]>();
-      targets.set(to, [...(targets.get(to) ?? []), `${path.relative(srcDir, file)} -> ${match[1]}`]);
+      targets.set(to, [...(targets.get(to) ?? []), `${path.relative(srcDir, file)} -> ${name}`]);
       edges.set(from, targets);
     }
   }
@@ -49,4 +84,14 @@ export function roomCycles(edges: Map<string, Map<string, string[]>>): string[][
   };
   for (const room of edges.keys()) walk(room, []);
   return cycles;
+}
+
+/** A cycle as text: each step with the imports that make it. */
+export function describeCycle(edges: Map<string, Map<string, string[]>>, cycle: string[]): string {
+  const steps = cycle.slice(1).map((to, i) => {
+    const from = cycle[i];
+    const imports = edges.get(from)?.get(to) ?? [];
+    return `  ${from} -> ${to}:\n${imports.map((line) => `    ${line}`).join('\n')}`;
+  });
+  return `${cycle.join(' -> ')}\n${steps.join('\n')}`;
 }
