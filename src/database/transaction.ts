@@ -1,4 +1,13 @@
-import { QueryFailedError, type DataSource, type EntityManager } from 'typeorm';
+import { EntityNotFoundError, QueryFailedError, type DataSource, type EntityManager } from 'typeorm';
+import { Credential } from '../entities/credential.entity';
+import { Invitation } from '../entities/invitation.entity';
+import { Invoice } from '../entities/invoice.entity';
+import { Organization } from '../entities/organization.entity';
+import { PaymentMethod } from '../entities/payment-method.entity';
+import { ProjectGrant } from '../entities/project-grant.entity';
+import { Project } from '../entities/project.entity';
+import { Subscription } from '../entities/subscription.entity';
+import { UserRole } from '../entities/user-role.entity';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors';
 
 /** What a violated constraint means to the client: the one table from constraint to error. */
@@ -17,17 +26,51 @@ const CONSTRAINT_ERRORS: Record<string, () => Error> = {
   UQ_payment_methods_provider_provider_ref: () => new ConflictError('This card is already attached', 'token'),
   UQ_invoices_organization_id_number: () => new ConflictError('That invoice number is taken: try again'),
   UQ_invoices_subscription_id_period_start: () => new ConflictError('This billing period already has an invoice'),
+  // A write that refers to a row deleted since it was read: the row is gone for this request too.
+  // (These keys cascade or set null on delete, so they are only ever violated by such a write.)
   FK_permissions_user_id: () => new NotFoundError('User'),
   FK_user_roles_user_id: () => new NotFoundError('User'),
+  FK_invitations_invited_by_id: () => new NotFoundError('User'),
+  FK_invitations_accepted_by_id: () => new NotFoundError('User'),
+  FK_projects_organization_id: () => new NotFoundError('Organization'),
+  FK_user_roles_organization_id: () => new NotFoundError('Organization'),
+  FK_invitations_organization_id: () => new NotFoundError('Organization'),
+  FK_subscriptions_organization_id: () => new NotFoundError('Organization'),
+  FK_payment_methods_organization_id: () => new NotFoundError('Organization'),
+  FK_invoices_organization_id: () => new NotFoundError('Organization'),
+  FK_credentials_project_id: () => new NotFoundError('Project'),
+  FK_permissions_project_id: () => new NotFoundError('Project'),
+  FK_invoices_subscription_id: () => new NotFoundError('Subscription'),
+  FK_invoice_line_items_invoice_id: () => new NotFoundError('Invoice'),
 };
+
+/**
+ * Rows that a request can delete (or that go with one), by entity: a unit of work that finds one
+ * gone (TypeORM's `find…OrFail`) answers NOT_FOUND. Any other missing row is a server fault.
+ */
+const VANISHING_ENTITIES = new Map<unknown, string>([
+  [Organization, 'Organization'],
+  [Project, 'Project'],
+  [Credential, 'Credentials'],
+  [ProjectGrant, 'Project permission'],
+  [UserRole, 'Member'],
+  [Invitation, 'Invitation'],
+  [PaymentMethod, 'Payment method'],
+  [Subscription, 'Subscription'],
+  [Invoice, 'Invoice'],
+]);
 
 interface PgError {
   code?: string;
   constraint?: string;
 }
 
-/** Maps a PostgreSQL constraint violation to a typed client error; anything else is rethrown. */
+/** Maps a PostgreSQL constraint violation, or a row gone under a unit of work, to a typed client error; anything else is rethrown. */
 export function translateDatabaseError(error: unknown): unknown {
+  if (error instanceof EntityNotFoundError) {
+    const kind = VANISHING_ENTITIES.get(error.entityClass);
+    return kind ? new NotFoundError(kind) : error;
+  }
   if (!(error instanceof QueryFailedError)) return error;
   const { code, constraint } = error.driverError as PgError;
   const known = constraint ? CONSTRAINT_ERRORS[constraint] : undefined;
