@@ -1,4 +1,5 @@
-import { EntityNotFoundError, QueryFailedError, type DataSource, type EntityManager } from 'typeorm';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EntityNotFoundError, QueryFailedError, type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { Credential } from '../entities/credential.entity';
 import { Invitation } from '../entities/invitation.entity';
 import { Invoice } from '../entities/invoice.entity';
@@ -8,7 +9,8 @@ import { ProjectGrant } from '../entities/project-grant.entity';
 import { Project } from '../entities/project.entity';
 import { Subscription } from '../entities/subscription.entity';
 import { UserRole } from '../entities/user-role.entity';
-import { BadUserInputError, ConflictError, NotFoundError } from '../errors';
+import { BadUserInputError, ConflictError, NotFoundError, ServiceUnavailableError } from '../errors';
+import { CountingQueryLogger } from './query-counter';
 
 /** What a violated constraint means to the client: the one table from constraint to error. */
 const CONSTRAINT_ERRORS: Record<string, () => Error> = {
@@ -80,11 +82,48 @@ export function translateDatabaseError(error: unknown): unknown {
   return error;
 }
 
-/** Runs a unit of work in one transaction: everything or nothing; violations become typed errors. */
+/** PostgreSQL's answers that ask for the whole transaction again: deadlock detected, serialization failure. */
+const RETRYABLE_CODES = new Set(['40P01', '40001']);
+const ATTEMPTS = 4;
+const BACKOFF_BASE_MS = 10;
+
+function retryableCode(error: unknown): string | undefined {
+  if (!(error instanceof QueryFailedError)) return undefined;
+  const { code } = error.driverError as PgError;
+  return code !== undefined && RETRYABLE_CODES.has(code) ? code : undefined;
+}
+
+/** Doubles with each attempt, jittered so that the transactions that collided do not meet again in step. */
+function backoffMs(attempt: number): number {
+  const ceiling = BACKOFF_BASE_MS * 2 ** attempt;
+  return ceiling / 2 + (Math.random() * ceiling) / 2;
+}
+
+function logRetry(db: DataSource, runner: QueryRunner, code: string, attempt: number, retrying: boolean): void {
+  if (db.logger instanceof CountingQueryLogger) db.logger.logTransactionRetry(code, attempt, retrying, runner);
+  else db.logger.log('warn', `transaction ${retrying ? 'retried' : 'given up'} after ${code}`, runner);
+}
+
+/**
+ * Runs a unit of work in one transaction: everything or nothing; violations become typed errors.
+ * A deadlock or serialization failure rolls the whole transaction back and runs `work` again from
+ * the start (a few times, then SERVICE_UNAVAILABLE), so `work` must change nothing but the database.
+ */
 export async function runTransaction<T>(db: DataSource, work: (tx: EntityManager) => Promise<T>): Promise<T> {
-  try {
-    return await db.transaction(work);
-  } catch (error) {
-    throw translateDatabaseError(error);
+  for (let attempt = 1; ; attempt += 1) {
+    // A runner of its own per attempt: its connection goes back to the pool while this one waits.
+    const runner = db.createQueryRunner();
+    try {
+      return await runner.manager.transaction(work);
+    } catch (error) {
+      const code = retryableCode(error);
+      if (code === undefined) throw translateDatabaseError(error);
+      const retrying = attempt < ATTEMPTS;
+      logRetry(db, runner, code, attempt, retrying);
+      if (!retrying) throw new ServiceUnavailableError();
+    } finally {
+      await runner.release();
+    }
+    await sleep(backoffMs(attempt));
   }
 }

@@ -18,6 +18,7 @@ const DELETE_ORGANIZATION = 'mutation ($slug: String!) { deleteOrganization(slug
 const DELETE_PROJECT = 'mutation ($ref: String!) { deleteProject(ref: $ref) }';
 const CREATE_PROJECT = 'mutation ($input: CreateProjectInput!) { createProject(input: $input) { id } }';
 const INVITE = 'mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { token } }';
+const ACCEPT = 'mutation ($token: String!) { acceptInvitation(token: $token) { role } }';
 const UPDATE_ORGANIZATION =
   'mutation ($slug: String!, $input: UpdateOrganizationInput!) { updateOrganization(slug: $slug, input: $input) { id } }';
 const ADD_PAYMENT_METHOD = 'mutation ($input: AddPaymentMethodInput!) { addPaymentMethod(input: $input) { id } }';
@@ -148,5 +149,29 @@ describe('a write racing the deletion of what it writes to', () => {
     );
     assert.deepEqual(failure(written), { code: 'NOT_FOUND', message: 'Project was not found' });
     assert.equal(await count('permissions WHERE project_id = $1', [project.id]), 0);
+  });
+
+  it('an invitation accepted while its organization is deleted ends in one outcome, never an internal error', async () => {
+    const owner = await make.user();
+    const organization = await make.organization({ owner });
+    const invitee = await make.user();
+    const invited = ok(
+      await app.gql<{ inviteMember: { token: string } }>(
+        INVITE,
+        { input: { organizationSlug: organization.slug, email: invitee.email, role: 'MEMBER' } },
+        owner.token,
+      ),
+    );
+    // The deletion, once it runs, also waits for the invitation the acceptance holds: a deadlock
+    // that PostgreSQL breaks by aborting one of them, which then runs again.
+    const { written } = await deletedDuring(
+      'organizations',
+      organization.id,
+      deleteOrganization(owner, organization),
+      () => app.gql(ACCEPT, { token: invited.inviteMember.token }, invitee.token),
+    );
+    if (written.errors) assert.deepEqual(failure(written).code, 'NOT_FOUND');
+    assert.equal(await count('organizations WHERE id = $1', [organization.id]), 0);
+    assert.equal(await count('user_roles WHERE user_id = $1', [invitee.id]), 0);
   });
 });
