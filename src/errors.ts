@@ -43,11 +43,23 @@ export class ForbiddenError extends AppError {
   }
 }
 
+/** How much of a value sent by the client an error message quotes: a message stays short whatever was sent. */
+const QUOTED_INPUT_LENGTH = 64;
+
+/** A value sent by the client, quoted for an error message: its first characters only, then "…". */
+export function quoteInput(value: string): string {
+  if (value.length <= QUOTED_INPUT_LENGTH) return `"${value}"`;
+  let prefix = value.slice(0, QUOTED_INPUT_LENGTH);
+  // Half of a surrogate pair would make the message invalid UTF-16.
+  if (/[\uD800-\uDBFF]$/.test(prefix)) prefix = prefix.slice(0, -1);
+  return `"${prefix}…"`;
+}
+
 /** Absent, or not visible to the caller: the two are one answer on purpose. */
 export class NotFoundError extends AppError {
   readonly code = 'NOT_FOUND';
   constructor(kind: string, key?: string) {
-    super(key ? `${kind} "${key}" was not found` : `${kind} was not found`);
+    super(key ? `${kind} ${quoteInput(key)} was not found` : `${kind} was not found`);
   }
 }
 
@@ -140,8 +152,20 @@ const PRODUCTION_REWRITES: [RegExp, string][] = [
   [/^GraphQL introspection is not allowed.*$/s, 'GraphQL introspection is disabled.'],
 ];
 
+/** A quoted run longer than quoteInput keeps: graphql-js quotes the names and values it was sent. */
+const LONG_QUOTED = new RegExp(`"([^"]{${QUOTED_INPUT_LENGTH + 1},})"`, 'g');
+
+/** No message is longer than this, whatever it quotes (graphql-js also prints lists and objects it was sent). */
+const MESSAGE_LENGTH = 1000;
+
+function bounded(message: string): string {
+  return message.length <= MESSAGE_LENGTH ? message : `${message.slice(0, MESSAGE_LENGTH)}…`;
+}
+
 function requestErrorMessage(message: string, production: boolean): string {
-  const withoutHints = message.replace(SUGGESTION, '');
+  // Quotes are cut first, so that the hint pattern never scans an unbounded value.
+  const shortQuotes = message.replace(LONG_QUOTED, (_, value: string) => quoteInput(value));
+  const withoutHints = bounded(shortQuotes.replace(SUGGESTION, ''));
   if (!production) return withoutHints;
   const rewrite = PRODUCTION_REWRITES.find(([pattern]) => pattern.test(withoutHints));
   return rewrite ? rewrite[1] : withoutHints;
@@ -201,13 +225,13 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
     }
     if (fault === 'internal') return internal(error, formatted.path, loggedFaults.get(thrown as object));
     if (error instanceof AppError) {
-      return { ...base, message: error.message, extensions: { code: error.code, ...error.details } };
+      return { ...base, message: bounded(error.message), extensions: { code: error.code, ...error.details } };
     }
     // type-graphql also wraps a validator that threw; only a list of violations is the client's fault.
     if (error instanceof ArgumentValidationError) {
       const fields = validationProblems(error);
       const summary = fields.map((f) => `${f.field}: ${f.messages.join(', ')}`).join('; ');
-      return { ...base, message: `Invalid input: ${summary}`, extensions: { code: 'BAD_USER_INPUT', fields } };
+      return { ...base, message: bounded(`Invalid input: ${summary}`), extensions: { code: 'BAD_USER_INPUT', fields } };
     }
     const code = formatted.extensions?.code as string;
     return { ...base, message: requestErrorMessage(formatted.message, options.production), extensions: { code } };

@@ -36,8 +36,15 @@ export class CountingQueryLogger implements TypeOrmLogger {
     this.logger.info(message);
   }
 
-  log(level: 'log' | 'info' | 'warn', message: unknown): void {
-    if (level === 'warn') this.logger.warn(String(message));
-    else this.logger.debug(String(message));
+  /** A transaction PostgreSQL aborted (deadlock, serialization failure): run again, or given up on. */
+  logTransactionRetry(code: string, attempt: number, retrying: boolean, queryRunner?: QueryRunner): void {
+    const log = this.loggerFor(queryRunner);
+    if (retrying) log.warn({ code, attempt }, 'transaction retried');
+    else log.warn({ code, attempts: attempt }, 'transaction given up');
+  }
+
+  log(level: 'log' | 'info' | 'warn', message: unknown, queryRunner?: QueryRunner): void {
+    if (level === 'warn') this.loggerFor(queryRunner).warn(String(message));
+    else this.loggerFor(queryRunner).debug(String(message));
   }
 }
