@@ -3,10 +3,9 @@ import { availableParallelism } from 'node:os';
 /**
  * libuv's thread pool, where argon2 hashes run, sized to one thread per core unless the
  * operator set UV_THREADPOOL_SIZE. Hashes are held to one per core (src/auth/passwords.ts), so
- * more threads hash no faster, and every thread that has hashed keeps its 19 MiB malloc arena:
- * a spare third thread on a two-core machine held 20 MB more after a burst of log-ins. What
- * else uses the pool here (a DNS lookup when the database pool opens a connection) may wait
- * behind a hash during such a burst, some 25 ms. libuv sizes the pool on its first use, so
- * this module is imported first.
+ * more threads hash no faster, and every thread that has hashed keeps its own malloc arena.
+ * What else uses the pool here (a DNS lookup when the database pool opens a connection) may
+ * wait behind a hash during a burst of log-ins. libuv sizes the pool on its first use, so this
+ * module is imported first.
  */
 process.env.UV_THREADPOOL_SIZE ??= String(availableParallelism());

@@ -8,12 +8,11 @@ function unlessGiven(flag: string, setting: string): void {
 
 /**
  * How far V8 lets the old generation grow past what survived the last full collection before
- * it collects again. V8's own choice (up to 4x when collections are cheap) let a server holding
- * some 30 MB of live objects reach 140 MB of old space under the dashboard query: requests in
- * flight survive the young collections and are promoted, and are garbage a moment later. At 2x
- * the peak resident memory under that load falls by about 70 MB for a few more full
- * collections, which run mostly on V8's helper threads. V8 reads the flag at each collection,
- * so it applies when set here.
+ * it collects again. V8's own choice (up to 4x when collections are cheap) lets the old space
+ * grow far past the live set under load: requests in flight survive the young collections and
+ * are promoted, and are garbage a moment later. At 2x the peak resident memory falls, for a few
+ * more full collections that run mostly on V8's helper threads (docs/performance.md). V8 reads
+ * the flag at each collection, so it applies when set here.
  */
 unlessGiven('heap-growing-percent', '--heap-growing-percent=100');
 
@@ -22,7 +21,7 @@ unlessGiven('heap-growing-percent', '--heap-growing-percent=100');
  * young collections. Under load the sites of a request's rows and pages qualify (a request in
  * flight outlives a young collection), and then every request's rows live in the old generation:
  * garbage when the request ends, but freed only by a full collection, and holding alive through
- * every young collection the young objects they point to. Turned off, the dashboard leaves 15 KB
- * per request to the old generation instead of 45 KB.
+ * every young collection the young objects they point to. Turned off, a request leaves a third
+ * as much to the old generation (docs/performance.md).
  */
 unlessGiven('allocation-site-pretenuring', '--no-allocation-site-pretenuring');

@@ -133,10 +133,9 @@ export async function leanQuery<T = Record<string, unknown>>(
 }
 
 /**
- * A statement's rows, through pg's callback form rather than its promise form. Measured on the
- * dashboard at one connection: with pg's promise, each request's result rows outlive the young
- * collections that follow it and are promoted, 30 KB per request, to wait for a full collection;
- * through the callback, 1 KB. Where pg's promise path keeps them reachable was not pinned down.
+ * A statement's rows, through pg's callback form rather than its promise form: through pg's
+ * promise, each request's rows outlive the young collections after it and are promoted to wait
+ * for a full collection (docs/performance.md). Where pg's promise path keeps them was not found.
  */
 function rowsOf<T>(client: PoolClient, config: QueryConfig): Promise<T[]> {
   return new Promise((resolve, reject) => {

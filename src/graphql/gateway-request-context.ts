@@ -6,8 +6,8 @@ import path from 'node:path';
  * that holds an object's own getter and setter in the old generation, and these getters reach the
  * whole request: its context, loaders, rows and result. The pair is garbage once the request
  * ends, but only a full collection frees it; until then every young-generation collection found
- * the request alive through it, copied it, then promoted it. On the dashboard that doubled what
- * every request left to the old generation (111 → 53 KB) and the time spent in those collections.
+ * the request alive through it, copied it, then promoted it: it doubled what every request left
+ * to the old generation, and the time spent in those collections (docs/performance.md).
  *
  * This builds the same context, field for field, with the accessors on a class (one pair, on the
  * prototype), and puts it in place of Apollo's builder, which Apollo's request pipeline reads
