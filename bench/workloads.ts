@@ -132,13 +132,13 @@ export function workloads(inputs: WorkloadInputs): Workload[] {
         query: `query Organization($slug: String!) {
           organization(slug: $slug) {
             id slug name myRole
-            members { role user { id email displayName } }
+            members { nodes { role user { id email displayName } } }
             projects { totalCount nodes { ${PROJECT_FIELDS_OURS} } }
           }
         }`,
         variables: (n) => ({ slug: rotate(orgSlugs, n) }),
         check: (d) => {
-          const members = count(at(d, 'organization', 'members'));
+          const members = count(at(d, 'organization', 'members', 'nodes'));
           const projects = count(at(d, 'organization', 'projects', 'nodes'));
           if (members < 1) return { ok: false, reason: 'no members' };
           return { ok: true, rows: `${members} members, ${projects} projects` };
@@ -148,7 +148,7 @@ export function workloads(inputs: WorkloadInputs): Workload[] {
         query: `query Organization($slug: String!) {
           organizationBySlug(slug: $slug) {
             rowId slug name
-            userRolesByOrganizationId(orderBy: PRIMARY_KEY_ASC) { nodes { role userByUserId { rowId email displayName } } }
+            userRolesByOrganizationId(first: 20, orderBy: PRIMARY_KEY_ASC) { totalCount nodes { role userByUserId { rowId email displayName } } }
             projectsByOrganizationId(first: 20, orderBy: PRIMARY_KEY_ASC) { totalCount nodes { ${PROJECT_FIELDS_THEIRS} } }
           }
         }`,
