@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { PlatformDataSource } from '../ormconfig';
 import { loadStorageConfig } from '../src/config';
-import { Organization } from '../src/entities/organization.entity';
+import { billingAccountRepository } from '../src/repositories/billing-account.repository';
 import { closePeriods } from '../src/services/billing-period.service';
 
 const USAGE = 'usage: npm run billing:close-periods [-- --now <ISO time>] [--organization <slug>]';
@@ -38,9 +38,9 @@ async function main(): Promise<number> {
     if (await db.showMigrations()) throw new Error('Migrations are pending: apply them before closing periods');
     let organizationId: string | undefined;
     if (values.organization !== undefined) {
-      const organization = await db.getRepository(Organization).findOneBy({ slug: values.organization });
-      if (!organization) throw new Error(`No organization "${values.organization}"`);
-      organizationId = organization.id;
+      const id = await billingAccountRepository.idBySlug(db.manager, values.organization);
+      if (!id) throw new Error(`No organization "${values.organization}"`);
+      organizationId = id;
     }
     const { closed, failed } = await closePeriods(db, { now, organizationId });
     for (const period of closed) {

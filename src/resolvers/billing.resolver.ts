@@ -1,8 +1,10 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../request/context';
-import { Permission } from '../permissions';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver } from 'type-graphql';
+import type { OrganizationDecision } from '../auth/access';
+import { Granted } from '../auth/auth-checker';
 import { Organization } from '../entities/organization.entity';
 import { ChangePlanInput, UpdateBillingDetailsInput } from '../inputs/billing.inputs';
+import { Permission } from '../permissions';
+import type { RequestContext } from '../request/context';
 import { invoiceService } from '../services/billing-invoice.service';
 import { paymentMethodService } from '../services/billing-payment-method.service';
 import { subscriptionService } from '../services/billing-subscription.service';
@@ -12,6 +14,7 @@ import { Connection, type Page } from '../types/connection.type';
 import { PAGE_ARGS, PageArgs } from './organization.resolver';
 
 export const InvoiceConnection = Connection(InvoiceView, 'Invoice');
+export const PaymentMethodConnection = Connection(PaymentMethodView, 'PaymentMethod');
 
 @Resolver(() => Organization)
 export class OrganizationBillingResolver {
@@ -19,11 +22,15 @@ export class OrganizationBillingResolver {
 
   @Authorized(Permission.BillingRead)
   @FieldResolver(() => Billing, { description: 'Owners and admins see it; owners change it.' })
-  billing(@Root() organization: Organization): Billing {
-    return this.billingService.of(organization);
+  billing(@Ctx() ctx: RequestContext, @Granted() access: OrganizationDecision): Promise<Billing> {
+    return this.billingService.of(ctx, access);
   }
 }
 
+/**
+ * The fields of an organization's billing: each one's guard decides on the organization the
+ * billing belongs to (`organizationId`), each mutation's on its `organizationSlug`.
+ */
 @Resolver(() => Billing)
 export class BillingResolver {
   private readonly billingService = billingService;
@@ -33,24 +40,28 @@ export class BillingResolver {
 
   @Authorized(Permission.BillingRead)
   @FieldResolver(() => SubscriptionView)
-  subscription(@Ctx() ctx: RequestContext, @Root() billing: Billing): Promise<SubscriptionView> {
-    return this.subscriptionService.get(ctx, billing);
+  subscription(@Ctx() ctx: RequestContext, @Granted() access: OrganizationDecision): Promise<SubscriptionView> {
+    return this.subscriptionService.get(ctx, access);
   }
 
   @Authorized(Permission.BillingRead)
-  @FieldResolver(() => [PaymentMethodView], { description: 'The default first.' })
-  paymentMethods(@Ctx() ctx: RequestContext, @Root() billing: Billing): Promise<PaymentMethodView[]> {
-    return this.paymentMethodService.list(ctx, billing);
+  @FieldResolver(() => PaymentMethodConnection, { description: 'The default first, then the oldest first.' })
+  paymentMethods(
+    @Ctx() ctx: RequestContext,
+    @Granted() access: OrganizationDecision,
+    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
+  ): Promise<Page<PaymentMethodView>> {
+    return this.paymentMethodService.list(ctx, access, page.first, page.after);
   }
 
   @Authorized(Permission.BillingRead)
   @FieldResolver(() => InvoiceConnection, { description: 'Issued invoices, newest first.' })
   invoices(
     @Ctx() ctx: RequestContext,
-    @Root() billing: Billing,
+    @Granted() access: OrganizationDecision,
     @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
   ): Promise<Page<InvoiceView>> {
-    return this.invoiceService.list(ctx, billing, page.first, page.after);
+    return this.invoiceService.list(ctx, access, page.first, page.after);
   }
 
   @Authorized(Permission.BillingRead)
@@ -58,23 +69,24 @@ export class BillingResolver {
     nullable: true,
     description: "The current period's draft: what the next invoice holds so far. Null when nothing is due yet.",
   })
-  upcomingInvoice(@Ctx() ctx: RequestContext, @Root() billing: Billing): Promise<InvoiceView | null> {
-    return this.invoiceService.upcoming(ctx, billing);
+  upcomingInvoice(@Ctx() ctx: RequestContext, @Granted() access: OrganizationDecision): Promise<InvoiceView | null> {
+    return this.invoiceService.upcoming(ctx, access);
   }
 
   @Authorized(Permission.BillingRead)
   @FieldResolver(() => BillingDetailsView)
-  details(@Ctx() ctx: RequestContext, @Root() billing: Billing): Promise<BillingDetailsView> {
-    return this.billingService.details(ctx, billing);
+  details(@Ctx() ctx: RequestContext, @Granted() access: OrganizationDecision): Promise<BillingDetailsView> {
+    return this.billingService.details(ctx, access);
   }
 
   @Authorized(Permission.BillingManage)
   @Mutation(() => BillingDetailsView, { description: 'Absent fields stay as they are; null clears one.' })
   updateBillingDetails(
     @Ctx() ctx: RequestContext,
+    @Granted() access: OrganizationDecision,
     @Arg('input', () => UpdateBillingDetailsInput) input: UpdateBillingDetailsInput,
   ): Promise<BillingDetailsView> {
-    return this.billingService.updateDetails(ctx, input);
+    return this.billingService.updateDetails(ctx, access, input);
   }
 
   @Authorized(Permission.BillingManage)
@@ -83,26 +95,29 @@ export class BillingResolver {
   })
   changePlan(
     @Ctx() ctx: RequestContext,
+    @Granted() access: OrganizationDecision,
     @Arg('input', () => ChangePlanInput) input: ChangePlanInput,
   ): Promise<SubscriptionView> {
-    return this.subscriptionService.changePlan(ctx, input);
+    return this.subscriptionService.changePlan(ctx, access, input);
   }
 
   @Authorized(Permission.BillingManage)
   @Mutation(() => SubscriptionView, { description: 'At the end of the period the organization moves to free.' })
   cancelSubscription(
     @Ctx() ctx: RequestContext,
-    @Arg('organizationSlug', () => String) organizationSlug: string,
+    @Granted() access: OrganizationDecision,
+    @Arg('organizationSlug', () => String) _organizationSlug: string,
   ): Promise<SubscriptionView> {
-    return this.subscriptionService.cancel(ctx, organizationSlug);
+    return this.subscriptionService.cancel(ctx, access);
   }
 
   @Authorized(Permission.BillingManage)
   @Mutation(() => SubscriptionView, { description: 'Withdraws a scheduled cancellation.' })
   resumeSubscription(
     @Ctx() ctx: RequestContext,
-    @Arg('organizationSlug', () => String) organizationSlug: string,
+    @Granted() access: OrganizationDecision,
+    @Arg('organizationSlug', () => String) _organizationSlug: string,
   ): Promise<SubscriptionView> {
-    return this.subscriptionService.resume(ctx, organizationSlug);
+    return this.subscriptionService.resume(ctx, access);
   }
 }

@@ -1,89 +1,33 @@
-import { In, type EntityManager } from 'typeorm';
-import { organizationAccess } from '../auth/access';
-import type { RequestContext } from '../request/context';
-import { Permission } from '../permissions';
-import { inTransaction } from '../request/transaction';
-import { InvoiceLineItem } from '../entities/invoice-line-item.entity';
-import { Invoice, InvoiceStatus } from '../entities/invoice.entity';
-import { Organization } from '../entities/organization.entity';
+import DataLoader from 'dataloader';
+import type { EntityManager } from 'typeorm';
+import type { OrganizationDecision } from '../auth/access';
+import { invoiceCursor } from '../billing/page-cursors';
+import { InvoiceStatus, type Invoice } from '../entities/invoice.entity';
 import type { Plan } from '../entities/plan.entity';
-import { Subscription, SubscriptionStatus } from '../entities/subscription.entity';
-import { BadUserInputError, ConflictError, NotFoundError } from '../errors';
+import type { Subscription } from '../entities/subscription.entity';
+import { ConflictError, NotFoundError } from '../errors';
+import { pageRequest, toPage } from '../graphql/pagination';
 import { assertUuid } from '../inputs/ids';
-import { formatInvoiceNumber, InvoiceView, type Billing } from '../types/billing.types';
-import type { Page } from '../types/connection.type';
+import { billingAccountRepository } from '../repositories/billing-account.repository';
+import {
+  invoiceRepository,
+  linePageCacheKey,
+  type LinePage,
+  type LinePageKey,
+  type NewLine,
+} from '../repositories/billing-invoice.repository';
+import { subscriptionRepository } from '../repositories/billing-subscription.repository';
 import { lockOrganization } from '../repositories/organization.repository';
-import { pageRequest } from '../graphql/pagination';
+import type { Loaders } from '../request/loaders';
+import type { RequestContext } from '../request/context';
+import { inTransaction } from '../request/transaction';
+import { formatInvoiceNumber, InvoiceLineView, InvoiceView } from '../types/billing.types';
+import type { Page } from '../types/connection.type';
 
-/** Invoice list cursors: base64url of the last invoice number seen (lists run newest first). */
-function encodeCursor(number: number): string {
-  return Buffer.from(JSON.stringify(['invoice', number])).toString('base64url');
-}
+export type { NewLine } from '../repositories/billing-invoice.repository';
 
-function decodeCursor(cursor: string): number {
-  try {
-    const [kind, number] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (kind !== 'invoice' || typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) {
-      throw new Error('bad cursor');
-    }
-    return number;
-  } catch {
-    throw BadUserInputError.field('after', 'after is not a cursor returned by this API');
-  }
-}
-
-/** Invoices with their lines, in one statement for the lines of all of them. */
-export async function invoiceViews(db: EntityManager, invoices: Invoice[]): Promise<InvoiceView[]> {
-  const lines = invoices.length
-    ? await db.find(InvoiceLineItem, {
-        where: { invoiceId: In(invoices.map((invoice) => invoice.id)) },
-        order: { createdAt: 'ASC', id: 'ASC' },
-      })
-    : [];
-  return invoices.map((invoice) =>
-    InvoiceView.from(
-      invoice,
-      lines.filter((line) => line.invoiceId === invoice.id),
-    ),
-  );
-}
-
-/** The next number of the organization, under its row lock: a rolled-back transaction leaves no gap. */
-async function nextInvoiceNumber(tx: EntityManager, organizationId: string): Promise<number> {
-  const result = await tx
-    .createQueryBuilder()
-    .update(Organization)
-    .set({ lastInvoiceNumber: () => 'last_invoice_number + 1' })
-    .where('id = :organizationId', { organizationId })
-    .returning('last_invoice_number')
-    .execute();
-  const [row] = result.raw as { last_invoice_number: number }[];
-  return row.last_invoice_number;
-}
-
-export interface NewLine {
-  description: string;
-  amountCents: number;
-  periodStart: Date;
-  periodEnd: Date;
-}
-
-export async function addLine(tx: EntityManager, invoice: Invoice, line: NewLine): Promise<void> {
-  await tx.insert(InvoiceLineItem, {
-    invoiceId: invoice.id,
-    description: line.description,
-    quantity: 1,
-    unitAmountCents: line.amountCents,
-    amountCents: line.amountCents,
-    periodStart: line.periodStart,
-    periodEnd: line.periodEnd,
-  });
-  await tx.query(
-    `UPDATE invoices SET subtotal_cents = lines.sum, total_cents = lines.sum + tax_cents, updated_at = now()
-     FROM (SELECT COALESCE(sum(amount_cents), 0)::integer AS sum FROM invoice_line_items WHERE invoice_id = $1) lines
-     WHERE id = $1`,
-    [invoice.id],
-  );
+export function addLine(tx: EntityManager, invoice: Invoice, line: NewLine): Promise<void> {
+  return invoiceRepository.addLine(tx, invoice.id, line);
 }
 
 function planLine(plan: Plan, periodStart: Date, periodEnd: Date): NewLine {
@@ -98,27 +42,16 @@ function planLine(plan: Plan, periodStart: Date, periodEnd: Date): NewLine {
  * so issued numbers have no gaps. The caller holds the organization's lock.
  */
 export async function periodDraft(tx: EntityManager, subscription: Subscription, plan: Plan): Promise<Invoice> {
-  const existing = await tx.findOneBy(Invoice, {
-    subscriptionId: subscription.id,
-    periodStart: subscription.currentPeriodStart,
-  });
+  const existing = await invoiceRepository.ofPeriod(tx, subscription.id, subscription.currentPeriodStart);
   if (existing) return existing;
-  const draft = await tx.save(
-    tx.create(Invoice, {
-      organizationId: subscription.organizationId,
-      subscriptionId: subscription.id,
-      number: await nextInvoiceNumber(tx, subscription.organizationId),
-      status: InvoiceStatus.DRAFT,
-      currency: plan.currency,
-      subtotalCents: 0,
-      taxCents: 0,
-      totalCents: 0,
-      periodStart: subscription.currentPeriodStart,
-      periodEnd: subscription.currentPeriodEnd,
-      issuedAt: null,
-      paidAt: null,
-    }),
-  );
+  const draft = await invoiceRepository.insertDraft(tx, {
+    organizationId: subscription.organizationId,
+    subscriptionId: subscription.id,
+    number: await billingAccountRepository.takeInvoiceNumber(tx, subscription.organizationId),
+    currency: plan.currency,
+    periodStart: subscription.currentPeriodStart,
+    periodEnd: subscription.currentPeriodEnd,
+  });
   if (plan.priceCents !== 0) {
     await addLine(tx, draft, planLine(plan, subscription.currentPeriodStart, subscription.currentPeriodEnd));
   }
@@ -127,12 +60,8 @@ export async function periodDraft(tx: EntityManager, subscription: Subscription,
 
 /** A subscription is past due while its organization has an open (unpaid, not written off) invoice. */
 export async function settleSubscriptionStatus(tx: EntityManager, organizationId: string): Promise<void> {
-  const owing = await tx.existsBy(Invoice, { organizationId, status: InvoiceStatus.OPEN });
-  await tx.update(
-    Subscription,
-    { organizationId, status: In([SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE]) },
-    { status: owing ? SubscriptionStatus.PAST_DUE : SubscriptionStatus.ACTIVE },
-  );
+  const owing = await invoiceRepository.hasOpen(tx, organizationId);
+  await subscriptionRepository.setStanding(tx, organizationId, owing);
 }
 
 /** What an issued invoice can become, by hand. */
@@ -141,70 +70,93 @@ const SETTLEMENTS = {
   [InvoiceStatus.VOID]: [InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE],
 } as const;
 
+/**
+ * The request's line pages, batched: the lines of a page of invoices take one statement. Keyed
+ * by the request's loaders, which a write replaces, so that a mutation's answer reads afresh.
+ */
+const linePageLoaders = new WeakMap<Loaders, DataLoader<LinePageKey, LinePage, string>>();
+
+function linePages(ctx: RequestContext): DataLoader<LinePageKey, LinePage, string> {
+  let loader = linePageLoaders.get(ctx.loaders);
+  if (!loader) {
+    loader = new DataLoader((keys) => invoiceRepository.linePages(ctx.db.manager, keys), {
+      cacheKeyFn: linePageCacheKey,
+    });
+    linePageLoaders.set(ctx.loaders, loader);
+  }
+  return loader;
+}
+
 export class InvoiceService {
   /** Issued invoices, newest first (the draft of the current period is `upcoming`). */
   async list(
     ctx: RequestContext,
-    billing: Billing,
+    access: OrganizationDecision,
     first?: number | null,
     after?: string | null,
   ): Promise<Page<InvoiceView>> {
-    const { organization } = await organizationAccess(ctx, { id: billing.organizationId }, Permission.BillingRead);
+    const { organization } = await access.get();
     const { limit } = pageRequest(ctx, first, null);
-    const before = after ? decodeCursor(after) : null;
-    const query = ctx.db
-      .getRepository(Invoice)
-      .createQueryBuilder('invoice')
-      .where('invoice.organization_id = :organizationId', { organizationId: organization.id })
-      .andWhere('invoice.status <> :draft', { draft: InvoiceStatus.DRAFT });
-    const totalCount = await query.getCount();
-    if (before !== null) query.andWhere('invoice.number < :before', { before });
-    const rows = await query
-      .orderBy('invoice.number', 'DESC')
-      .take(limit + 1)
-      .getMany();
-    const nodes = await invoiceViews(ctx.db.manager, rows.slice(0, limit));
-    const last = rows.slice(0, limit).at(-1);
+    const before = after ? invoiceCursor.decode(after) : null;
+    const { rows, totalCount } = await invoiceRepository.issuedPage(ctx.db.manager, organization.id, limit + 1, before);
+    const nodes = rows.slice(0, limit);
+    const last = nodes.at(-1);
     return {
-      nodes,
+      nodes: nodes.map((invoice) => InvoiceView.from(invoice)),
       totalCount,
-      pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? encodeCursor(last.number) : null },
+      pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? invoiceCursor.encode(last.number) : null },
     };
   }
 
   /** The current period's draft: what the next invoice holds so far; null when nothing is due yet. */
-  async upcoming(ctx: RequestContext, billing: Billing): Promise<InvoiceView | null> {
-    await organizationAccess(ctx, { id: billing.organizationId }, Permission.BillingRead);
-    const draft = await ctx.db.getRepository(Invoice).findOne({
-      where: { organizationId: billing.organizationId, status: InvoiceStatus.DRAFT },
-      order: { number: 'DESC' },
+  async upcoming(ctx: RequestContext, access: OrganizationDecision): Promise<InvoiceView | null> {
+    const { organization } = await access.get();
+    const draft = await invoiceRepository.latestDraft(ctx.db.manager, organization.id);
+    return draft ? InvoiceView.from(draft) : null;
+  }
+
+  /** An invoice's lines, oldest first. */
+  async lines(
+    ctx: RequestContext,
+    access: OrganizationDecision,
+    invoice: InvoiceView,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<Page<InvoiceLineView>> {
+    // The guard decided on the invoice's own organization.
+    await access.get();
+    const { limit, after: position } = pageRequest(ctx, first, after);
+    const { rows, totalCount } = await linePages(ctx).load({
+      invoiceId: invoice.id,
+      limit: limit + 1,
+      after: position,
     });
-    if (!draft) return null;
-    const [view] = await invoiceViews(ctx.db.manager, [draft]);
-    return view;
+    const page = toPage(rows, limit, totalCount);
+    return { ...page, nodes: page.nodes.map((line) => InvoiceLineView.from(line)) };
   }
 
   /** Records a payment made outside the provider (a bank transfer, say). */
-  markPaid(ctx: RequestContext, organizationSlug: string, invoiceId: string): Promise<InvoiceView> {
-    return this.settle(ctx, organizationSlug, invoiceId, InvoiceStatus.PAID);
+  markPaid(ctx: RequestContext, access: OrganizationDecision, invoiceId: string): Promise<InvoiceView> {
+    return this.settle(ctx, access, invoiceId, InvoiceStatus.PAID);
   }
 
-  markVoid(ctx: RequestContext, organizationSlug: string, invoiceId: string): Promise<InvoiceView> {
-    return this.settle(ctx, organizationSlug, invoiceId, InvoiceStatus.VOID);
+  markVoid(ctx: RequestContext, access: OrganizationDecision, invoiceId: string): Promise<InvoiceView> {
+    return this.settle(ctx, access, invoiceId, InvoiceStatus.VOID);
   }
 
   private async settle(
     ctx: RequestContext,
-    organizationSlug: string,
+    access: OrganizationDecision,
     invoiceId: string,
     to: keyof typeof SETTLEMENTS,
   ): Promise<InvoiceView> {
-    const { organization } = await organizationAccess(ctx, { slug: organizationSlug }, Permission.BillingManage);
+    const { organization } = await access.get();
     assertUuid('invoiceId', invoiceId);
     const from = SETTLEMENTS[to];
     return inTransaction(ctx, async (tx) => {
       await lockOrganization(tx, organization.id);
-      const invoice = await tx.findOneBy(Invoice, { id: invoiceId, organizationId: organization.id });
+      // Gone with its organization too, when that was deleted while this request waited for the lock.
+      const invoice = await invoiceRepository.byId(tx, organization.id, invoiceId);
       if (!invoice) throw new NotFoundError('Invoice');
       if (!(from as readonly InvoiceStatus[]).includes(invoice.status)) {
         throw new ConflictError(
@@ -212,14 +164,10 @@ export class InvoiceService {
           'status',
         );
       }
-      await tx.update(
-        Invoice,
-        { id: invoice.id },
-        { status: to, paidAt: to === InvoiceStatus.PAID ? new Date() : null },
-      );
+      const settled = { ...invoice, status: to, paidAt: to === InvoiceStatus.PAID ? new Date() : null };
+      await invoiceRepository.setStatus(tx, invoice.id, { status: settled.status, paidAt: settled.paidAt });
       await settleSubscriptionStatus(tx, organization.id);
-      const [view] = await invoiceViews(tx, [await tx.findOneByOrFail(Invoice, { id: invoice.id })]);
-      return view;
+      return InvoiceView.from(settled);
     });
   }
 }

@@ -1,88 +1,118 @@
-import { organizationAccess } from '../auth/access';
-import type { RequestContext } from '../request/context';
-import { Permission } from '../permissions';
+import type { OrganizationDecision } from '../auth/access';
+import { paymentMethodCursor } from '../billing/page-cursors';
 import { paymentProvider, type PaymentProvider } from '../billing/payment-provider';
-import { inTransaction } from '../request/transaction';
-import { Organization } from '../entities/organization.entity';
-import { PaymentMethod } from '../entities/payment-method.entity';
 import { ConflictError, NotFoundError } from '../errors';
+import { pageRequest } from '../graphql/pagination';
 import type { AddPaymentMethodInput } from '../inputs/billing.inputs';
 import { assertUuid } from '../inputs/ids';
-import { PaymentMethodView, type Billing } from '../types/billing.types';
-import { currentSubscription } from './billing-plan.service';
+import { billingAccountRepository } from '../repositories/billing-account.repository';
+import { paymentMethodRepository } from '../repositories/billing-payment-method.repository';
 import { lockOrganization } from '../repositories/organization.repository';
+import type { RequestContext } from '../request/context';
+import { inTransaction } from '../request/transaction';
+import { PaymentMethodView } from '../types/billing.types';
+import type { Page } from '../types/connection.type';
+import { currentSubscription } from './billing-plan.service';
+
+/**
+ * An organization pays with a handful of cards: 20 is room for all of them, and keeps the whole
+ * list within one page of the default size.
+ */
+export const MAX_PAYMENT_METHODS = 20;
 
 export class PaymentMethodService {
   constructor(private readonly provider: PaymentProvider) {}
 
   /** The default first, then the oldest first. */
-  async list(ctx: RequestContext, billing: Billing): Promise<PaymentMethodView[]> {
-    await organizationAccess(ctx, { id: billing.organizationId }, Permission.BillingRead);
-    const methods = await ctx.db.getRepository(PaymentMethod).find({
-      where: { organizationId: billing.organizationId },
-      order: { isDefault: 'DESC', createdAt: 'ASC', id: 'ASC' },
-    });
-    return methods.map((method) => PaymentMethodView.from(method));
+  async list(
+    ctx: RequestContext,
+    access: OrganizationDecision,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<Page<PaymentMethodView>> {
+    const { organization } = await access.get();
+    const { limit } = pageRequest(ctx, first, null);
+    const position = after ? paymentMethodCursor.decode(after) : null;
+    const { rows, totalCount } = await paymentMethodRepository.page(
+      ctx.db.manager,
+      organization.id,
+      limit + 1,
+      position,
+    );
+    const nodes = rows.slice(0, limit);
+    const last = nodes.at(-1);
+    return {
+      nodes: nodes.map((method) => PaymentMethodView.from(method)),
+      totalCount,
+      pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? paymentMethodCursor.encode(last) : null },
+    };
   }
 
   /**
    * Attaches the card behind a provider token. The first payment method of an organization
    * becomes its default whatever `makeDefault` says: a paid plan needs one.
    */
-  async add(ctx: RequestContext, input: AddPaymentMethodInput): Promise<PaymentMethodView> {
-    const { organization } = await organizationAccess(ctx, { slug: input.organizationSlug }, Permission.BillingManage);
+  async add(
+    ctx: RequestContext,
+    access: OrganizationDecision,
+    input: AddPaymentMethodInput,
+  ): Promise<PaymentMethodView> {
+    const { organization } = await access.get();
     return inTransaction(ctx, async (tx) => {
+      // Under the lock, concurrent additions count one after another: none goes past the cap.
       await lockOrganization(tx, organization.id);
-      const { paymentCustomerRef } = await tx.findOneByOrFail(Organization, { id: organization.id });
+      const account = await billingAccountRepository.byId(tx, organization.id);
+      if (!account) throw new NotFoundError('Organization');
+      // Before the provider hears of the card: a refused addition leaves nothing behind, there either.
+      if ((await paymentMethodRepository.count(tx, organization.id)) >= MAX_PAYMENT_METHODS) {
+        throw new ConflictError(
+          `An organization keeps at most ${MAX_PAYMENT_METHODS} payment methods: remove one before adding another`,
+          'organizationSlug',
+        );
+      }
       const { customerRef, card } = await this.provider.attachPaymentMethod({
-        customerRef: paymentCustomerRef,
+        customerRef: account.paymentCustomerRef,
         token: input.token,
       });
-      if (customerRef !== paymentCustomerRef) {
-        await tx.update(Organization, { id: organization.id }, { paymentCustomerRef: customerRef });
+      if (customerRef !== account.paymentCustomerRef) {
+        await billingAccountRepository.setCustomerRef(tx, organization.id, customerRef);
       }
-      const hasDefault = await tx.existsBy(PaymentMethod, { organizationId: organization.id, isDefault: true });
-      if (hasDefault && input.makeDefault) {
-        await tx.update(PaymentMethod, { organizationId: organization.id, isDefault: true }, { isDefault: false });
-      }
-      const method = await tx.save(
-        tx.create(PaymentMethod, {
-          organizationId: organization.id,
-          provider: this.provider.name,
-          providerRef: card.providerRef,
-          brand: card.brand,
-          last4: card.last4,
-          expMonth: card.expMonth,
-          expYear: card.expYear,
-          isDefault: input.makeDefault || !hasDefault,
-        }),
-      );
+      const hasDefault = (await paymentMethodRepository.defaultOf(tx, organization.id)) !== null;
+      if (hasDefault && input.makeDefault) await paymentMethodRepository.clearDefault(tx, organization.id);
+      const method = await paymentMethodRepository.insert(tx, {
+        organizationId: organization.id,
+        provider: this.provider.name,
+        providerRef: card.providerRef,
+        brand: card.brand,
+        last4: card.last4,
+        expMonth: card.expMonth,
+        expYear: card.expYear,
+        isDefault: input.makeDefault || !hasDefault,
+      });
       return PaymentMethodView.from(method);
     });
   }
 
-  async setDefault(ctx: RequestContext, organizationSlug: string, id: string): Promise<PaymentMethodView> {
-    const { organization } = await organizationAccess(ctx, { slug: organizationSlug }, Permission.BillingManage);
+  async setDefault(ctx: RequestContext, access: OrganizationDecision, id: string): Promise<PaymentMethodView> {
+    const { organization } = await access.get();
     assertUuid('id', id);
     return inTransaction(ctx, async (tx) => {
       await lockOrganization(tx, organization.id);
-      const method = await tx.findOneBy(PaymentMethod, { id, organizationId: organization.id });
+      // Gone with its organization too, when that was deleted while this request waited for the lock.
+      const method = await paymentMethodRepository.byId(tx, organization.id, id);
       if (!method) throw new NotFoundError('Payment method');
-      if (!method.isDefault) {
-        await tx.update(PaymentMethod, { organizationId: organization.id, isDefault: true }, { isDefault: false });
-        await tx.update(PaymentMethod, { id: method.id }, { isDefault: true });
-      }
-      return PaymentMethodView.from(await tx.findOneByOrFail(PaymentMethod, { id: method.id }));
+      if (!method.isDefault) await paymentMethodRepository.makeDefault(tx, organization.id, method.id);
+      return PaymentMethodView.from({ ...method, isDefault: true });
     });
   }
 
   /** The default payment method stays while a paid plan is active: it pays for it. */
-  async remove(ctx: RequestContext, organizationSlug: string, id: string): Promise<boolean> {
-    const { organization } = await organizationAccess(ctx, { slug: organizationSlug }, Permission.BillingManage);
+  async remove(ctx: RequestContext, access: OrganizationDecision, id: string): Promise<boolean> {
+    const { organization } = await access.get();
     assertUuid('id', id);
     await inTransaction(ctx, async (tx) => {
       await lockOrganization(tx, organization.id);
-      const method = await tx.findOneBy(PaymentMethod, { id, organizationId: organization.id });
+      const method = await paymentMethodRepository.byId(tx, organization.id, id);
       if (!method) throw new NotFoundError('Payment method');
       if (method.isDefault) {
         const { plan } = await currentSubscription(tx, organization.id);
@@ -93,7 +123,7 @@ export class PaymentMethodService {
           );
         }
       }
-      await tx.delete(PaymentMethod, { id: method.id });
+      await paymentMethodRepository.delete(tx, method.id);
     });
     return true;
   }

@@ -1,14 +1,17 @@
-import { Not, type DataSource, type EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { paymentProvider, type PaymentProvider } from '../billing/payment-provider';
 import { periodEndAfter } from '../billing/periods';
-import { Invoice, InvoiceStatus } from '../entities/invoice.entity';
-import { Organization } from '../entities/organization.entity';
-import { PaymentMethod } from '../entities/payment-method.entity';
-import { Subscription, SubscriptionStatus } from '../entities/subscription.entity';
+import { runTransaction } from '../database/transaction';
+import { InvoiceStatus } from '../entities/invoice.entity';
+import { SubscriptionStatus } from '../entities/subscription.entity';
+import { billingAccountRepository } from '../repositories/billing-account.repository';
+import { invoiceRepository } from '../repositories/billing-invoice.repository';
+import { paymentMethodRepository } from '../repositories/billing-payment-method.repository';
+import { subscriptionRepository, type CurrentSubscription } from '../repositories/billing-subscription.repository';
+import { lockOrganization } from '../repositories/organization.repository';
 import { formatInvoiceNumber } from '../types/billing.types';
 import { periodDraft, settleSubscriptionStatus } from './billing-invoice.service';
-import { startFreeSubscription, type CurrentSubscription } from './billing-plan.service';
-import { lockOrganization } from '../repositories/organization.repository';
+import { startFreeSubscription } from './billing-plan.service';
 
 export interface ClosePeriodsOptions {
   /** Close the periods that ended at or before this time. */
@@ -44,23 +47,22 @@ async function issue(
   subscription: CurrentSubscription,
   now: Date,
 ): Promise<Pick<ClosedPeriod, 'invoice' | 'declined'>> {
-  const existing = await tx.findOneBy(Invoice, {
-    subscriptionId: subscription.id,
-    periodStart: subscription.currentPeriodStart,
-  });
+  const existing = await invoiceRepository.ofPeriod(tx, subscription.id, subscription.currentPeriodStart);
   // Without a draft, nothing changed in the period: a paid plan is charged its price, a free one nothing.
   const draft =
     existing ?? (subscription.plan.priceCents > 0 ? await periodDraft(tx, subscription, subscription.plan) : null);
   if (!draft) return { invoice: null };
-  const invoice = await tx.findOneByOrFail(Invoice, { id: draft.id });
+  // Read again: the draft's totals are kept by the statements that added its lines.
+  const invoice = await invoiceRepository.byId(tx, subscription.organizationId, draft.id);
+  if (!invoice) throw new Error(`Invoice ${draft.id} vanished under the organization's lock`);
   let declined: string | undefined;
   if (invoice.totalCents > 0) {
-    const method = await tx.findOneBy(PaymentMethod, { organizationId: subscription.organizationId, isDefault: true });
-    const organization = await tx.findOneByOrFail(Organization, { id: subscription.organizationId });
+    const method = await paymentMethodRepository.defaultOf(tx, subscription.organizationId);
+    const account = await billingAccountRepository.byId(tx, subscription.organizationId);
     const outcome =
-      method && organization.paymentCustomerRef
+      method && account?.paymentCustomerRef
         ? await provider.charge({
-            customerRef: organization.paymentCustomerRef,
+            customerRef: account.paymentCustomerRef,
             paymentMethodRef: method.providerRef,
             amountCents: invoice.totalCents,
             currency: invoice.currency,
@@ -72,11 +74,11 @@ async function issue(
   }
   // Nothing to collect (a period whose credits net it to zero) is settled as it is issued.
   const status = declined === undefined ? InvoiceStatus.PAID : InvoiceStatus.OPEN;
-  await tx.update(
-    Invoice,
-    { id: invoice.id },
-    { status, issuedAt: now, paidAt: status === InvoiceStatus.PAID ? now : null },
-  );
+  await invoiceRepository.setStatus(tx, invoice.id, {
+    status,
+    issuedAt: now,
+    paidAt: status === InvoiceStatus.PAID ? now : null,
+  });
   return {
     invoice: {
       id: invoice.id,
@@ -93,11 +95,11 @@ async function issue(
 async function startNextPeriod(tx: EntityManager, subscription: CurrentSubscription): Promise<void> {
   const end = subscription.currentPeriodEnd;
   if (subscription.cancelAtPeriodEnd) {
-    await tx.update(Subscription, { id: subscription.id }, { status: SubscriptionStatus.CANCELED, canceledAt: end });
+    await subscriptionRepository.update(tx, subscription.id, { status: SubscriptionStatus.CANCELED, canceledAt: end });
     await startFreeSubscription(tx, subscription.organizationId, end);
   } else {
     const next = { currentPeriodStart: end, currentPeriodEnd: periodEndAfter(end) };
-    await tx.update(Subscription, { id: subscription.id }, next);
+    await subscriptionRepository.update(tx, subscription.id, next);
     if (subscription.plan.priceCents > 0) await periodDraft(tx, { ...subscription, ...next }, subscription.plan);
   }
   await settleSubscriptionStatus(tx, subscription.organizationId);
@@ -110,17 +112,14 @@ async function closeOnePeriod(
   organizationId: string,
   now: Date,
 ): Promise<ClosedPeriod | null> {
-  return db.transaction(async (tx) => {
+  return runTransaction(db, async (tx) => {
     // The lock every billing change takes: a concurrent run waits here, then finds the period closed.
     await lockOrganization(tx, organizationId);
-    const subscription = await tx.findOne(Subscription, {
-      where: { organizationId, status: Not(SubscriptionStatus.CANCELED) },
-      relations: { plan: true },
-    });
+    const subscription = await subscriptionRepository.current(tx, organizationId);
     // Gone (the organization was deleted meanwhile), or closed by a concurrent run.
-    if (!subscription?.plan || subscription.currentPeriodEnd > now) return null;
-    const issued = await issue(tx, provider, subscription as CurrentSubscription, now);
-    await startNextPeriod(tx, subscription as CurrentSubscription);
+    if (!subscription || subscription.currentPeriodEnd > now) return null;
+    const issued = await issue(tx, provider, subscription, now);
+    await startNextPeriod(tx, subscription);
     return {
       organizationId,
       periodStart: subscription.currentPeriodStart,
@@ -137,20 +136,9 @@ async function closeOnePeriod(
  */
 export async function closePeriods(db: DataSource, options: ClosePeriodsOptions): Promise<ClosePeriodsResult> {
   const provider = options.provider ?? paymentProvider;
-  const query = db
-    .getRepository(Subscription)
-    .createQueryBuilder('subscription')
-    .select('subscription.organization_id', 'organizationId')
-    .where('subscription.status <> :canceled', { canceled: SubscriptionStatus.CANCELED })
-    .andWhere('subscription.current_period_end <= :now', { now: options.now })
-    .orderBy('subscription.current_period_end', 'ASC')
-    .addOrderBy('subscription.organization_id', 'ASC');
-  if (options.organizationId) {
-    query.andWhere('subscription.organization_id = :organizationId', { organizationId: options.organizationId });
-  }
-  const due = await query.getRawMany<{ organizationId: string }>();
+  const due = await subscriptionRepository.endedBy(db.manager, options.now, options.organizationId);
   const result: ClosePeriodsResult = { closed: [], failed: [] };
-  for (const { organizationId } of due) {
+  for (const organizationId of due) {
     try {
       // Several periods behind (the job did not run for months): one at a time, in order.
       for (;;) {

@@ -1,54 +1,58 @@
-import { In, Not, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { RequestContext } from '../request/context';
 import { periodEndAfter } from '../billing/periods';
-import { Plan } from '../entities/plan.entity';
-import { Project, ProjectStatus } from '../entities/project.entity';
-import { Subscription, SubscriptionStatus } from '../entities/subscription.entity';
-import { PlanLimitReachedError } from '../errors';
+import type { Plan } from '../entities/plan.entity';
+import { ProjectStatus } from '../entities/project.entity';
+import { SubscriptionStatus } from '../entities/subscription.entity';
+import { NotFoundError, PlanLimitReachedError } from '../errors';
+import { billingAccountRepository } from '../repositories/billing-account.repository';
+import { planRepository } from '../repositories/billing-plan.repository';
+import { subscriptionRepository, type CurrentSubscription } from '../repositories/billing-subscription.repository';
+import { usageRepository } from '../repositories/billing-usage.repository';
 import { PlanView } from '../types/billing.types';
+
+export type { CurrentSubscription } from '../repositories/billing-subscription.repository';
 
 export const FREE_PLAN_CODE = 'free';
 
 /** Paused (and removed) projects do not count against a plan's limit; every other status does. */
 export const INACTIVE_PROJECT_STATUSES = [ProjectStatus.PAUSED, ProjectStatus.REMOVED];
 
-export type CurrentSubscription = Subscription & { plan: Plan };
-
 /** The plan catalog, and what a plan allows. */
 export class PlanService {
   /** Cheapest first. */
   async list(ctx: RequestContext): Promise<PlanView[]> {
-    const plans = await ctx.db.getRepository(Plan).find({ order: { priceCents: 'ASC', code: 'ASC' } });
+    const plans = await planRepository.all(ctx.db.manager);
     return plans.map((plan) => PlanView.from(plan));
   }
 }
 
-/** An organization always has one current subscription (from its creation, on free). */
+/**
+ * An organization always has one current subscription (from its creation, on free): without one,
+ * the organization is gone (deleted while the request ran), which is NOT_FOUND.
+ */
 export async function currentSubscription(db: EntityManager, organizationId: string): Promise<CurrentSubscription> {
-  const subscription = await db.findOne(Subscription, {
-    where: { organizationId, status: Not(SubscriptionStatus.CANCELED) },
-    relations: { plan: true },
-  });
-  if (!subscription?.plan) throw new Error(`Organization ${organizationId} has no current subscription`);
-  return subscription as CurrentSubscription;
+  const subscription = await subscriptionRepository.current(db, organizationId);
+  if (subscription) return subscription;
+  if (!(await billingAccountRepository.byId(db, organizationId))) throw new NotFoundError('Organization');
+  throw new Error(`Organization ${organizationId} has no current subscription`);
 }
 
 /** A free subscription from `start` to the end of its calendar month. */
 export async function startFreeSubscription(tx: EntityManager, organizationId: string, start: Date): Promise<void> {
-  const free = await tx.findOneByOrFail(Plan, { code: FREE_PLAN_CODE });
-  await tx.insert(Subscription, {
+  const free = await planRepository.byCode(tx, FREE_PLAN_CODE);
+  if (!free) throw new Error(`The plan catalog has no "${FREE_PLAN_CODE}" plan`);
+  await subscriptionRepository.insert(tx, {
     organizationId,
     planId: free.id,
     status: SubscriptionStatus.ACTIVE,
     currentPeriodStart: start,
     currentPeriodEnd: periodEndAfter(start),
-    cancelAtPeriodEnd: false,
-    canceledAt: null,
   });
 }
 
 export function countActiveProjects(db: EntityManager, organizationId: string): Promise<number> {
-  return db.countBy(Project, { organizationId, status: Not(In(INACTIVE_PROJECT_STATUSES)) });
+  return usageRepository.countProjects(db, organizationId, INACTIVE_PROJECT_STATUSES);
 }
 
 export function planLimitError(plan: Plan, activeProjects: number): PlanLimitReachedError {

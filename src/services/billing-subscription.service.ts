@@ -1,22 +1,21 @@
-import { organizationAccess } from '../auth/access';
-import type { RequestContext } from '../request/context';
-import { Permission } from '../permissions';
+import type { OrganizationDecision } from '../auth/access';
 import { prorate } from '../billing/periods';
-import { inTransaction } from '../request/transaction';
-import { PaymentMethod } from '../entities/payment-method.entity';
-import { Plan } from '../entities/plan.entity';
-import { Subscription } from '../entities/subscription.entity';
 import { BadUserInputError, ConflictError } from '../errors';
 import type { ChangePlanInput } from '../inputs/billing.inputs';
-import { SubscriptionView, type Billing } from '../types/billing.types';
+import { paymentMethodRepository } from '../repositories/billing-payment-method.repository';
+import { planRepository } from '../repositories/billing-plan.repository';
+import { subscriptionRepository } from '../repositories/billing-subscription.repository';
+import { lockOrganization } from '../repositories/organization.repository';
+import type { RequestContext } from '../request/context';
+import { inTransaction } from '../request/transaction';
+import { SubscriptionView } from '../types/billing.types';
 import { addLine, periodDraft } from './billing-invoice.service';
 import { countActiveProjects, currentSubscription, planLimitError } from './billing-plan.service';
-import { lockOrganization } from '../repositories/organization.repository';
 
 export class SubscriptionService {
-  async get(ctx: RequestContext, billing: Billing): Promise<SubscriptionView> {
-    await organizationAccess(ctx, { id: billing.organizationId }, Permission.BillingRead);
-    return SubscriptionView.from(await currentSubscription(ctx.db.manager, billing.organizationId));
+  async get(ctx: RequestContext, access: OrganizationDecision): Promise<SubscriptionView> {
+    const { organization } = await access.get();
+    return SubscriptionView.from(await currentSubscription(ctx.db.manager, organization.id));
   }
 
   /**
@@ -24,9 +23,13 @@ export class SubscriptionService {
    * difference in price over the rest of the period (a credit when the new plan is cheaper).
    * Changing plan also withdraws a scheduled cancellation: the organization stays, on the new plan.
    */
-  async changePlan(ctx: RequestContext, input: ChangePlanInput): Promise<SubscriptionView> {
-    const { organization } = await organizationAccess(ctx, { slug: input.organizationSlug }, Permission.BillingManage);
-    const target = await ctx.db.getRepository(Plan).findOneBy({ code: input.planCode });
+  async changePlan(
+    ctx: RequestContext,
+    access: OrganizationDecision,
+    input: ChangePlanInput,
+  ): Promise<SubscriptionView> {
+    const { organization } = await access.get();
+    const target = await planRepository.byCode(ctx.db.manager, input.planCode);
     if (!target) throw BadUserInputError.field('planCode', 'planCode must be the code of a plan (see Query.plans)');
     return inTransaction(ctx, async (tx) => {
       await lockOrganization(tx, organization.id);
@@ -34,10 +37,7 @@ export class SubscriptionService {
       const from = subscription.plan;
       if (from.id === target.id && !subscription.cancelAtPeriodEnd) return SubscriptionView.from(subscription);
       if (from.id !== target.id) {
-        if (
-          target.priceCents > 0 &&
-          !(await tx.existsBy(PaymentMethod, { organizationId: organization.id, isDefault: true }))
-        ) {
+        if (target.priceCents > 0 && !(await paymentMethodRepository.defaultOf(tx, organization.id))) {
           throw BadUserInputError.field(
             'planCode',
             `The ${target.name} plan is paid: add a payment method (it becomes the default) before changing to it`,
@@ -68,35 +68,37 @@ export class SubscriptionService {
           });
         }
       }
-      await tx.update(Subscription, { id: subscription.id }, { planId: target.id, cancelAtPeriodEnd: false });
-      return SubscriptionView.from(await currentSubscription(tx, organization.id));
+      await subscriptionRepository.update(tx, subscription.id, { planId: target.id, cancelAtPeriodEnd: false });
+      return SubscriptionView.from({ ...subscription, plan: target, cancelAtPeriodEnd: false });
     });
   }
 
   /** At the end of the current period the organization moves to the free plan. Asking twice changes nothing. */
-  async cancel(ctx: RequestContext, organizationSlug: string): Promise<SubscriptionView> {
-    const { organization } = await organizationAccess(ctx, { slug: organizationSlug }, Permission.BillingManage);
-    return inTransaction(ctx, async (tx) => {
-      await lockOrganization(tx, organization.id);
-      const subscription = await currentSubscription(tx, organization.id);
-      if (subscription.plan.priceCents === 0) {
-        throw new ConflictError(`The ${subscription.plan.name} plan costs nothing and cannot be canceled`, 'planCode');
-      }
-      if (subscription.cancelAtPeriodEnd) return SubscriptionView.from(subscription);
-      await tx.update(Subscription, { id: subscription.id }, { cancelAtPeriodEnd: true });
-      return SubscriptionView.from(await currentSubscription(tx, organization.id));
-    });
+  async cancel(ctx: RequestContext, access: OrganizationDecision): Promise<SubscriptionView> {
+    return this.scheduleCancellation(ctx, access, true);
   }
 
   /** Withdraws a scheduled cancellation; without one, changes nothing. */
-  async resume(ctx: RequestContext, organizationSlug: string): Promise<SubscriptionView> {
-    const { organization } = await organizationAccess(ctx, { slug: organizationSlug }, Permission.BillingManage);
+  async resume(ctx: RequestContext, access: OrganizationDecision): Promise<SubscriptionView> {
+    return this.scheduleCancellation(ctx, access, false);
+  }
+
+  private async scheduleCancellation(
+    ctx: RequestContext,
+    access: OrganizationDecision,
+    cancelAtPeriodEnd: boolean,
+  ): Promise<SubscriptionView> {
+    const { organization } = await access.get();
     return inTransaction(ctx, async (tx) => {
       await lockOrganization(tx, organization.id);
       const subscription = await currentSubscription(tx, organization.id);
-      if (!subscription.cancelAtPeriodEnd) return SubscriptionView.from(subscription);
-      await tx.update(Subscription, { id: subscription.id }, { cancelAtPeriodEnd: false });
-      return SubscriptionView.from(await currentSubscription(tx, organization.id));
+      if (cancelAtPeriodEnd && subscription.plan.priceCents === 0) {
+        throw new ConflictError(`The ${subscription.plan.name} plan costs nothing and cannot be canceled`, 'planCode');
+      }
+      if (subscription.cancelAtPeriodEnd !== cancelAtPeriodEnd) {
+        await subscriptionRepository.update(tx, subscription.id, { cancelAtPeriodEnd });
+      }
+      return SubscriptionView.from({ ...subscription, cancelAtPeriodEnd });
     });
   }
 }

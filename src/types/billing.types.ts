@@ -147,6 +147,7 @@ export function formatInvoiceNumber(number: number): string {
   return String(number).padStart(6, '0');
 }
 
+/** An invoice; its lines are a paged field of their own (Invoice.lines, in billing-payments.resolver.ts). */
 @ObjectType('Invoice')
 export class InvoiceView {
   organizationId: string;
@@ -184,10 +185,7 @@ export class InvoiceView {
   @Field(() => Date, { nullable: true })
   paidAt: Date | null;
 
-  @Field(() => [InvoiceLineView])
-  lines: InvoiceLineView[];
-
-  static from(invoice: Invoice, lines: InvoiceLineItem[]): InvoiceView {
+  static from(invoice: Invoice): InvoiceView {
     return Object.assign(new InvoiceView(), {
       organizationId: invoice.organizationId,
       id: invoice.id,
@@ -201,7 +199,6 @@ export class InvoiceView {
       periodEnd: invoice.periodEnd,
       issuedAt: invoice.issuedAt,
       paidAt: invoice.paidAt,
-      lines: lines.map((line) => InvoiceLineView.from(line)),
     });
   }
 }

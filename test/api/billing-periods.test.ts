@@ -14,8 +14,8 @@ const BILLING = `query ($slug: String!) {
   organization(slug: $slug) {
     billing {
       subscription { plan { code } status currentPeriodStart currentPeriodEnd cancelAtPeriodEnd }
-      invoices { totalCount nodes { id number status totalCents periodStart periodEnd lines { description amountCents } } }
-      upcomingInvoice { number status totalCents periodStart periodEnd lines { description amountCents } }
+      invoices { totalCount nodes { id number status totalCents periodStart periodEnd lines { nodes { description amountCents } } } }
+      upcomingInvoice { number status totalCents periodStart periodEnd lines { nodes { description amountCents } } }
     }
   }
 }`;
@@ -27,7 +27,7 @@ interface InvoiceData {
   totalCents: number;
   periodStart: string;
   periodEnd: string;
-  lines: { description: string; amountCents: number }[];
+  lines: { nodes: { description: string; amountCents: number }[] };
 }
 
 interface BillingData {
@@ -144,7 +144,7 @@ describe('npm run billing:close-periods', () => {
       totalCents: 2500,
       periodStart: end.toISOString(),
       periodEnd: monthAfter(end).toISOString(),
-      lines: [{ description: 'Pro plan', amountCents: 2500 }],
+      lines: { nodes: [{ description: 'Pro plan', amountCents: 2500 }] },
     });
   });
 

@@ -19,8 +19,8 @@ const BILLING = `query ($slug: String!) {
   organization(slug: $slug) {
     billing {
       subscription { plan { code } status currentPeriodStart currentPeriodEnd cancelAtPeriodEnd }
-      paymentMethods { id brand last4 expMonth expYear isDefault }
-      upcomingInvoice { id number status currency subtotalCents taxCents totalCents lines { description amountCents periodStart periodEnd } }
+      paymentMethods { totalCount nodes { id brand last4 expMonth expYear isDefault } }
+      upcomingInvoice { id number status currency subtotalCents taxCents totalCents lines { totalCount nodes { description amountCents periodStart periodEnd } } }
       details { email taxId address { line1 line2 city postalCode region country } }
     }
   }
@@ -63,7 +63,7 @@ interface Invoice {
   subtotalCents: number;
   taxCents: number;
   totalCents: number;
-  lines: Line[];
+  lines: { totalCount: number; nodes: Line[] };
 }
 
 interface BillingData {
@@ -77,13 +77,9 @@ interface BillingData {
         cancelAtPeriodEnd: boolean;
       };
       paymentMethods: {
-        id: string;
-        brand: string;
-        last4: string;
-        expMonth: number;
-        expYear: number;
-        isDefault: boolean;
-      }[];
+        totalCount: number;
+        nodes: { id: string; brand: string; last4: string; expMonth: number; expYear: number; isDefault: boolean }[];
+      };
       upcomingInvoice: Invoice | null;
       details: { email: string | null; taxId: string | null; address: Record<string, string | null> | null };
     };
@@ -207,7 +203,7 @@ describe('billing', () => {
       new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1)).toISOString(),
     );
     assert.equal(upcomingInvoice, null);
-    assert.deepEqual(paymentMethods, []);
+    assert.deepEqual(paymentMethods, { totalCount: 0, nodes: [] });
   });
 
   it('a paid plan needs a default payment method', async () => {
@@ -247,11 +243,11 @@ describe('billing', () => {
     assert.ok(upcomingInvoice);
     // 2500 × 20/30 = 1666.67
     assert.deepEqual(
-      upcomingInvoice.lines.map((line) => line.amountCents),
+      upcomingInvoice.lines.nodes.map((line) => line.amountCents),
       [1667],
     );
-    assert.equal(upcomingInvoice.lines[0].description, 'Change from Free to Pro, for the rest of the period');
-    assert.equal(upcomingInvoice.lines[0].periodEnd, subscription.currentPeriodEnd);
+    assert.equal(upcomingInvoice.lines.nodes[0].description, 'Change from Free to Pro, for the rest of the period');
+    assert.equal(upcomingInvoice.lines.nodes[0].periodEnd, subscription.currentPeriodEnd);
     assert.deepEqual(
       { status: upcomingInvoice.status, subtotal: upcomingInvoice.subtotalCents, tax: upcomingInvoice.taxCents },
       { status: 'DRAFT', subtotal: 1667, tax: 0 },
@@ -264,7 +260,7 @@ describe('billing', () => {
     assert.ok(upcomingInvoice);
     // (59900 - 2500) × 20/30 = 38266.67
     assert.deepEqual(
-      upcomingInvoice.lines.map((line) => line.amountCents),
+      upcomingInvoice.lines.nodes.map((line) => line.amountCents),
       [1667, 38267],
     );
     assert.equal(upcomingInvoice.totalCents, 1667 + 38267);
@@ -273,8 +269,8 @@ describe('billing', () => {
     const start = Date.parse(subscription.currentPeriodStart);
     const end = Date.parse(subscription.currentPeriodEnd);
     for (const [line, delta] of [
-      [upcomingInvoice.lines[0], 2500],
-      [upcomingInvoice.lines[1], 57400],
+      [upcomingInvoice.lines.nodes[0], 2500],
+      [upcomingInvoice.lines.nodes[1], 57400],
     ] as const) {
       const changedAt = Date.parse(line.periodStart);
       assert.ok(Math.abs(changedAt - (start + 10 * DAY_MS)) < 60_000, 'the line starts when the plan changed');
@@ -297,7 +293,7 @@ describe('billing', () => {
     assert.equal(upcomingInvoice.number, '000002');
     // The period's plan (team, 59900), then (2500 - 59900) × 20/30 = -38266.67 back.
     assert.deepEqual(
-      upcomingInvoice.lines.map((line) => [line.description, line.amountCents]),
+      upcomingInvoice.lines.nodes.map((line) => [line.description, line.amountCents]),
       [
         ['Team plan', 59900],
         ['Change from Team to Pro, for the rest of the period', -38267],
@@ -316,7 +312,7 @@ describe('billing', () => {
     );
     for (const response of responses) ok(response);
     const { upcomingInvoice } = await billing(organization, owner);
-    assert.equal(upcomingInvoice?.lines.length, 1, 'the later ones found the plan already changed');
+    assert.equal(upcomingInvoice?.lines.totalCount, 1, 'the later ones found the plan already changed');
     const invoices = await app.sql('SELECT id FROM invoices WHERE organization_id = $1', [organization.id]);
     assert.equal(invoices.length, 1);
   });
@@ -443,7 +439,7 @@ describe('billing', () => {
         { brand: 'amex', last4: '8431', isDefault: true },
       ],
     );
-    const listed = (await billing(organization, owner)).paymentMethods;
+    const listed = (await billing(organization, owner)).paymentMethods.nodes;
     assert.deepEqual(
       listed.map((method) => [method.id, method.isDefault]),
       [
@@ -523,7 +519,7 @@ describe('billing', () => {
     // Back on free, the last card can go too.
     ok(await app.gql(CHANGE_PLAN, { input: { organizationSlug: organization.slug, planCode: 'free' } }, owner.token));
     ok(await app.gql(REMOVE_CARD, { slug: organization.slug, id: amex.id }, owner.token));
-    assert.deepEqual((await billing(organization, owner)).paymentMethods, []);
+    assert.deepEqual((await billing(organization, owner)).paymentMethods, { totalCount: 0, nodes: [] });
   });
 
   it('canceling schedules the end of a paid plan, resuming withdraws it; the free plan cannot be canceled', async () => {
