@@ -100,20 +100,3 @@ export class ProjectDecision {
 }
 
 export type AccessDecision = OrganizationDecision | ProjectDecision;
-
-/** Transitional: the decision for a resource the guard did not name. */
-export function organizationAccess(
-  ctx: RequestContext,
-  locator: OrganizationLocator,
-  permission: OrganizationPermission,
-): Promise<OrganizationAccess> {
-  return new OrganizationDecision(ctx, locator, permission).get();
-}
-
-export function projectAccess(
-  ctx: RequestContext,
-  locator: ProjectLocator,
-  permission: ProjectPermission,
-): Promise<ProjectAccess> {
-  return new ProjectDecision(ctx, locator, permission).get();
-}

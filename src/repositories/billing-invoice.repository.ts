@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { hydrate } from '../database/hydrate';
+import { INVOICE_LINE } from './shapes';
 import { InvoiceLineItem } from '../entities/invoice-line-item.entity';
 import { Invoice, InvoiceStatus } from '../entities/invoice.entity';
 
@@ -32,26 +32,7 @@ export function linePageCacheKey(key: LinePageKey): string {
   return `${key.invoiceId}|${key.limit}|${key.after?.createdAt.toISOString() ?? ''}|${key.after?.id ?? ''}`;
 }
 
-/** The invoice id comes from the totals: an invoice without lines after the cursor still has its count. */
-const LINE = `l.id, l.created_at, l.updated_at, l.description, l.quantity, l.unit_amount_cents, l.amount_cents,
-  l.period_start, l.period_end`;
-
-type LineRow = Record<string, unknown> & { invoice_id: string; id: string | null; total: string };
-
-function lineFromRow(row: LineRow): InvoiceLineItem {
-  return hydrate(InvoiceLineItem, {
-    id: row.id,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    invoiceId: row.invoice_id,
-    description: row.description,
-    quantity: row.quantity,
-    unitAmountCents: row.unit_amount_cents,
-    amountCents: row.amount_cents,
-    periodStart: row.period_start,
-    periodEnd: row.period_end,
-  });
-}
+type LineRow = Record<string, unknown> & { invoice_id: string; l_id: string | null; total: string };
 
 /** Invoices and their lines: an invoice's totals are the sum of its lines, kept as lines are added. */
 export const invoiceRepository = {
@@ -149,7 +130,7 @@ export const invoiceRepository = {
     for (const group of groups.values()) {
       const { limit, after } = group[0];
       const rows = await db.query<LineRow[]>(
-        `SELECT totals.invoice_id, totals.total, ${LINE}
+        `SELECT totals.invoice_id, totals.total, ${INVOICE_LINE.select('l', 'l_')}
          FROM (SELECT invoice_id, count(*) AS total FROM invoice_line_items
                WHERE invoice_id = ANY($1::uuid[]) GROUP BY invoice_id) totals
          LEFT JOIN LATERAL (
@@ -165,7 +146,7 @@ export const invoiceRepository = {
       for (const key of group) {
         const mine = rows.filter((row) => row.invoice_id === key.invoiceId);
         pages.set(linePageCacheKey(key), {
-          rows: mine.filter((row) => row.id !== null).map(lineFromRow),
+          rows: mine.filter((row) => row.l_id !== null).map((row) => INVOICE_LINE.fromRow(row, 'l_')),
           totalCount: mine.length ? Number(mine[0].total) : 0,
         });
       }

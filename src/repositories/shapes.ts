@@ -1,4 +1,5 @@
 import { Credential } from '../entities/credential.entity';
+import { InvoiceLineItem } from '../entities/invoice-line-item.entity';
 import { Organization } from '../entities/organization.entity';
 import { ProjectGrant } from '../entities/project-grant.entity';
 import { Project } from '../entities/project.entity';
@@ -33,5 +34,19 @@ export const CREDENTIAL = new RowShape(
   TIMES,
 );
 
+export const INVOICE_LINE = new RowShape(
+  InvoiceLineItem,
+  [...BASE, 'invoiceId', 'description', 'quantity', 'unitAmountCents', 'amountCents', 'periodStart', 'periodEnd'],
+  [...TIMES, 'periodStart', 'periodEnd'],
+);
+
 /** Every shape, for the test that holds each to its entity's columns. */
-export const SHAPES: readonly ShapeOutline[] = [ORGANIZATION, PROJECT, USER, MEMBERSHIP, PROJECT_GRANT, CREDENTIAL];
+export const SHAPES: readonly ShapeOutline[] = [
+  ORGANIZATION,
+  PROJECT,
+  USER,
+  MEMBERSHIP,
+  PROJECT_GRANT,
+  CREDENTIAL,
+  INVOICE_LINE,
+];

@@ -6,6 +6,12 @@ import type { AccessLevel, ProjectGrant } from '../entities/project-grant.entity
 import type { Project } from '../entities/project.entity';
 import type { OrganizationRole, UserRole } from '../entities/user-role.entity';
 import type { User } from '../entities/user.entity';
+import {
+  invoiceRepository,
+  linePageCacheKey,
+  type LinePage,
+  type LinePageKey,
+} from '../repositories/billing-invoice.repository';
 import { membershipRepository } from '../repositories/membership.repository';
 import { byKey } from '../repositories/matching';
 import type { OrganizationDetails, PageWindow, Rows } from '../repositories/organization-details';
@@ -80,6 +86,11 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
       viewerId
         ? projectRepository.pagesFor(db, viewerId, ids, window)
         : Promise.resolve(new Map<string, Rows<Project>>()),
+    ),
+    /** The lines of a page of invoices, in one statement. */
+    invoiceLinePages: new DataLoader<LinePageKey, LinePage, string>(
+      (keys) => invoiceRepository.linePages(db.manager, keys),
+      { cacheKeyFn: linePageCacheKey },
     ),
     /** The whole row, secret columns included: they are decrypted only by the fields that check the permission. */
     credentialByProject: new DataLoader<string, Credential | null>(async (ids) =>

@@ -11,12 +11,12 @@ import { UserRole } from '../entities/user-role.entity';
 
 @Resolver(() => UserRole)
 export class MembershipResolver {
-  private readonly memberships = membershipService;
+  private readonly membershipService = membershipService;
 
   @Authorized(Permission.OrganizationRead)
   @FieldResolver(() => User)
   user(@Ctx() ctx: RequestContext, @Root() membership: UserRole): Promise<User> {
-    return this.memberships.user(ctx, membership);
+    return this.membershipService.user(ctx, membership);
   }
 
   @Authorized(Permission.MembersManage)
@@ -26,13 +26,13 @@ export class MembershipResolver {
     @Arg('input', () => InviteMemberInput) input: InviteMemberInput,
     @Granted() access: OrganizationDecision,
   ): Promise<InvitationPayload> {
-    return this.memberships.invite(ctx, access, input);
+    return this.membershipService.invite(ctx, access, input);
   }
 
   @Authorized()
   @Mutation(() => UserRole, { description: 'By the signed-in user the invitation was sent to.' })
   acceptInvitation(@Ctx() ctx: RequestContext, @Arg('token', () => String) token: string): Promise<UserRole> {
-    return this.memberships.accept(ctx, token);
+    return this.membershipService.accept(ctx, token);
   }
 
   @Authorized(Permission.MembersManage)
@@ -42,7 +42,7 @@ export class MembershipResolver {
     @Arg('input', () => UpdateMemberRoleInput) input: UpdateMemberRoleInput,
     @Granted() access: OrganizationDecision,
   ): Promise<UserRole> {
-    return this.memberships.updateRole(ctx, access, input);
+    return this.membershipService.updateRole(ctx, access, input);
   }
 
   @Authorized(Permission.MembersManage)
@@ -53,7 +53,7 @@ export class MembershipResolver {
     @Arg('userId', () => ID) userId: string,
     @Granted() access: OrganizationDecision,
   ): Promise<boolean> {
-    return this.memberships.remove(ctx, access, userId);
+    return this.membershipService.remove(ctx, access, userId);
   }
 
   @Authorized(Permission.OrganizationRead)
@@ -63,6 +63,6 @@ export class MembershipResolver {
     @Arg('slug', () => String) _slug: string,
     @Granted() access: OrganizationDecision,
   ): Promise<boolean> {
-    return this.memberships.leave(ctx, access);
+    return this.membershipService.leave(ctx, access);
   }
 }

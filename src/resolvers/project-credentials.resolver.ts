@@ -8,23 +8,23 @@ import { ProjectCredentials } from '../types/project-credentials.type';
 
 @Resolver(() => ProjectCredentials)
 export class ProjectCredentialsResolver {
-  private readonly credentials = credentialService;
+  private readonly credentialService = credentialService;
 
   @Authorized(Permission.ProjectRead)
   @FieldResolver(() => String, { description: 'The public key, for clients (role "anon").' })
   anonKey(@Ctx() ctx: RequestContext, @Granted() access: ProjectDecision): Promise<string> {
-    return this.credentials.anonKey(ctx, access);
+    return this.credentialService.anonKey(ctx, access);
   }
 
   @Authorized(Permission.ProjectSecretsManage)
   @FieldResolver(() => String, { description: 'Bypasses row-level security: admin access only.' })
   serviceRoleKey(@Ctx() ctx: RequestContext, @Granted() access: ProjectDecision): Promise<string> {
-    return this.credentials.secret(ctx, access, 'serviceRoleKey');
+    return this.credentialService.secret(ctx, access, 'serviceRoleKey');
   }
 
   @Authorized(Permission.ProjectSecretsManage)
   @FieldResolver(() => String, { description: 'Signs and verifies the keys: admin access only.' })
   jwtSecret(@Ctx() ctx: RequestContext, @Granted() access: ProjectDecision): Promise<string> {
-    return this.credentials.secret(ctx, access, 'jwtSecret');
+    return this.credentialService.secret(ctx, access, 'jwtSecret');
   }
 }

@@ -11,13 +11,13 @@ import { ProjectGrant } from '../entities/project-grant.entity';
 
 @Resolver(() => ProjectGrant)
 export class ProjectPermissionResolver {
-  private readonly grants = projectPermissionService;
-  private readonly memberships = membershipService;
+  private readonly projectPermissionService = projectPermissionService;
+  private readonly membershipService = membershipService;
 
   @Authorized(Permission.ProjectRead)
   @FieldResolver(() => User)
   user(@Ctx() ctx: RequestContext, @Root() grant: ProjectGrant): Promise<User> {
-    return this.memberships.user(ctx, grant);
+    return this.membershipService.user(ctx, grant);
   }
 
   @Authorized(Permission.ProjectPermissionsManage)
@@ -27,7 +27,7 @@ export class ProjectPermissionResolver {
     @Arg('input', () => GrantProjectPermissionInput) input: GrantProjectPermissionInput,
     @Granted() access: ProjectDecision,
   ): Promise<ProjectGrant> {
-    return this.grants.grant(ctx, access, input);
+    return this.projectPermissionService.grant(ctx, access, input);
   }
 
   @Authorized(Permission.ProjectPermissionsManage)
@@ -38,6 +38,6 @@ export class ProjectPermissionResolver {
     @Arg('userId', () => ID) userId: string,
     @Granted() access: ProjectDecision,
   ): Promise<boolean> {
-    return this.grants.revoke(ctx, access, userId);
+    return this.projectPermissionService.revoke(ctx, access, userId);
   }
 }

@@ -18,9 +18,9 @@ export const ProjectPermissionConnection = Connection(ProjectGrant, 'ProjectPerm
 
 @Resolver(() => Project)
 export class ProjectResolver {
-  private readonly projects = projectService;
+  private readonly projectService = projectService;
   private readonly credentialService = credentialService;
-  private readonly grants = projectPermissionService;
+  private readonly projectPermissionService = projectPermissionService;
 
   @Authorized(Permission.ProjectRead)
   @Query(() => Project, { description: 'NOT_FOUND when absent or not visible to the caller.' })
@@ -29,7 +29,7 @@ export class ProjectResolver {
     @Arg('ref', () => String) _ref: string,
     @Granted() access: ProjectDecision,
   ): Promise<Project> {
-    return this.projects.get(ctx, access);
+    return this.projectService.get(ctx, access);
   }
 
   @Authorized(Permission.ProjectCreate)
@@ -39,7 +39,7 @@ export class ProjectResolver {
     @Arg('input', () => CreateProjectInput) input: CreateProjectInput,
     @Granted() access: OrganizationDecision,
   ): Promise<Project> {
-    return this.projects.create(ctx, access, input);
+    return this.projectService.create(ctx, access, input);
   }
 
   @Authorized(Permission.ProjectUpdate)
@@ -51,7 +51,7 @@ export class ProjectResolver {
     @Arg('input', () => UpdateProjectInput) input: UpdateProjectInput,
     @Granted() access: ProjectDecision,
   ): Promise<Project> {
-    return this.projects.update(ctx, access, input);
+    return this.projectService.update(ctx, access, input);
   }
 
   @Authorized(Permission.ProjectUpdate)
@@ -61,7 +61,7 @@ export class ProjectResolver {
     @Arg('ref', () => String) _ref: string,
     @Granted() access: ProjectDecision,
   ): Promise<Project> {
-    return this.projects.pause(ctx, access);
+    return this.projectService.pause(ctx, access);
   }
 
   @Authorized(Permission.ProjectUpdate)
@@ -71,7 +71,7 @@ export class ProjectResolver {
     @Arg('ref', () => String) _ref: string,
     @Granted() access: ProjectDecision,
   ): Promise<Project> {
-    return this.projects.restore(ctx, access);
+    return this.projectService.restore(ctx, access);
   }
 
   @Authorized(Permission.ProjectDelete)
@@ -81,7 +81,7 @@ export class ProjectResolver {
     @Arg('ref', () => String) _ref: string,
     @Granted() access: ProjectDecision,
   ): Promise<boolean> {
-    return this.projects.delete(ctx, access);
+    return this.projectService.delete(ctx, access);
   }
 
   @Authorized(Permission.ProjectSecretsManage)
@@ -99,19 +99,19 @@ export class ProjectResolver {
   @Authorized(Permission.OrganizationRead)
   @FieldResolver(() => Organization)
   organization(@Ctx() ctx: RequestContext, @Granted() access: OrganizationDecision): Promise<Organization> {
-    return this.projects.organization(ctx, access);
+    return this.projectService.organization(ctx, access);
   }
 
   @Authorized(Permission.ProjectRead)
   @FieldResolver(() => AccessLevel)
   myAccess(@Ctx() ctx: RequestContext, @Granted() access: ProjectDecision): Promise<AccessLevel> {
-    return this.projects.myAccess(ctx, access);
+    return this.projectService.myAccess(ctx, access);
   }
 
   @Authorized(Permission.ProjectRead)
   @FieldResolver(() => [String], { description: 'The permission keys the caller holds on this project.' })
   myPermissions(@Ctx() ctx: RequestContext, @Granted() access: ProjectDecision): Promise<string[]> {
-    return this.projects.myPermissions(ctx, access);
+    return this.projectService.myPermissions(ctx, access);
   }
 
   @Authorized(Permission.ProjectRead)
@@ -127,6 +127,6 @@ export class ProjectResolver {
     @Root() project: Project,
     @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
   ): Promise<Page<ProjectGrant>> {
-    return this.grants.list(ctx, project, page.first, page.after);
+    return this.projectPermissionService.list(ctx, project, page.first, page.after);
   }
 }

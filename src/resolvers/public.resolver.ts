@@ -9,7 +9,7 @@ import { PlanView } from '../types/billing.types';
 /** The only operations open to anonymous callers. */
 @Resolver()
 export class PublicResolver {
-  private readonly auth = authService;
+  private readonly authService = authService;
   private readonly planService = planService;
 
   @Query(() => [PlanView], { description: 'The plan catalog, cheapest first.' })
@@ -19,11 +19,11 @@ export class PublicResolver {
 
   @Mutation(() => AuthPayload, { description: 'Creates an account and signs it in.' })
   signUp(@Ctx() ctx: RequestContext, @Arg('input', () => SignUpInput) input: SignUpInput): Promise<AuthPayload> {
-    return this.auth.signUp(ctx, input);
+    return this.authService.signUp(ctx, input);
   }
 
   @Mutation(() => AuthPayload, { description: 'Signs in; the same error for an unknown e-mail and a wrong password.' })
   logIn(@Ctx() ctx: RequestContext, @Arg('input', () => LogInInput) input: LogInInput): Promise<AuthPayload> {
-    return this.auth.logIn(ctx, input);
+    return this.authService.logIn(ctx, input);
   }
 }

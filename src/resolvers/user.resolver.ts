@@ -5,11 +5,11 @@ import { authService } from '../services/auth.service';
 
 @Resolver(() => User)
 export class UserResolver {
-  private readonly auth = authService;
+  private readonly authService = authService;
 
   @Authorized()
   @Query(() => User, { description: 'The signed-in caller.' })
   me(@Ctx() ctx: RequestContext): Promise<User> {
-    return this.auth.me(ctx);
+    return this.authService.me(ctx);
   }
 }

@@ -1,4 +1,3 @@
-import DataLoader from 'dataloader';
 import type { EntityManager } from 'typeorm';
 import type { OrganizationDecision } from '../auth/access';
 import { invoiceCursor } from '../billing/page-cursors';
@@ -9,16 +8,9 @@ import { ConflictError, NotFoundError } from '../errors';
 import { pageRequest, toPage } from '../graphql/pagination';
 import { assertUuid } from '../inputs/ids';
 import { billingAccountRepository } from '../repositories/billing-account.repository';
-import {
-  invoiceRepository,
-  linePageCacheKey,
-  type LinePage,
-  type LinePageKey,
-  type NewLine,
-} from '../repositories/billing-invoice.repository';
+import { invoiceRepository, type NewLine } from '../repositories/billing-invoice.repository';
 import { subscriptionRepository } from '../repositories/billing-subscription.repository';
 import { lockOrganization } from '../repositories/organization.repository';
-import type { Loaders } from '../request/loaders';
 import type { RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import { formatInvoiceNumber, InvoiceLineView, InvoiceView } from '../types/billing.types';
@@ -70,23 +62,6 @@ const SETTLEMENTS = {
   [InvoiceStatus.VOID]: [InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE],
 } as const;
 
-/**
- * The request's line pages, batched: the lines of a page of invoices take one statement. Keyed
- * by the request's loaders, which a write replaces, so that a mutation's answer reads afresh.
- */
-const linePageLoaders = new WeakMap<Loaders, DataLoader<LinePageKey, LinePage, string>>();
-
-function linePages(ctx: RequestContext): DataLoader<LinePageKey, LinePage, string> {
-  let loader = linePageLoaders.get(ctx.loaders);
-  if (!loader) {
-    loader = new DataLoader((keys) => invoiceRepository.linePages(ctx.db.manager, keys), {
-      cacheKeyFn: linePageCacheKey,
-    });
-    linePageLoaders.set(ctx.loaders, loader);
-  }
-  return loader;
-}
-
 export class InvoiceService {
   /** Issued invoices, newest first (the draft of the current period is `upcoming`). */
   async list(
@@ -126,7 +101,7 @@ export class InvoiceService {
     // The guard decided on the invoice's own organization.
     await access.get();
     const { limit, after: position } = pageRequest(ctx, first, after);
-    const { rows, totalCount } = await linePages(ctx).load({
+    const { rows, totalCount } = await ctx.loaders.invoiceLinePages.load({
       invoiceId: invoice.id,
       limit: limit + 1,
       after: position,

@@ -2,21 +2,19 @@ import type { EntityManager } from 'typeorm';
 import type { RequestContext } from '../request/context';
 import { periodEndAfter } from '../billing/periods';
 import type { Plan } from '../entities/plan.entity';
-import { ProjectStatus } from '../entities/project.entity';
 import { SubscriptionStatus } from '../entities/subscription.entity';
 import { NotFoundError, PlanLimitReachedError } from '../errors';
 import { billingAccountRepository } from '../repositories/billing-account.repository';
 import { planRepository } from '../repositories/billing-plan.repository';
 import { subscriptionRepository, type CurrentSubscription } from '../repositories/billing-subscription.repository';
-import { usageRepository } from '../repositories/billing-usage.repository';
+import { INACTIVE_PROJECT_STATUSES, projectRepository } from '../repositories/project.repository';
 import { PlanView } from '../types/billing.types';
 
 export type { CurrentSubscription } from '../repositories/billing-subscription.repository';
 
 export const FREE_PLAN_CODE = 'free';
 
-/** Paused (and removed) projects do not count against a plan's limit; every other status does. */
-export const INACTIVE_PROJECT_STATUSES = [ProjectStatus.PAUSED, ProjectStatus.REMOVED];
+export { INACTIVE_PROJECT_STATUSES };
 
 /** The plan catalog, and what a plan allows. */
 export class PlanService {
@@ -52,7 +50,7 @@ export async function startFreeSubscription(tx: EntityManager, organizationId: s
 }
 
 export function countActiveProjects(db: EntityManager, organizationId: string): Promise<number> {
-  return usageRepository.countProjects(db, organizationId, INACTIVE_PROJECT_STATUSES);
+  return projectRepository.countActive(db, organizationId);
 }
 
 export function planLimitError(plan: Plan, activeProjects: number): PlanLimitReachedError {

@@ -493,12 +493,12 @@ const ACTIONS: readonly Action[] = [
       assert.equal(data.organization.billing.subscription.currentPeriodEnd, stored.current_period_end.toISOString());
     },
   ),
-  billingRead<{ paymentMethods: { id: string; last4: string }[] }>(
+  billingRead<{ paymentMethods: { nodes: { id: string; last4: string }[] } }>(
     'see the payment methods',
     'Billing.paymentMethods',
-    'paymentMethods { id last4 }',
+    'paymentMethods { nodes { id last4 } }',
     ({ scene, data }) => {
-      const ids = data.organization.billing.paymentMethods.map((method) => method.id);
+      const ids = data.organization.billing.paymentMethods.nodes.map((method) => method.id);
       assert.ok(ids.includes(scene.billing.paymentMethod.id));
     },
   ),

@@ -119,7 +119,7 @@ describe('compiled queries answer as graphql-js does', () => {
     await sameAnswer({
       query: `query ($slug: String!) { organization(slug: $slug) { billing {
         subscription { status cancelAtPeriodEnd currentPeriodStart currentPeriodEnd plan { code } }
-        upcomingInvoice { number status periodStart periodEnd issuedAt totalCents lines { description amountCents } }
+        upcomingInvoice { number status periodStart periodEnd issuedAt totalCents lines { nodes { description amountCents } } }
       } } }`,
       variables: slug(),
     });
