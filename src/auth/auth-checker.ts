@@ -44,6 +44,10 @@ export function locateProject(root: unknown, args: Args): ProjectLocator | undef
 /** Mutations whose service checks the permission in its own write statement (see `CheckedInWrite`). */
 const checkedInWrite = new Set<string>();
 
+function decidedInWrite(info: GraphQLResolveInfo): boolean {
+  return info.parentType === info.schema.getMutationType() && checkedInWrite.has(info.fieldName);
+}
+
 /**
  * Marks a mutation whose service carries the permission check in the statement that writes, so
  * that a simple change costs one statement instead of a read and a write. Its decision is taken
@@ -51,12 +55,17 @@ const checkedInWrite = new Set<string>();
  */
 export function CheckedInWrite(): MethodDecorator {
   return (_target, name) => {
-    checkedInWrite.add(`Mutation.${String(name)}`);
+    checkedInWrite.add(String(name));
   };
 }
 
-/** Each guarded field's decision, for its resolver: the guard and the resolver see the same `info`. */
-const decisions = new WeakMap<GraphQLResolveInfo, AccessDecision>();
+/**
+ * A guarded field's decision travels on the resolver data that its guard and its resolver share
+ * (type-graphql passes the one object to both). A WeakMap side table would give the garbage
+ * collector an ephemeron to trace for every guarded field of every request.
+ */
+const DECISION = Symbol('access decision');
+type Guarded = ResolverData<RequestContext> & { [DECISION]?: AccessDecision };
 
 function decide({ root, args, context, info }: ResolverData<RequestContext>, permission: Permission): AccessDecision {
   const where = `${info.parentType.name}.${info.fieldName}`;
@@ -83,17 +92,18 @@ export const authChecker: AuthChecker<RequestContext, Permission> = async (data,
   requireViewer(data.context);
   for (const permission of permissions) {
     const decision = decide(data, permission);
-    decisions.set(data.info, decision);
-    if (!checkedInWrite.has(`${data.info.parentType.name}.${data.info.fieldName}`)) await decision.get();
+    (data as Guarded)[DECISION] = decision;
+    if (!decidedInWrite(data.info)) await decision.get();
   }
   return true;
 };
 
 /** The decision this field's guard took, for its resolver to hand on to the service. */
 export function Granted() {
-  return createParameterDecorator<RequestContext>(({ info }) => {
-    const decision = decisions.get(info);
-    if (!decision) throw new Error(`${info.parentType.name}.${info.fieldName} has no guard with a permission`);
+  return createParameterDecorator<RequestContext>((data) => {
+    const decision = (data as Guarded)[DECISION];
+    if (!decision)
+      throw new Error(`${data.info.parentType.name}.${data.info.fieldName} has no guard with a permission`);
     return decision;
   });
 }

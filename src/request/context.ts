@@ -14,19 +14,54 @@ export interface Viewer {
   userId: string;
 }
 
-/** Built once per request: who is calling, the database, and this request's loaders. */
-export interface RequestContext {
-  /** The request's id, statement count and logger (`scope.log`: lines carry the request id). */
+/** What a request's context is made from. */
+export interface RequestContextParts {
   scope: RequestScope;
   viewer: Viewer | null;
-  /** The client's address, for throttling and audit. */
+  invalidToken: boolean;
   clientAddress: string;
   db: DataSource;
   config: AppConfig;
-  loaders: Loaders;
   provisioner: ProvisionScheduler;
+}
+
+/**
+ * Built once per request: who is calling, the database, and this request's loaders. A class, so
+ * that the loaders' accessor lives on the prototype (V8 keeps an object's own accessor pair in the
+ * old generation, one per request).
+ */
+export class RequestContext {
+  /** The request's id, statement count and logger (`scope.log`: lines carry the request id). */
+  readonly scope: RequestScope;
+  readonly viewer: Viewer | null;
   /** Set when a bearer token was sent but did not verify. */
-  invalidToken: boolean;
+  readonly invalidToken: boolean;
+  /** The client's address, for throttling and audit. */
+  readonly clientAddress: string;
+  readonly db: DataSource;
+  readonly config: AppConfig;
+  readonly provisioner: ProvisionScheduler;
+  private current?: Loaders;
+
+  constructor(parts: RequestContextParts) {
+    this.scope = parts.scope;
+    this.viewer = parts.viewer;
+    this.invalidToken = parts.invalidToken;
+    this.clientAddress = parts.clientAddress;
+    this.db = parts.db;
+    this.config = parts.config;
+    this.provisioner = parts.provisioner;
+  }
+
+  /** Made on first use: a request that reads nothing through them (a rename) makes none. */
+  get loaders(): Loaders {
+    return (this.current ??= createLoaders(this.db, this.viewer?.userId ?? null));
+  }
+
+  /** After a write, cached reads of this request may be stale: the next read starts from fresh loaders. */
+  refreshLoaders(): void {
+    this.current = undefined;
+  }
 }
 
 export function requireViewer(ctx: RequestContext): Viewer {
@@ -36,9 +71,4 @@ export function requireViewer(ctx: RequestContext): Viewer {
     );
   }
   return ctx.viewer;
-}
-
-/** After a write, cached reads of this request may be stale: start from fresh loaders. */
-export function refreshLoaders(ctx: RequestContext): void {
-  ctx.loaders = createLoaders(ctx.db, ctx.viewer?.userId ?? null);
 }

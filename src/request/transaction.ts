@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { runTransaction } from '../database/transaction';
-import { refreshLoaders, type RequestContext } from './context';
+import type { RequestContext } from './context';
 
 /**
  * Runs a request's unit of work in one transaction, everything or nothing; afterwards the
@@ -10,6 +10,6 @@ export async function inTransaction<T>(ctx: RequestContext, work: (tx: EntityMan
   try {
     return await runTransaction(ctx.db, work);
   } finally {
-    refreshLoaders(ctx);
+    ctx.refreshLoaders();
   }
 }

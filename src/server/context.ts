@@ -3,8 +3,7 @@ import type { DataSource } from 'typeorm';
 import { cachedTokenVerifier } from '../auth/tokens';
 import type { AppConfig } from '../config';
 import { requestDatabase, type RequestScope } from '../database/request-database';
-import type { ProvisionScheduler, RequestContext } from '../request/context';
-import { createLoaders } from '../request/loaders';
+import { RequestContext, type ProvisionScheduler } from '../request/context';
 import { clientAddress } from '../security/client-address';
 
 export type ContextBuilder = (req: IncomingMessage, scope: RequestScope) => Promise<RequestContext>;
@@ -29,15 +28,14 @@ export function requestContextBuilder(
     const userId = token ? await verifyToken(token) : null;
     scope.userId = userId;
     const db = requestDatabase(dataSource, scope);
-    return {
+    return new RequestContext({
       scope,
       viewer: userId ? { userId } : null,
       invalidToken: token !== null && userId === null,
       clientAddress: clientAddress(req, config.trustProxyHops),
       db,
       config,
-      loaders: createLoaders(db, userId),
       provisioner,
-    };
+    });
   };
 }

@@ -10,7 +10,7 @@ import type { CreateProjectInput, UpdateProjectInput } from '../inputs/project.i
 import { permissionsOfAccess } from '../permissions';
 import { lockOrganization } from '../repositories/organization.repository';
 import { projectRepository } from '../repositories/project.repository';
-import { refreshLoaders, requireViewer, type RequestContext } from '../request/context';
+import { requireViewer, type RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import type { Page } from '../types/connection.type';
 import { assertWithinProjectLimit } from './billing-plan.service';
@@ -88,7 +88,7 @@ export class ProjectService {
       if (!renamed) throw await access.refusal();
       return renamed;
     } finally {
-      refreshLoaders(ctx);
+      ctx.refreshLoaders();
     }
   }
 
