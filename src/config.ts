@@ -44,6 +44,28 @@ export interface AppConfig extends StorageConfig {
   corsOrigins: string[];
   /** Reverse proxies in front of the server whose X-Forwarded-For entries are trusted. */
   trustProxyHops: number;
+  jobs: JobsConfig;
+}
+
+/** Background work: the job queue's workers, the provisioner they call, deletion's grace period. */
+export interface JobsConfig {
+  /** Run workers inside the server process (JOBS_WORKERS); off where `npm run worker` runs them apart. */
+  workers: boolean;
+  /** Jobs one process runs at once. */
+  concurrency: number;
+  /** Days a deleted organization or project can be undeleted before it is purged. */
+  deletionGraceDays: number;
+  provisioner: ProvisionerConfig;
+}
+
+export interface ProvisionerConfig {
+  /** Set: each lifecycle step is POSTed there. Unset: the built-in provisioner, which succeeds at once. */
+  url: string | undefined;
+  timeoutMs: number;
+  /** Attempts per step before the project is left in the step's failure state. */
+  maxAttempts: number;
+  /** Delay before the second attempt; each later one waits about twice as long. */
+  retryBaseMs: number;
 }
 
 /** Bounds on one GraphQL document, checked before it executes. */
@@ -122,6 +144,34 @@ function parseOrigins(env: Env, name: string): string[] {
     }
     return origin;
   });
+}
+
+function parseHttpUrl(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'must be an http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, 'must be an http(s) URL');
+  return url.toString();
+}
+
+/** The job queue's settings: read by the server and by `npm run worker`. */
+export function loadJobsConfig(env: Env = process.env): JobsConfig {
+  return {
+    workers: parseBoolean(env, 'JOBS_WORKERS', true),
+    concurrency: parseInteger(env, 'JOBS_CONCURRENCY', 4, 1, 100),
+    deletionGraceDays: parseInteger(env, 'DELETION_GRACE_DAYS', 7, 0, 365),
+    provisioner: {
+      url: parseHttpUrl(env, 'PROVISIONER_URL'),
+      timeoutMs: parseInteger(env, 'PROVISIONER_TIMEOUT_MS', 10_000, 100, 600_000),
+      maxAttempts: parseInteger(env, 'PROVISIONER_MAX_ATTEMPTS', 8, 1, 50),
+      retryBaseMs: parseInteger(env, 'PROVISIONER_RETRY_BASE_MS', 2000, 1000, 3_600_000),
+    },
+  };
 }
 
 function parseDatabaseUrl(env: Env): string | undefined {
@@ -226,5 +276,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     corsOrigins: parseOrigins(env, 'CORS_ORIGINS'),
     trustProxyHops: parseInteger(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
+    jobs: loadJobsConfig(env),
   };
 }

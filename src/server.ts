@@ -12,7 +12,7 @@ import { startApollo } from './server/apollo';
 import { requestContextBuilder } from './server/context';
 import { readiness } from './server/readiness';
 import { shutdownSequence } from './server/shutdown';
-import { Provisioner } from './services/provisioner';
+import { startJobs } from './jobs/workers';
 
 /** A client has this long to send its request headers, and this long for the whole request. */
 const HEADERS_TIMEOUT_MS = 10_000;
@@ -58,12 +58,12 @@ export async function startServer(config: AppConfig, options: ServerOptions = {}
 
 async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Logger): Promise<RunningServer> {
   const production = config.nodeEnv === 'production';
-  const provisioner = new Provisioner(dataSource, log);
+  const jobs = await startJobs(dataSource, config.jobs, log);
   const httpServer: Server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS });
   // The first unknown e-mail at log-in must not cost less than the next ones.
   await decoyHash();
   const apollo = await startApollo(config, httpServer, log);
-  const shutdown = shutdownSequence(apollo, provisioner, dataSource);
+  const shutdown = shutdownSequence(apollo, jobs, dataSource);
   const routes: Routes = {
     production,
     corsOrigins: new Set(config.corsOrigins),
@@ -74,7 +74,7 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
       bodyLimitBytes: config.maxBodyBytes,
       exposeQueryCount: !production,
       exposeLimits: !production,
-      context: requestContextBuilder(config, dataSource, provisioner),
+      context: requestContextBuilder(config, dataSource, jobs),
     },
   };
   httpServer.on('request', requestListener(log, router(routes)));

@@ -9,7 +9,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PlatformDataSource } from '../ormconfig';
-import { loadStorageConfig } from '../src/config';
+import { loadJobsConfig, loadStorageConfig } from '../src/config';
+import { jobQueueFor } from '../src/jobs/workers';
+import { createLogger } from '../src/logger';
 import { ensureDatabase } from '../src/database/ensure-database';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
 import { freePort } from './support/ports';
@@ -33,6 +35,10 @@ async function main(): Promise<number> {
     });
     await template.initialize();
     await template.runMigrations({ transaction: 'each' });
+    // pg-boss's own schema, installed once here so that every test database cloned from the template has it.
+    const queue = jobQueueFor(template, loadJobsConfig({}), createLogger('silent'), false);
+    await queue.start();
+    await queue.stop();
     await template.destroy();
 
     const only = process.argv.slice(2);

@@ -6,6 +6,7 @@ import { ForbiddenError, NotFoundError } from '../errors';
 import {
   accessCan,
   effectiveAccess,
+  Permission,
   roleCan,
   type OrganizationPermission,
   type ProjectPermission,
@@ -43,6 +44,8 @@ export class OrganizationDecision {
     readonly permission: OrganizationPermission,
     /** What the query reads with the organization, when this is the field that returns it. */
     private readonly details: OrganizationDetails | null = null,
+    /** Whether a deleted organization is seen (by its owners, to undelete it). */
+    private readonly seesDeleted = false,
   ) {}
 
   /** The organization and the caller's role in it, or the typed refusal. */
@@ -54,7 +57,8 @@ export class OrganizationDecision {
     const { ctx, locator, permission } = this;
     requireViewer(ctx);
     const found = await ctx.loaders.organizationAccess(locator, this.details);
-    if (!found) throw new NotFoundError('Organization', 'slug' in locator ? locator.slug : undefined);
+    const hidden = found?.organization.deletedAt && !(this.seesDeleted && ownerOf(found.role));
+    if (!found || hidden) throw new NotFoundError('Organization', 'slug' in locator ? locator.slug : undefined);
     if (!roleCan(found.role, permission)) throw new ForbiddenError();
     return found;
   }
@@ -69,6 +73,8 @@ export class ProjectDecision {
     private readonly ctx: RequestContext,
     readonly locator: ProjectLocator,
     readonly permission: ProjectPermission,
+    /** Whether a deleted project is seen (by its organization's owners, to undelete it). */
+    private readonly seesDeleted = false,
   ) {}
 
   get(): Promise<ProjectAccess> {
@@ -91,7 +97,9 @@ export class ProjectDecision {
     requireViewer(ctx);
     const found = await ctx.loaders.projectAccess(locator);
     const level = found ? effectiveAccess(found.role, found.grant) : null;
-    if (!found || !found.role || !level) {
+    const hidden =
+      found && (found.organizationDeleted || (found.project.deletedAt && !(this.seesDeleted && ownerOf(found.role))));
+    if (!found || !found.role || !level || hidden) {
       throw new NotFoundError('Project', 'ref' in locator ? locator.ref : undefined);
     }
     if (!accessCan(level, permission)) throw new ForbiddenError();
@@ -100,3 +108,8 @@ export class ProjectDecision {
 }
 
 export type AccessDecision = OrganizationDecision | ProjectDecision;
+
+/** Deleted things are seen by the organization's owners alone: those who may delete the organization. */
+function ownerOf(role: OrganizationRole | null): boolean {
+  return roleCan(role, Permission.OrganizationDelete);
+}

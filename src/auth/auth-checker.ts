@@ -44,6 +44,16 @@ export function locateProject(root: unknown, args: Args): ProjectLocator | undef
 /** Mutations whose service checks the permission in its own write statement (see `CheckedInWrite`). */
 const checkedInWrite = new Set<string>();
 
+/** Mutations that act on a deleted organization or project (see `SeesDeleted`). */
+const seesDeleted = new Set<string>();
+
+/** Marks a mutation whose resource may be deleted: its decision sees it, for the organization's owners alone. */
+export function SeesDeleted(): MethodDecorator {
+  return (_target, name) => {
+    seesDeleted.add(String(name));
+  };
+}
+
 function decidedInWrite(info: GraphQLResolveInfo): boolean {
   return info.parentType === info.schema.getMutationType() && checkedInWrite.has(info.fieldName);
 }
@@ -72,14 +82,18 @@ function decide({ root, args, context, info }: ResolverData<RequestContext>, per
   if (isProjectPermission(permission)) {
     const locator = locateProject(root, args);
     if (!locator) throw new Error(`${where} requires ${permission} but names no project`);
-    return new ProjectDecision(context, locator, permission);
+    return new ProjectDecision(context, locator, permission, deletedSeen(info));
   }
   const locator = locateOrganization(root, args);
   if (!locator) throw new Error(`${where} requires ${permission} but names no organization`);
   // The organization a root field returns is read with what its selection asks for, in one statement.
   const returnsOrganization = root === undefined && getNamedType(info.returnType).name === 'Organization';
   const details = returnsOrganization ? organizationDetails(context, info) : null;
-  return new OrganizationDecision(context, locator, permission, details);
+  return new OrganizationDecision(context, locator, permission, details, deletedSeen(info));
+}
+
+function deletedSeen(info: GraphQLResolveInfo): boolean {
+  return info.parentType === info.schema.getMutationType() && seesDeleted.has(info.fieldName);
 }
 
 /**

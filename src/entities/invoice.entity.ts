@@ -29,10 +29,11 @@ registerEnumType(InvoiceStatus, { name: 'InvoiceStatus' });
 @Check('CHK_invoices_issued_at', `(status = 'draft') = (issued_at IS NULL)`)
 @Check('CHK_invoices_paid_at', `(status = 'paid') = (paid_at IS NOT NULL)`)
 export class Invoice extends BaseEntity {
-  @Column({ type: 'uuid' })
-  organizationId: string;
+  /** Null once its organization was purged: billing records outlive the organization. */
+  @Column({ type: 'uuid', nullable: true })
+  organizationId: string | null;
 
-  @ManyToOne(() => Organization, { onDelete: 'CASCADE', nullable: false })
+  @ManyToOne(() => Organization, { onDelete: 'SET NULL', nullable: true })
   @JoinColumn({ name: 'organization_id' })
   organization?: Organization;
 

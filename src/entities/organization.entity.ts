@@ -42,6 +42,10 @@ export class Organization extends BaseEntity {
   @Column({ type: 'jsonb', nullable: true })
   billingAddress: BillingAddress | null;
 
+  @Field(() => Date, { nullable: true, description: 'When it was deleted: it is purged DELETION_GRACE_DAYS later.' })
+  @Column({ type: 'timestamptz', nullable: true })
+  deletedAt: Date | null;
+
   /** Last invoice number issued; incremented under a row lock so numbers have no gaps. */
   @Column({ type: 'integer', default: 0 })
   lastInvoiceNumber: number;

@@ -7,9 +7,13 @@ import { sqlIn } from './sql-enum';
 export enum ProjectStatus {
   COMING_UP = 'COMING_UP',
   ACTIVE_HEALTHY = 'ACTIVE_HEALTHY',
+  INIT_FAILED = 'INIT_FAILED',
   PAUSING = 'PAUSING',
   PAUSED = 'PAUSED',
+  PAUSE_FAILED = 'PAUSE_FAILED',
   RESTORING = 'RESTORING',
+  RESTORE_FAILED = 'RESTORE_FAILED',
+  GOING_DOWN = 'GOING_DOWN',
   REMOVED = 'REMOVED',
 }
 registerEnumType(ProjectStatus, { name: 'ProjectStatus' });
@@ -46,4 +50,12 @@ export class Project extends BaseEntity {
   @Field(() => ProjectStatus)
   @Column({ type: 'varchar', length: 16, default: ProjectStatus.COMING_UP })
   status: ProjectStatus;
+
+  @Field(() => Date, { nullable: true, description: 'When it was deleted: it is purged DELETION_GRACE_DAYS later.' })
+  @Column({ type: 'timestamptz', nullable: true })
+  deletedAt: Date | null;
+
+  /** The status to return to if it is undeleted during its grace period. */
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  statusBeforeDeletion: ProjectStatus | null;
 }

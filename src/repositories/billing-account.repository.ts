@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import { IsNull, type EntityManager } from 'typeorm';
 import { Organization, type BillingAddress } from '../entities/organization.entity';
 
 export interface BillingDetailsChanges {
@@ -22,17 +22,17 @@ export const billingAccountRepository = {
     return organization?.id ?? null;
   },
 
-  /** The organization as changed; null when it is gone. */
+  /** The organization as changed; null when it is gone or deleted. */
   async updateDetails(
     tx: EntityManager,
     organizationId: string,
     changes: BillingDetailsChanges,
   ): Promise<Organization | null> {
     if (Object.keys(changes).length > 0) {
-      const { affected } = await tx.update(Organization, { id: organizationId }, changes);
+      const { affected } = await tx.update(Organization, { id: organizationId, deletedAt: IsNull() }, changes);
       if (!affected) return null;
     }
-    return tx.findOneBy(Organization, { id: organizationId });
+    return tx.findOneBy(Organization, { id: organizationId, deletedAt: IsNull() });
   },
 
   async setCustomerRef(tx: EntityManager, organizationId: string, customerRef: string): Promise<void> {

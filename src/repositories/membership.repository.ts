@@ -113,6 +113,16 @@ export const invitationRepository = {
       .getOne();
   },
 
+  /** Removes pending invitations that expired before `asOf`; how many. */
+  async deleteExpired(db: EntityManager, asOf: Date): Promise<number> {
+    // TypeORM answers an UPDATE or DELETE as [rows, count].
+    const [rows] = await db.query<[unknown[], number]>(
+      'DELETE FROM invitations WHERE accepted_at IS NULL AND expires_at <= $1 RETURNING id',
+      [asOf],
+    );
+    return rows.length;
+  },
+
   async markAccepted(tx: EntityManager, id: string, userId: string): Promise<void> {
     await tx.update(Invitation, { id }, { acceptedAt: new Date(), acceptedById: userId });
   },

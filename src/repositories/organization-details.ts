@@ -66,7 +66,7 @@ export function detailColumns(
   }
   if (details.projectPage) {
     const visible = callerSees({ project: 'p', role: on.role, viewer: on.viewer }, add);
-    const from = `projects p WHERE p.organization_id = ${on.org} AND ${visible}`;
+    const from = `projects p WHERE p.organization_id = ${on.org} AND p.deleted_at IS NULL AND ${visible}`;
     columns.push(
       `CASE WHEN ${on.role} IS NOT NULL THEN ${pageOf(PROJECT.tuple('p'), from, details.projectPage, 'p', add)} END AS detail_projects`,
     );

@@ -1,7 +1,7 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import { IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { leanQuery } from '../database/request-database';
 import { Organization } from '../entities/organization.entity';
-import type { OrganizationRole } from '../entities/user-role.entity';
+import { OrganizationRole } from '../entities/user-role.entity';
 import {
   detailColumns,
   detailRows,
@@ -66,7 +66,7 @@ export const organizationRepository = {
       `WITH mine AS (
          SELECT ${ORGANIZATION.select('o')}, r.role AS viewer_role
          FROM user_roles r JOIN organizations o ON o.id = r.organization_id
-         WHERE r.user_id = $1
+         WHERE r.user_id = $1 AND o.deleted_at IS NULL
        ), page AS (
          SELECT mine.*, (SELECT count(*) FROM mine) AS total FROM mine
          WHERE $2::timestamptz IS NULL OR (mine.created_at, mine.id) > ($2::timestamptz, $3::uuid)
@@ -83,7 +83,8 @@ export const organizationRepository = {
   async countForMember(db: DataSource, userId: string): Promise<number> {
     const [row] = await leanQuery<{ total: string }>(
       db,
-      'SELECT count(*) AS total FROM user_roles WHERE user_id = $1',
+      `SELECT count(*) AS total FROM user_roles r JOIN organizations o ON o.id = r.organization_id
+       WHERE r.user_id = $1 AND o.deleted_at IS NULL`,
       [userId],
     );
     return Number(row.total);
@@ -101,14 +102,67 @@ export const organizationRepository = {
       Pick<Organization, 'name' | 'slug' | 'billingEmail' | 'taxId' | 'billingAddress' | 'paymentCustomerRef'>
     >,
   ): Promise<Organization | null> {
-    if (Object.keys(changes).length > 0) await tx.update(Organization, { id }, changes);
-    return tx.findOneBy(Organization, { id });
+    if (Object.keys(changes).length > 0) await tx.update(Organization, { id, deletedAt: IsNull() }, changes);
+    return tx.findOneBy(Organization, { id, deletedAt: IsNull() });
   },
 
-  /** Projects, credentials, roles, grants, invitations and billing records go with it (ON DELETE CASCADE). */
-  async delete(tx: EntityManager, id: string): Promise<boolean> {
-    const result = await tx.delete(Organization, { id });
-    return Boolean(result.affected);
+  /** Marks it deleted (hidden from all but its owners until the purge); false when it already was. */
+  async markDeleted(tx: EntityManager, id: string): Promise<boolean> {
+    const [rows] = await tx.query<[unknown[], number]>(
+      'UPDATE organizations SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id',
+      [id],
+    );
+    return rows.length > 0;
+  },
+
+  /** Brings it back; null when it was not deleted. */
+  async undelete(tx: EntityManager, id: string): Promise<Organization | null> {
+    const [rows] = await tx.query<[Row[], number]>(
+      `UPDATE organizations SET deleted_at = NULL, updated_at = now() WHERE id = $1 AND deleted_at IS NOT NULL
+       RETURNING ${ORGANIZATION.select('organizations')}`,
+      [id],
+    );
+    return rows.length ? ORGANIZATION.fromRow(rows[0]) : null;
+  },
+
+  /** A page of the deleted organizations this user owns, in (created_at, id) order, with their total. */
+  async deletedOwnedBy(
+    db: DataSource,
+    userId: string,
+    window: PageWindow,
+  ): Promise<{ rows: Organization[]; totalCount: number }> {
+    const rows = await leanQuery<Row>(
+      db,
+      `SELECT * FROM (
+         SELECT ${ORGANIZATION.select('o')}, count(*) OVER () AS total FROM organizations o
+         JOIN user_roles r ON r.organization_id = o.id AND r.user_id = $1 AND r.role = $2
+         WHERE o.deleted_at IS NOT NULL) page
+       WHERE $3::timestamptz IS NULL OR (page.created_at, page.id) > ($3::timestamptz, $4::uuid)
+       ORDER BY page.created_at, page.id LIMIT $5`,
+      [userId, OrganizationRole.OWNER, window.after?.createdAt ?? null, window.after?.id ?? null, window.limit + 1],
+    );
+    return { rows: rows.map((row) => ORGANIZATION.fromRow(row)), totalCount: rows.length ? Number(rows[0].total) : 0 };
+  },
+
+  async deletedById(db: EntityManager, id: string): Promise<Organization | null> {
+    const rows = await db.query<Row[]>(
+      `SELECT ${ORGANIZATION.select('o')} FROM organizations o WHERE o.id = $1 AND o.deleted_at IS NOT NULL`,
+      [id],
+    );
+    return rows.length ? ORGANIZATION.fromRow(rows[0]) : null;
+  },
+
+  async deletedBefore(db: EntityManager, before: Date): Promise<string[]> {
+    const rows = await db.query<{ id: string }[]>('SELECT id FROM organizations WHERE deleted_at <= $1', [before]);
+    return rows.map((row) => row.id);
+  },
+
+  /**
+   * The purge: projects, credentials, roles, grants, invitations, subscriptions and payment methods go
+   * with it (ON DELETE CASCADE); invoices stay, their organization set to null.
+   */
+  async purgeIfDeleted(tx: EntityManager, id: string): Promise<void> {
+    await tx.query('DELETE FROM organizations WHERE id = $1 AND deleted_at IS NOT NULL', [id]);
   },
 };
 
@@ -116,9 +170,17 @@ export const organizationRepository = {
  * Serializes the changes of one organization (members, projects, billing), so that rules over
  * several rows ("keep one owner", plan limits) hold under concurrency. Every transaction that
  * takes it takes it first, before any other row lock, so two of them cannot deadlock on it.
- * False when the organization is gone.
+ * False when the organization is gone, or deleted (unless `deleted` is asked for).
  */
-export async function lockOrganization(tx: EntityManager, organizationId: string): Promise<boolean> {
-  const rows = await tx.query<unknown[]>('SELECT id FROM organizations WHERE id = $1 FOR UPDATE', [organizationId]);
+export async function lockOrganization(
+  tx: EntityManager,
+  organizationId: string,
+  options: { deleted?: boolean } = {},
+): Promise<boolean> {
+  // A deleted organization takes no more changes (but its undeletion and its purge).
+  const rows = await tx.query<unknown[]>(
+    `SELECT id FROM organizations WHERE id = $1 AND (deleted_at IS NULL OR $2) FOR UPDATE`,
+    [organizationId, options.deleted === true],
+  );
   return rows.length > 0;
 }

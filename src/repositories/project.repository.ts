@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { leanQuery } from '../database/request-database';
 import { Credential } from '../entities/credential.entity';
 import { ProjectGrant, type AccessLevel } from '../entities/project-grant.entity';
@@ -16,12 +16,23 @@ export interface ProjectRow {
   role: OrganizationRole | null;
   grant: AccessLevel | null;
   credential: Credential | null;
+  /** Its organization was deleted: the project is hidden with it. */
+  organizationDeleted: boolean;
 }
 
 type Row = Record<string, unknown>;
 
-/** Paused and removed projects do not count against a plan's limit; every other status does. */
-export const INACTIVE_PROJECT_STATUSES = [ProjectStatus.PAUSED, ProjectStatus.REMOVED];
+/**
+ * What does not count against a plan's limit: paused projects (a restore that failed left its
+ * project paused), removed ones, and deleted ones (GOING_DOWN). A failed start or pause counts:
+ * the project is still there to retry.
+ */
+export const INACTIVE_PROJECT_STATUSES = [
+  ProjectStatus.PAUSED,
+  ProjectStatus.RESTORE_FAILED,
+  ProjectStatus.REMOVED,
+  ProjectStatus.GOING_DOWN,
+];
 
 export const projectRepository = {
   /**
@@ -37,8 +48,10 @@ export const projectRepository = {
     const { params, add } = parameters([viewerId]);
     const rows = await leanQuery<Row>(
       db,
-      `SELECT ${PROJECT.select('p')}, r.role AS viewer_role, g.access_level AS viewer_grant, ${CREDENTIAL.select('c', 'c_')}
+      `SELECT ${PROJECT.select('p')}, r.role AS viewer_role, g.access_level AS viewer_grant, ${CREDENTIAL.select('c', 'c_')},
+              o.deleted_at IS NOT NULL AS organization_deleted
        FROM projects p
+       JOIN organizations o ON o.id = p.organization_id
        LEFT JOIN user_roles r ON r.organization_id = p.organization_id AND r.user_id = $1
        LEFT JOIN permissions g ON g.project_id = p.id AND g.user_id = $1
        LEFT JOIN credentials c ON c.project_id = p.id
@@ -50,6 +63,7 @@ export const projectRepository = {
       role: (row.viewer_role as OrganizationRole | null) ?? null,
       grant: (row.viewer_grant as AccessLevel | null) ?? null,
       credential: row.c_id === null ? null : CREDENTIAL.fromRow(row, 'c_'),
+      organizationDeleted: row.organization_deleted === true,
     }));
   },
 
@@ -70,7 +84,7 @@ export const projectRepository = {
       `WITH visible AS (
          SELECT ${PROJECT.select('p')} FROM projects p
          JOIN user_roles r ON r.organization_id = p.organization_id AND r.user_id = $1
-         WHERE ${matching('p.organization_id', organizationIds, add)} AND ${visible}
+         WHERE ${matching('p.organization_id', organizationIds, add)} AND p.deleted_at IS NULL AND ${visible}
        ), totals AS (
          SELECT organization_id, count(*) AS total FROM visible GROUP BY organization_id
        )
@@ -112,8 +126,9 @@ export const projectRepository = {
     const rows = await leanQuery<Row>(
       db,
       `UPDATE projects p SET name = ${add(name)}, updated_at = now()
-       FROM user_roles r
+       FROM user_roles r JOIN organizations o ON o.id = r.organization_id
        WHERE ${where} AND r.organization_id = p.organization_id AND r.user_id = $1 AND ${allowed}
+         AND p.deleted_at IS NULL AND o.deleted_at IS NULL
        RETURNING ${PROJECT.select('p')}`,
       params,
     );
@@ -132,14 +147,25 @@ export const projectRepository = {
     return project;
   },
 
-  /** Moves the status from `from` to `to` (a compare-and-set); the project, or null when it was not in `from`. */
-  async transition(tx: EntityManager, id: string, from: ProjectStatus, to: ProjectStatus): Promise<Project | null> {
-    const result = await tx.update(Project, { id, status: from }, { status: to });
+  /** Moves the status from one of `from` to `to` (a compare-and-set); the project, or null when it was in none. */
+  async transition(
+    tx: EntityManager,
+    id: string,
+    from: ProjectStatus | readonly ProjectStatus[],
+    to: ProjectStatus,
+  ): Promise<Project | null> {
+    const statuses: ProjectStatus[] = typeof from === 'string' ? [from] : [...from];
+    const result = await tx.update(Project, { id, status: In(statuses) }, { status: to });
     return result.affected ? tx.findOneBy(Project, { id }) : null;
   },
 
   byId(tx: EntityManager, id: string): Promise<Project | null> {
     return tx.findOneBy(Project, { id });
+  },
+
+  /** Whether the project exists and is not deleted, read in the transaction (after the organization's lock). */
+  async isLive(tx: EntityManager, id: string): Promise<boolean> {
+    return tx.existsBy(Project, { id, deletedAt: IsNull() });
   },
 
   /** Credentials and grants go with it (ON DELETE CASCADE). */
@@ -152,7 +178,89 @@ export const projectRepository = {
       .createQueryBuilder(Project, 'p')
       .where('p.organization_id = :organizationId', { organizationId })
       .andWhere('p.status NOT IN (:...inactive)', { inactive: INACTIVE_PROJECT_STATUSES })
+      .andWhere('p.deleted_at IS NULL')
       .getCount();
+  },
+
+  /** A project with its organization's slug, deleted or not: what a provisioning step needs. */
+  async forProvisioning(db: EntityManager, id: string): Promise<{ project: Project; organizationSlug: string } | null> {
+    const rows = await db.query<Row[]>(
+      `SELECT ${PROJECT.select('p')}, o.slug AS organization_slug FROM projects p
+       JOIN organizations o ON o.id = p.organization_id WHERE p.id = $1`,
+      [id],
+    );
+    return rows.length
+      ? { project: PROJECT.fromRow(rows[0]), organizationSlug: rows[0].organization_slug as string }
+      : null;
+  },
+
+  async ofOrganization(db: EntityManager, organizationId: string): Promise<Project[]> {
+    const rows = await db.query<Row[]>(`SELECT ${PROJECT.select('p')} FROM projects p WHERE p.organization_id = $1`, [
+      organizationId,
+    ]);
+    return rows.map((row) => PROJECT.fromRow(row));
+  },
+
+  /** Projects in one of `statuses` (not deleted) for which the queue `jobName` holds no live job. */
+  async stuckInTransition(db: EntityManager, statuses: string[], jobName: string): Promise<Project[]> {
+    const rows = await db.query<Row[]>(
+      `SELECT ${PROJECT.select('p')} FROM projects p
+       WHERE p.status = ANY($1) AND p.deleted_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM pgboss.job j WHERE j.name = $2 AND j.singleton_key = p.id::text
+                         AND j.state < 'completed')`,
+      [statuses, jobName],
+    );
+    return rows.map((row) => PROJECT.fromRow(row));
+  },
+
+  /** Ids of projects deleted before `before` (in organizations that are not deleted themselves). */
+  async deletedBefore(db: EntityManager, before: Date): Promise<string[]> {
+    const rows = await db.query<{ id: string }[]>(
+      `SELECT p.id FROM projects p JOIN organizations o ON o.id = p.organization_id
+       WHERE p.deleted_at <= $1 AND o.deleted_at IS NULL AND p.status = $2`,
+      [before, ProjectStatus.GOING_DOWN],
+    );
+    return rows.map((row) => row.id);
+  },
+
+  /** A page of the organization's deleted projects, in (created_at, id) order, with their total. */
+  async deletedOf(db: DataSource, organizationId: string, window: PageWindow): Promise<Rows<Project>> {
+    const rows = await leanQuery<Row>(
+      db,
+      `SELECT * FROM (
+         SELECT ${PROJECT.select('p')}, count(*) OVER () AS total FROM projects p
+         WHERE p.organization_id = $1 AND p.deleted_at IS NOT NULL) page
+       WHERE $2::timestamptz IS NULL OR (page.created_at, page.id) > ($2::timestamptz, $3::uuid)
+       ORDER BY page.created_at, page.id LIMIT $4`,
+      [organizationId, window.after?.createdAt ?? null, window.after?.id ?? null, window.limit + 1],
+    );
+    return { rows: rows.map((row) => PROJECT.fromRow(row)), totalCount: rows.length ? Number(rows[0].total) : 0 };
+  },
+
+  /** Marks a project deleted: GOING_DOWN, remembering its status; null when it was already deleted. */
+  async markDeleted(tx: EntityManager, id: string): Promise<Project | null> {
+    const [rows] = await tx.query<[Row[], number]>(
+      `UPDATE projects SET status_before_deletion = status, status = $2, deleted_at = now(), updated_at = now()
+       WHERE id = $1 AND deleted_at IS NULL RETURNING ${PROJECT.select('projects')}`,
+      [id, ProjectStatus.GOING_DOWN],
+    );
+    return rows.length ? PROJECT.fromRow(rows[0]) : null;
+  },
+
+  /** Brings a deleted project back to the status it had; null when it is not deleted. */
+  async undelete(tx: EntityManager, id: string): Promise<Project | null> {
+    const [rows] = await tx.query<[Row[], number]>(
+      `UPDATE projects SET status = coalesce(status_before_deletion, $2), status_before_deletion = NULL,
+              deleted_at = NULL, updated_at = now()
+       WHERE id = $1 AND deleted_at IS NOT NULL AND status = $3 RETURNING ${PROJECT.select('projects')}`,
+      [id, ProjectStatus.PAUSED, ProjectStatus.GOING_DOWN],
+    );
+    return rows.length ? PROJECT.fromRow(rows[0]) : null;
+  },
+
+  /** The row goes once the provisioner removed the project; its ref is free again. */
+  async purge(tx: EntityManager, id: string): Promise<void> {
+    await tx.query('DELETE FROM projects WHERE id = $1 AND deleted_at IS NOT NULL', [id]);
   },
 
   /** Credentials of projects (secret columns still encrypted). */
@@ -172,6 +280,11 @@ export const projectRepository = {
     projectId: string,
     keys: Pick<Credential, 'anonKey' | 'serviceRoleKey' | 'jwtSecret'>,
   ): Promise<boolean> {
-    return Boolean((await tx.update(Credential, { projectId }, keys)).affected);
+    const [, count] = await tx.query<[unknown[], number]>(
+      `UPDATE credentials SET anon_key = $2, service_role_key = $3, jwt_secret = $4, updated_at = now()
+       WHERE project_id = $1 AND EXISTS (SELECT 1 FROM projects p WHERE p.id = $1 AND p.deleted_at IS NULL)`,
+      [projectId, keys.anonKey, keys.serviceRoleKey, keys.jwtSecret],
+    );
+    return count > 0;
   },
 };

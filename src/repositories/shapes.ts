@@ -13,11 +13,26 @@ const TIMES = ['createdAt', 'updatedAt'] as const;
 /** One column list and one row mapper per entity that the repositories read by hand. */
 export const ORGANIZATION = new RowShape(
   Organization,
-  [...BASE, 'name', 'slug', 'billingEmail', 'paymentCustomerRef', 'taxId', 'billingAddress', 'lastInvoiceNumber'],
-  TIMES,
+  [
+    ...BASE,
+    'name',
+    'slug',
+    'billingEmail',
+    'paymentCustomerRef',
+    'taxId',
+    'billingAddress',
+    'lastInvoiceNumber',
+    'deletedAt',
+  ],
+  [...TIMES, 'deletedAt'],
 );
 
-export const PROJECT = new RowShape(Project, [...BASE, 'name', 'ref', 'organizationId', 'region', 'status'], TIMES);
+export const PROJECT = new RowShape(
+  Project,
+  [...BASE, 'name', 'ref', 'organizationId', 'region', 'status', 'deletedAt'],
+  [...TIMES, 'deletedAt'],
+  { status_before_deletion: 'read only by undeleteProject, in its own statement' },
+);
 
 export const USER = new RowShape(User, [...BASE, 'email', 'displayName', 'lastLoginAt'], [...TIMES, 'lastLoginAt'], {
   hashed_password: 'read only by log-in, through its own statement',

@@ -3,12 +3,7 @@ import type { AppConfig } from '../config';
 import { createLoaders, type Loaders } from './loaders';
 import type { RequestScope } from '../database/request-database';
 import { UnauthenticatedError } from '../errors';
-import type { ProjectStatus } from '../entities/project.entity';
-
-/** Moves a project out of a transitional state after the request's commit. */
-export interface ProvisionScheduler {
-  schedule(projectId: string, from: ProjectStatus, to: ProjectStatus): void;
-}
+import type { JobEnqueuer } from './jobs';
 
 export interface Viewer {
   userId: string;
@@ -22,7 +17,7 @@ export interface RequestContextParts {
   clientAddress: string;
   db: DataSource;
   config: AppConfig;
-  provisioner: ProvisionScheduler;
+  jobs: JobEnqueuer;
 }
 
 /**
@@ -40,8 +35,10 @@ export class RequestContext {
   readonly clientAddress: string;
   readonly db: DataSource;
   readonly config: AppConfig;
-  readonly provisioner: ProvisionScheduler;
+  /** The durable job queue: work after the commit is enqueued in the transaction. */
+  readonly jobs: JobEnqueuer;
   private current?: Loaders;
+  private committedCallbacks?: (() => void)[];
 
   constructor(parts: RequestContextParts) {
     this.scope = parts.scope;
@@ -50,7 +47,7 @@ export class RequestContext {
     this.clientAddress = parts.clientAddress;
     this.db = parts.db;
     this.config = parts.config;
-    this.provisioner = parts.provisioner;
+    this.jobs = parts.jobs;
   }
 
   /** Made on first use: a request that reads nothing through them (a rename) makes none. */
@@ -61,6 +58,18 @@ export class RequestContext {
   /** After a write, cached reads of this request may be stale: the next read starts from fresh loaders. */
   refreshLoaders(): void {
     this.current = undefined;
+  }
+
+  /** Runs `callback` once the request's current transaction has committed (never if it rolls back). */
+  afterCommit(callback: () => void): void {
+    (this.committedCallbacks ??= []).push(callback);
+  }
+
+  /** Called by the transaction helper: `committed` says whether the transaction committed. */
+  settleTransaction(committed: boolean): void {
+    const callbacks = this.committedCallbacks;
+    this.committedCallbacks = undefined;
+    if (committed) for (const callback of callbacks ?? []) callback();
   }
 }
 

@@ -68,17 +68,9 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
   const loaders = {
     ...organizationLoaders(db, viewerId, (row, details) => primeOrganization(row, details)),
     ...projectLoaders(db, viewerId, (row) => primeProject(row)),
-    userById: new DataLoader<string, User | null>((ids) => userRepository.byIds(db, ids)),
-    /** The caller's role in each organization (null: not a member). */
-    myRole: new DataLoader<string, OrganizationRole | null>(async (ids) => {
-      const roles = viewerId ? await membershipRepository.rolesOf(db, viewerId, ids) : new Map<string, never>();
-      return ids.map((id) => roles.get(id) ?? null);
-    }),
-    /** The caller's grant on each project (null: no grant). */
-    myGrant: new DataLoader<string, AccessLevel | null>(async (ids) => {
-      const levels = viewerId ? await projectGrantRepository.levelsOf(db, viewerId, ids) : new Map<string, never>();
-      return ids.map((id) => levels.get(id) ?? null);
-    }),
+    ...callerLoaders(db, viewerId),
+    /** Projects read in this request whose organization is deleted: hidden with it. */
+    inDeletedOrganization: new Set<string>(),
     memberPages: pageLoader((ids, window) => membershipRepository.pagesFor(db, ids, window)),
     grantPages: pageLoader<ProjectGrant>((ids, window) => projectGrantRepository.pagesFor(db, ids, window)),
     /** The projects the caller sees, a page per organization. */
@@ -113,7 +105,8 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
     }
   }
 
-  function primeProject({ project, role, grant, credential }: ProjectRow): void {
+  function primeProject({ project, role, grant, credential, organizationDeleted }: ProjectRow): void {
+    if (organizationDeleted) loaders.inDeletedOrganization.add(project.id);
     loaders.projectById.prime(project.id, project);
     loaders.projectByRef.prime(project.ref, project);
     loaders.myRole.prime(project.organizationId, role);
@@ -122,6 +115,23 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
   }
 
   return loaders;
+}
+
+/** Users, and the caller's role in organizations and grant on projects. */
+function callerLoaders(db: DataSource, viewerId: string | null) {
+  return {
+    userById: new DataLoader<string, User | null>((ids) => userRepository.byIds(db, ids)),
+    /** The caller's role in each organization (null: not a member). */
+    myRole: new DataLoader<string, OrganizationRole | null>(async (ids) => {
+      const roles = viewerId ? await membershipRepository.rolesOf(db, viewerId, ids) : new Map<string, never>();
+      return ids.map((id) => roles.get(id) ?? null);
+    }),
+    /** The caller's grant on each project (null: no grant). */
+    myGrant: new DataLoader<string, AccessLevel | null>(async (ids) => {
+      const levels = viewerId ? await projectGrantRepository.levelsOf(db, viewerId, ids) : new Map<string, never>();
+      return ids.map((id) => levels.get(id) ?? null);
+    }),
+  };
 }
 
 type Details = OrganizationDetails | null;
@@ -197,6 +207,7 @@ interface AccessSources {
   projectByRef: DataLoader<string, Project | null>;
   myRole: DataLoader<string, OrganizationRole | null>;
   myGrant: DataLoader<string, AccessLevel | null>;
+  inDeletedOrganization: Set<string>;
 }
 
 /** The caller's access to each resource, looked up once per request: every guarded field of it asks again. */
@@ -221,17 +232,20 @@ function accessReads(loaders: () => AccessSources) {
         return row?.role ? { organization: row.organization, role: row.role } : null;
       });
     },
-    /** A project with the caller's organization role and project grant on it. */
-    projectAccess(
-      locator: { id: string } | { ref: string },
-    ): Promise<{ project: Project; role: OrganizationRole | null; grant: AccessLevel | null } | null> {
+    /** A project with the caller's organization role and project grant on it, and whether its organization is deleted. */
+    projectAccess(locator: { id: string } | { ref: string }): Promise<{
+      project: Project;
+      role: OrganizationRole | null;
+      grant: AccessLevel | null;
+      organizationDeleted: boolean;
+    } | null> {
       const key = 'id' in locator ? `p:id:${locator.id}` : `p:ref:${locator.ref}`;
       return remember(key, async () => {
         const l = loaders();
         const project = 'id' in locator ? await l.projectById.load(locator.id) : await l.projectByRef.load(locator.ref);
         if (!project) return null;
         const [role, grant] = await Promise.all([l.myRole.load(project.organizationId), l.myGrant.load(project.id)]);
-        return { project, role, grant };
+        return { project, role, grant, organizationDeleted: l.inDeletedOrganization.has(project.id) };
       });
     },
   };

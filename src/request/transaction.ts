@@ -7,9 +7,13 @@ import type { RequestContext } from './context';
  * request's loaders start afresh, so that what the mutation returns is read fresh.
  */
 export async function inTransaction<T>(ctx: RequestContext, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+  let committed = false;
   try {
-    return await runTransaction(ctx.db, work);
+    const result = await runTransaction(ctx.db, work);
+    committed = true;
+    return result;
   } finally {
     ctx.refreshLoaders();
+    ctx.settleTransaction(committed);
   }
 }

@@ -15,7 +15,7 @@ import {
 } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { OrganizationDecision } from '../auth/access';
-import { Granted } from '../auth/auth-checker';
+import { Granted, SeesDeleted } from '../auth/auth-checker';
 import type { RequestContext } from '../request/context';
 import { Permission } from '../permissions';
 import { Organization } from '../entities/organization.entity';
@@ -91,8 +91,45 @@ export class OrganizationResolver {
     return this.organizationService.update(ctx, access, input);
   }
 
+  @Authorized()
+  @Query(() => OrganizationConnection, {
+    description: "The caller's deleted organizations (as owner), which can be undeleted until they are purged.",
+  })
+  deletedOrganizations(
+    @Ctx() ctx: RequestContext,
+    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
+  ): Promise<Page<Organization>> {
+    return this.organizationService.deletedMine(ctx, page.first, page.after);
+  }
+
   @Authorized(Permission.OrganizationDelete)
-  @Mutation(() => Boolean, { description: 'Deletes the organization with its projects, members and billing.' })
+  @SeesDeleted()
+  @Mutation(() => Organization, { description: 'Brings back a deleted organization during its grace period.' })
+  undeleteOrganization(
+    @Ctx() ctx: RequestContext,
+    @Arg('slug', () => String) _slug: string,
+    @Granted() access: OrganizationDecision,
+  ): Promise<Organization> {
+    return this.organizationService.undelete(ctx, access);
+  }
+
+  @Authorized(Permission.OrganizationDelete)
+  @FieldResolver(() => ProjectConnection, {
+    description: 'Deleted projects, for owners, which can be undeleted until they are purged.',
+  })
+  deletedProjects(
+    @Ctx() ctx: RequestContext,
+    @Granted() access: OrganizationDecision,
+    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
+  ): Promise<Page<Project>> {
+    return this.projectService.deletedOf(ctx, access, page.first, page.after);
+  }
+
+  @Authorized(Permission.OrganizationDelete)
+  @Mutation(() => Boolean, {
+    description:
+      'Deletes the organization: hidden at once, purged with its projects, members and billing (invoices stay) after DELETION_GRACE_DAYS.',
+  })
   deleteOrganization(
     @Ctx() ctx: RequestContext,
     @Arg('slug', () => String) _slug: string,

@@ -1,6 +1,6 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { OrganizationDecision, ProjectDecision } from '../auth/access';
-import { CheckedInWrite, Granted } from '../auth/auth-checker';
+import { CheckedInWrite, Granted, SeesDeleted } from '../auth/auth-checker';
 import type { RequestContext } from '../request/context';
 import { Permission } from '../permissions';
 import { Organization } from '../entities/organization.entity';
@@ -55,7 +55,7 @@ export class ProjectResolver {
   }
 
   @Authorized(Permission.ProjectUpdate)
-  @Mutation(() => Project, { description: 'ACTIVE_HEALTHY -> PAUSED.' })
+  @Mutation(() => Project, { description: 'ACTIVE_HEALTHY (or PAUSE_FAILED) -> PAUSING -> PAUSED or PAUSE_FAILED.' })
   pauseProject(
     @Ctx() ctx: RequestContext,
     @Arg('ref', () => String) _ref: string,
@@ -65,7 +65,10 @@ export class ProjectResolver {
   }
 
   @Authorized(Permission.ProjectUpdate)
-  @Mutation(() => Project, { description: 'PAUSED -> RESTORING -> ACTIVE_HEALTHY.' })
+  @Mutation(() => Project, {
+    description:
+      'PAUSED (or RESTORE_FAILED) -> RESTORING -> ACTIVE_HEALTHY or RESTORE_FAILED; INIT_FAILED -> COMING_UP, a retried start.',
+  })
   restoreProject(
     @Ctx() ctx: RequestContext,
     @Arg('ref', () => String) _ref: string,
@@ -75,7 +78,20 @@ export class ProjectResolver {
   }
 
   @Authorized(Permission.ProjectDelete)
-  @Mutation(() => Boolean)
+  @SeesDeleted()
+  @Mutation(() => Project, { description: 'Brings back a deleted project during its grace period, as it was.' })
+  undeleteProject(
+    @Ctx() ctx: RequestContext,
+    @Arg('ref', () => String) _ref: string,
+    @Granted() access: ProjectDecision,
+  ): Promise<Project> {
+    return this.projectService.undelete(ctx, access);
+  }
+
+  @Authorized(Permission.ProjectDelete)
+  @Mutation(() => Boolean, {
+    description: 'Deletes the project: GOING_DOWN and hidden at once, removed after DELETION_GRACE_DAYS.',
+  })
   deleteProject(
     @Ctx() ctx: RequestContext,
     @Arg('ref', () => String) _ref: string,

@@ -3,7 +3,8 @@ import type { DataSource } from 'typeorm';
 import { cachedTokenVerifier } from '../auth/tokens';
 import type { AppConfig } from '../config';
 import { requestDatabase, type RequestScope } from '../database/request-database';
-import { RequestContext, type ProvisionScheduler } from '../request/context';
+import { RequestContext } from '../request/context';
+import type { JobEnqueuer } from '../request/jobs';
 import { clientAddress } from '../security/client-address';
 
 export type ContextBuilder = (req: IncomingMessage, scope: RequestScope) => Promise<RequestContext>;
@@ -17,11 +18,7 @@ function bearerToken(req: IncomingMessage): string | null {
 }
 
 /** Builds each request's context: its caller from the bearer token, its database handle and loaders. */
-export function requestContextBuilder(
-  config: AppConfig,
-  dataSource: DataSource,
-  provisioner: ProvisionScheduler,
-): ContextBuilder {
+export function requestContextBuilder(config: AppConfig, dataSource: DataSource, jobs: JobEnqueuer): ContextBuilder {
   const verifyToken = cachedTokenVerifier(config);
   return async (req, scope) => {
     const token = bearerToken(req);
@@ -35,7 +32,7 @@ export function requestContextBuilder(
       clientAddress: clientAddress(req, config.trustProxyHops),
       db,
       config,
-      provisioner,
+      jobs,
     });
   };
 }

@@ -1,7 +1,7 @@
 import type { ApolloServer } from '@apollo/server';
 import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../request/context';
-import type { Provisioner } from '../services/provisioner';
+import type { JobQueue } from '../jobs/job-queue';
 
 export interface Shutdown {
   /** True once `stop` has been called: new requests are refused from then on. */
@@ -11,12 +11,13 @@ export interface Shutdown {
 }
 
 /**
- * Apollo first (it drains the HTTP server: in-flight requests finish), then the provisioner's
- * pending work, then the pool (and the embedded database, if any).
+ * Apollo first (it drains the HTTP server: in-flight requests finish), then the job queue (jobs
+ * in flight finish; the rest wait in the database for any worker), then the pool (and the
+ * embedded database, if any).
  */
 export function shutdownSequence(
   apollo: ApolloServer<RequestContext>,
-  provisioner: Provisioner,
+  jobs: JobQueue,
   dataSource: DataSource,
 ): Shutdown {
   let stopping: Promise<void> | undefined;
@@ -27,7 +28,7 @@ export function shutdownSequence(
     stop() {
       stopping ??= (async () => {
         await apollo.stop();
-        await provisioner.drain();
+        await jobs.stop();
         await dataSource.destroy();
       })();
       return stopping;

@@ -10,7 +10,7 @@ import { assertUuid } from '../inputs/ids';
 import { billingAccountRepository } from '../repositories/billing-account.repository';
 import { invoiceRepository, type NewLine } from '../repositories/billing-invoice.repository';
 import { subscriptionRepository } from '../repositories/billing-subscription.repository';
-import { lockOrganization } from '../repositories/organization.repository';
+import { lockLiveOrganization } from './organization-lock';
 import type { RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import { formatInvoiceNumber, InvoiceLineView, InvoiceView } from '../types/billing.types';
@@ -129,7 +129,7 @@ export class InvoiceService {
     assertUuid('invoiceId', invoiceId);
     const from = SETTLEMENTS[to];
     return inTransaction(ctx, async (tx) => {
-      await lockOrganization(tx, organization.id);
+      await lockLiveOrganization(tx, organization.id);
       // Gone with its organization too, when that was deleted while this request waited for the lock.
       const invoice = await invoiceRepository.byId(tx, organization.id, invoiceId);
       if (!invoice) throw new NotFoundError('Invoice');

@@ -7,7 +7,7 @@ import type { AddPaymentMethodInput } from '../inputs/billing.inputs';
 import { assertUuid } from '../inputs/ids';
 import { billingAccountRepository } from '../repositories/billing-account.repository';
 import { paymentMethodRepository } from '../repositories/billing-payment-method.repository';
-import { lockOrganization } from '../repositories/organization.repository';
+import { lockLiveOrganization } from './organization-lock';
 import type { RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import { PaymentMethodView } from '../types/billing.types';
@@ -60,7 +60,7 @@ export class PaymentMethodService {
     const { organization } = await access.get();
     return inTransaction(ctx, async (tx) => {
       // Under the lock, concurrent additions count one after another: none goes past the cap.
-      await lockOrganization(tx, organization.id);
+      await lockLiveOrganization(tx, organization.id);
       const account = await billingAccountRepository.byId(tx, organization.id);
       if (!account) throw new NotFoundError('Organization');
       // Before the provider hears of the card: a refused addition leaves nothing behind, there either.
@@ -97,7 +97,7 @@ export class PaymentMethodService {
     const { organization } = await access.get();
     assertUuid('id', id);
     return inTransaction(ctx, async (tx) => {
-      await lockOrganization(tx, organization.id);
+      await lockLiveOrganization(tx, organization.id);
       // Gone with its organization too, when that was deleted while this request waited for the lock.
       const method = await paymentMethodRepository.byId(tx, organization.id, id);
       if (!method) throw new NotFoundError('Payment method');
@@ -111,7 +111,7 @@ export class PaymentMethodService {
     const { organization } = await access.get();
     assertUuid('id', id);
     await inTransaction(ctx, async (tx) => {
-      await lockOrganization(tx, organization.id);
+      await lockLiveOrganization(tx, organization.id);
       const method = await paymentMethodRepository.byId(tx, organization.id, id);
       if (!method) throw new NotFoundError('Payment method');
       if (method.isDefault) {

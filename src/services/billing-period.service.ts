@@ -114,7 +114,8 @@ async function closeOnePeriod(
 ): Promise<ClosedPeriod | null> {
   return runTransaction(db, async (tx) => {
     // The lock every billing change takes: a concurrent run waits here, then finds the period closed.
-    await lockOrganization(tx, organizationId);
+    // A deleted organization's period still closes during its grace period: it was used until then.
+    await lockOrganization(tx, organizationId, { deleted: true });
     const subscription = await subscriptionRepository.current(tx, organizationId);
     // Gone (the organization was deleted meanwhile), or closed by a concurrent run.
     if (!subscription || subscription.currentPeriodEnd > now) return null;

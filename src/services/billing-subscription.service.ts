@@ -5,7 +5,7 @@ import type { ChangePlanInput } from '../inputs/billing.inputs';
 import { paymentMethodRepository } from '../repositories/billing-payment-method.repository';
 import { planRepository } from '../repositories/billing-plan.repository';
 import { subscriptionRepository } from '../repositories/billing-subscription.repository';
-import { lockOrganization } from '../repositories/organization.repository';
+import { lockLiveOrganization } from './organization-lock';
 import type { RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import { SubscriptionView } from '../types/billing.types';
@@ -32,7 +32,7 @@ export class SubscriptionService {
     const target = await planRepository.byCode(ctx.db.manager, input.planCode);
     if (!target) throw BadUserInputError.field('planCode', 'planCode must be the code of a plan (see Query.plans)');
     return inTransaction(ctx, async (tx) => {
-      await lockOrganization(tx, organization.id);
+      await lockLiveOrganization(tx, organization.id);
       const subscription = await currentSubscription(tx, organization.id);
       const from = subscription.plan;
       if (from.id === target.id && !subscription.cancelAtPeriodEnd) return SubscriptionView.from(subscription);
@@ -90,7 +90,7 @@ export class SubscriptionService {
   ): Promise<SubscriptionView> {
     const { organization } = await access.get();
     return inTransaction(ctx, async (tx) => {
-      await lockOrganization(tx, organization.id);
+      await lockLiveOrganization(tx, organization.id);
       const subscription = await currentSubscription(tx, organization.id);
       if (cancelAtPeriodEnd && subscription.plan.priceCents === 0) {
         throw new ConflictError(`The ${subscription.plan.name} plan costs nothing and cannot be canceled`, 'planCode');

@@ -12,6 +12,7 @@ import { requireViewer, type RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import type { Page } from '../types/connection.type';
 import { startFreeSubscription } from './billing-plan.service';
+import { assertWithinGrace } from './project.service';
 import { slugify, withSuffix } from './slug';
 
 export class OrganizationService {
@@ -87,15 +88,41 @@ export class OrganizationService {
     return updated;
   }
 
-  /** Projects, credentials, roles, grants, invitations and billing records go with it. */
+  /**
+   * Marks it deleted: hidden from everyone but its owners, who can undelete it during the grace
+   * period; then it is purged with its projects (invoices stay). The slug stays taken until then.
+   */
   async delete(ctx: RequestContext, access: OrganizationDecision): Promise<boolean> {
     const { organization } = await access.get();
     await inTransaction(ctx, async (tx) => {
       // The organization's lock first, as every other change of it takes it first: no deadlock with them.
       if (!(await lockOrganization(tx, organization.id))) throw new NotFoundError('Organization', organization.slug);
-      await organizationRepository.delete(tx, organization.id);
+      if (!(await organizationRepository.markDeleted(tx, organization.id))) {
+        throw new NotFoundError('Organization', organization.slug);
+      }
     });
     return true;
+  }
+
+  async undelete(ctx: RequestContext, access: OrganizationDecision): Promise<Organization> {
+    const { organization } = await access.get();
+    assertWithinGrace(ctx, organization, 'Organization');
+    return inTransaction(ctx, async (tx) => {
+      if (!(await lockOrganization(tx, organization.id, { deleted: true }))) {
+        throw new NotFoundError('Organization', organization.slug);
+      }
+      const restored = await organizationRepository.undelete(tx, organization.id);
+      if (!restored) throw new ConflictError(`Organization ${organization.slug} is not deleted`, 'slug');
+      return restored;
+    });
+  }
+
+  /** The caller's deleted organizations (as owner), until they are purged. */
+  async deletedMine(ctx: RequestContext, first?: number | null, after?: string | null): Promise<Page<Organization>> {
+    const { userId } = requireViewer(ctx);
+    const window = pageRequest(ctx, first, after);
+    const { rows, totalCount } = await organizationRepository.deletedOwnedBy(ctx.db, userId, window);
+    return toPage(rows, window.limit, totalCount);
   }
 }
 

@@ -9,6 +9,7 @@ import { accessAtLeast, MAX_GRANTABLE_ACCESS } from '../permissions';
 import { membershipRepository } from '../repositories/membership.repository';
 import { lockOrganization } from '../repositories/organization.repository';
 import { projectGrantRepository } from '../repositories/project-grant.repository';
+import { projectRepository } from '../repositories/project.repository';
 import type { RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import type { Page } from '../types/connection.type';
@@ -35,7 +36,9 @@ export class ProjectPermissionService {
       throw new ForbiddenError('You cannot grant more access than you hold');
     return inTransaction(ctx, async (tx) => {
       // Serialized with membership changes, so that a grant cannot outlive a racing removal.
-      if (!(await lockOrganization(tx, project.organizationId))) throw new NotFoundError('Project', project.ref);
+      if (!(await lockOrganization(tx, project.organizationId)) || !(await projectRepository.isLive(tx, project.id))) {
+        throw new NotFoundError('Project', project.ref);
+      }
       const member = await membershipRepository.find(tx, project.organizationId, input.userId);
       if (!member) throw BadUserInputError.field('userId', "userId must be a member of the project's organization");
       if (!accessAtLeast(MAX_GRANTABLE_ACCESS[member.role], input.accessLevel)) {

@@ -4,12 +4,14 @@ import { generateProjectKeys, generateProjectRef } from '../crypto/project-keys'
 import type { Organization } from '../entities/organization.entity';
 import { AccessLevel } from '../entities/project-grant.entity';
 import { ProjectStatus, type Project } from '../entities/project.entity';
+import { JOB, STEP_OUT_OF, type ProvisionStep } from '../request/jobs';
 import { ConflictError, NotFoundError } from '../errors';
 import { pageRequest, toPage } from '../graphql/pagination';
 import type { CreateProjectInput, UpdateProjectInput } from '../inputs/project.inputs';
 import { permissionsOfAccess } from '../permissions';
 import { lockOrganization } from '../repositories/organization.repository';
 import { projectRepository } from '../repositories/project.repository';
+import type { EntityManager } from 'typeorm';
 import { requireViewer, type RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import type { Page } from '../types/connection.type';
@@ -41,9 +43,9 @@ export class ProjectService {
         { userId, accessLevel: AccessLevel.ADMIN },
       );
       await assertWithinProjectLimit(tx, organization.id);
+      await enqueueStep(ctx, tx, created.id, 'init');
       return created;
     });
-    ctx.provisioner.schedule(project.id, ProjectStatus.COMING_UP, ProjectStatus.ACTIVE_HEALTHY);
     return project;
   }
 
@@ -92,36 +94,73 @@ export class ProjectService {
     }
   }
 
+  /** ACTIVE_HEALTHY (or a pause that failed) -> PAUSING now, PAUSED once the provisioner has paused it. */
   async pause(ctx: RequestContext, access: ProjectDecision): Promise<Project> {
-    return this.transition(ctx, access, ProjectStatus.ACTIVE_HEALTHY, ProjectStatus.PAUSED);
+    return this.transition(ctx, access, PAUSABLE, ProjectStatus.PAUSING, { step: 'pause' });
   }
 
-  /** PAUSED -> RESTORING now, ACTIVE_HEALTHY once the provisioner has brought it back; within the plan's limit. */
+  /**
+   * PAUSED (or a restore that failed) -> RESTORING now, ACTIVE_HEALTHY once the provisioner has
+   * brought it back; a start that failed (INIT_FAILED) is retried the same way, as COMING_UP.
+   * Within the plan's limit.
+   */
   async restore(ctx: RequestContext, access: ProjectDecision): Promise<Project> {
-    const project = await this.transition(ctx, access, ProjectStatus.PAUSED, ProjectStatus.RESTORING, {
+    const { project } = await access.get();
+    if (project.status === ProjectStatus.INIT_FAILED) {
+      return this.transition(ctx, access, [ProjectStatus.INIT_FAILED], ProjectStatus.COMING_UP, { step: 'init' });
+    }
+    return this.transition(ctx, access, RESTORABLE, ProjectStatus.RESTORING, {
+      step: 'restore',
       withinPlanLimit: true,
     });
-    ctx.provisioner.schedule(project.id, ProjectStatus.RESTORING, ProjectStatus.ACTIVE_HEALTHY);
-    return project;
   }
 
-  /** Credentials and grants go with it. */
+  /** Marks it deleted (GOING_DOWN): hidden from all but the organization's owners, and purged after the grace period. */
   async delete(ctx: RequestContext, access: ProjectDecision): Promise<boolean> {
     const { project } = await access.get();
     await inTransaction(ctx, async (tx) => {
       if (!(await lockOrganization(tx, project.organizationId))) throw new NotFoundError('Project', project.ref);
-      if (!(await projectRepository.delete(tx, project.id))) throw new NotFoundError('Project', project.ref);
+      if (!(await projectRepository.markDeleted(tx, project.id))) throw new NotFoundError('Project', project.ref);
     });
     return true;
   }
 
-  /** A compare-and-set on the status, so that two racing requests cannot both move it. */
+  /** Back from deletion during the grace period, to the status it had, within the plan's limit. */
+  async undelete(ctx: RequestContext, access: ProjectDecision): Promise<Project> {
+    const { project } = await access.get();
+    assertWithinGrace(ctx, project, 'Project');
+    return inTransaction(ctx, async (tx) => {
+      if (!(await lockOrganization(tx, project.organizationId))) throw new NotFoundError('Project', project.ref);
+      const restored = await projectRepository.undelete(tx, project.id);
+      if (!restored) throw new ConflictError(`Project ${project.ref} is not deleted`, 'ref');
+      await assertWithinProjectLimit(tx, project.organizationId);
+      // Deleted mid-step: the step it was waiting for runs again.
+      const step = STEP_OUT_OF[restored.status];
+      if (step) await enqueueStep(ctx, tx, restored.id, step);
+      return restored;
+    });
+  }
+
+  /** The organization's deleted projects, for its owners, until they are purged. */
+  async deletedOf(
+    ctx: RequestContext,
+    access: OrganizationDecision,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<Page<Project>> {
+    const { organization } = await access.get();
+    const window = pageRequest(ctx, first, after);
+    const { rows, totalCount } = await projectRepository.deletedOf(ctx.db, organization.id, window);
+    return toPage(rows, window.limit, totalCount);
+  }
+
+  /** A compare-and-set on the status, so that two racing requests cannot both move it; its step is enqueued with it. */
   private async transition(
     ctx: RequestContext,
     access: ProjectDecision,
-    from: ProjectStatus,
+    from: readonly ProjectStatus[],
     to: ProjectStatus,
-    options: { withinPlanLimit?: boolean } = {},
+    options: { step: ProvisionStep; withinPlanLimit?: boolean },
   ): Promise<Project> {
     const { project } = await access.get();
     return inTransaction(ctx, async (tx) => {
@@ -131,12 +170,33 @@ export class ProjectService {
       const moved = await projectRepository.transition(tx, project.id, from, to);
       if (!moved) {
         const current = await projectRepository.byId(tx, project.id);
-        if (!current) throw new NotFoundError('Project', project.ref);
-        throw new ConflictError(`Project is ${current.status}; only a ${from} project can become ${to}`, 'status');
+        if (!current || current.deletedAt) throw new NotFoundError('Project', project.ref);
+        throw new ConflictError(`Project is ${current.status}; only ${from.join(' or ')} can become ${to}`, 'status');
       }
       if (options.withinPlanLimit) await assertWithinProjectLimit(tx, project.organizationId);
+      await enqueueStep(ctx, tx, project.id, options.step);
       return moved;
     });
+  }
+}
+
+const PAUSABLE = [ProjectStatus.ACTIVE_HEALTHY, ProjectStatus.PAUSE_FAILED];
+const RESTORABLE = [ProjectStatus.PAUSED, ProjectStatus.RESTORE_FAILED];
+
+/** A lifecycle step, enqueued in the transaction that moved the project into its transitional state. */
+async function enqueueStep(ctx: RequestContext, tx: EntityManager, projectId: string, step: ProvisionStep) {
+  const data = { projectId, step, requestId: ctx.scope.requestId };
+  await ctx.jobs.enqueue(tx, JOB.projectStep, data, { singletonKey: projectId });
+  ctx.afterCommit(() => ctx.jobs.nudge(JOB.projectStep));
+}
+
+/** Undeleting is for the grace period: past it, the purge is due. */
+export function assertWithinGrace(ctx: RequestContext, deleted: { deletedAt: Date | null }, kind: string): void {
+  const graceMs = ctx.config.jobs.deletionGraceDays * 24 * 3600 * 1000;
+  if (deleted.deletedAt && deleted.deletedAt.getTime() + graceMs <= Date.now()) {
+    throw new ConflictError(
+      `${kind} was deleted more than ${ctx.config.jobs.deletionGraceDays} days ago: it is being purged`,
+    );
   }
 }
 

@@ -11,6 +11,7 @@ import {
   eventually,
   given,
   ok,
+  untilStatus,
   type Level,
   type Role,
   type TestOrganization,
@@ -33,6 +34,10 @@ interface Scene {
   project: SceneProject;
   /** PAUSED; actors with a grant hold it here. */
   pausedProject: SceneProject;
+  /** Deleted (GOING_DOWN, in its grace period); actors with a grant held it. */
+  deletedProject: SceneProject;
+  /** A second organization of the same members, deleted (in its grace period). */
+  deletedOrganization: TestOrganization;
   /** A member who is no actor, with read access to both projects: whom member and grant actions act on. */
   target: TestUser;
   /** On the team plan, past due: its first period's invoice is open, its charge declined. */
@@ -66,6 +71,8 @@ interface Action<T = unknown> {
   request(scene: Scene): Attempt;
   /** What an allowed attempt must have done. */
   succeeded(success: Success<T>): Promise<void> | void;
+  /** The attempt is on something deleted, which only the organization's owners see. */
+  onDeleted?: boolean;
 }
 
 let app: TestApp;
@@ -213,11 +220,29 @@ const ACTIONS: readonly Action[] = [
     }),
     async succeeded({ scene, data }: Success<{ deleteOrganization: boolean }>) {
       assert.equal(data.deleteOrganization, true);
-      assert.deepEqual(await app.sql('SELECT id FROM organizations WHERE id = $1', [scene.organization.id]), []);
-      assert.deepEqual(
-        await app.sql('SELECT id FROM projects WHERE organization_id = $1', [scene.organization.id]),
-        [],
-      );
+      const stored = await row<{ deleted_at: Date | null }>('SELECT deleted_at FROM organizations WHERE id = $1', [
+        scene.organization.id,
+      ]);
+      assert.ok(stored?.deleted_at, 'marked deleted, to be purged after the grace period');
+    },
+  },
+  {
+    does: 'undelete the organization',
+    field: 'Mutation.undeleteOrganization',
+    onDeleted: true,
+    scope: 'organization',
+    needs: [Permission.OrganizationDelete],
+    fresh: true,
+    request: ({ deletedOrganization }) => ({
+      document: 'mutation ($slug: String!) { undeleteOrganization(slug: $slug) { slug deletedAt } }',
+      variables: { slug: deletedOrganization.slug },
+    }),
+    async succeeded({ scene, data }: Success<{ undeleteOrganization: { slug: string; deletedAt: string | null } }>) {
+      assert.deepEqual(data.undeleteOrganization, { slug: scene.deletedOrganization.slug, deletedAt: null });
+      const stored = await row<{ deleted_at: Date | null }>('SELECT deleted_at FROM organizations WHERE id = $1', [
+        scene.deletedOrganization.id,
+      ]);
+      assert.equal(stored?.deleted_at, null);
     },
   },
   inviteAs('MEMBER', [Permission.MembersManage]),
@@ -392,8 +417,8 @@ const ACTIONS: readonly Action[] = [
       variables: { ref: project.ref },
     }),
     async succeeded({ scene, data }: Success<{ pauseProject: { status: string } }>) {
-      assert.equal(data.pauseProject.status, ProjectStatus.PAUSED);
-      assert.equal(await statusOf(scene.project.id), ProjectStatus.PAUSED);
+      assert.equal(data.pauseProject.status, ProjectStatus.PAUSING);
+      await untilStatus(app, scene.project, ProjectStatus.PAUSED);
     },
   },
   {
@@ -439,8 +464,24 @@ const ACTIONS: readonly Action[] = [
     }),
     async succeeded({ scene, data }: Success<{ deleteProject: boolean }>) {
       assert.equal(data.deleteProject, true);
-      assert.deepEqual(await app.sql('SELECT id FROM projects WHERE id = $1', [scene.project.id]), []);
-      assert.equal(await storedAnonKey(scene.project.id), undefined, 'the credentials go with the project');
+      assert.equal(await statusOf(scene.project.id), ProjectStatus.GOING_DOWN);
+    },
+  },
+  {
+    does: 'undelete the project',
+    field: 'Mutation.undeleteProject',
+    onDeleted: true,
+    scope: 'project',
+    // Deleted projects are seen by the organization's owners alone.
+    needs: [Permission.ProjectDelete, Permission.OrganizationDelete],
+    fresh: true,
+    request: ({ deletedProject }) => ({
+      document: 'mutation ($ref: String!) { undeleteProject(ref: $ref) { status } }',
+      variables: { ref: deletedProject.ref },
+    }),
+    async succeeded({ scene, data }: Success<{ undeleteProject: { status: string } }>) {
+      assert.equal(data.undeleteProject.status, ProjectStatus.ACTIVE_HEALTHY);
+      assert.equal(await statusOf(scene.deletedProject.id), ProjectStatus.ACTIVE_HEALTHY);
     },
   },
   {
@@ -733,7 +774,11 @@ describe('authorization, generated from the permission matrix', () => {
       ),
       make.member({ organization, role: 'MEMBER', by: founder, user: target }),
     ]);
-    const [project, pausedProject] = await Promise.all([activeProject(organization), activeProject(organization)]);
+    const [project, pausedProject, deletedProject] = await Promise.all([
+      activeProject(organization),
+      activeProject(organization),
+      activeProject(organization),
+    ]);
     ok(
       await app.gql(
         'mutation ($ref: String!) { pauseProject(ref: $ref) { status } }',
@@ -741,18 +786,44 @@ describe('authorization, generated from the permission matrix', () => {
         founder.token,
       ),
     );
+    await untilStatus(app, pausedProject, ProjectStatus.PAUSED);
     const grants = [
       ...members.flatMap((actor) => (actor.grant ? [{ user: userOf(actor), level: actor.grant }] : [])),
       { user: target, level: AccessLevel.READ },
     ];
     await Promise.all(
-      [project, pausedProject].flatMap((p) =>
+      [project, pausedProject, deletedProject].flatMap((p) =>
         grants.map(({ user, level }) =>
           make.grant({ project: p, user, level: level.toUpperCase() as Level, by: founder }),
         ),
       ),
     );
-    return { organization, project, pausedProject, target, billing };
+    ok(
+      await app.gql(
+        'mutation ($ref: String!) { deleteProject(ref: $ref) }',
+        { ref: deletedProject.ref },
+        founder.token,
+      ),
+    );
+    const deletedOrganization = await make.organization({ owner: founder });
+    await Promise.all(
+      members.map((actor) =>
+        make.member({
+          organization: deletedOrganization,
+          role: actor.role?.toUpperCase() as Role,
+          by: founder,
+          user: userOf(actor),
+        }),
+      ),
+    );
+    ok(
+      await app.gql(
+        'mutation ($slug: String!) { deleteOrganization(slug: $slug) }',
+        { slug: deletedOrganization.slug },
+        founder.token,
+      ),
+    );
+    return { organization, project, pausedProject, deletedProject, deletedOrganization, target, billing };
   }
 
   /** The team plan (room for every actor's project), a declined charge and so an open invoice. */
@@ -817,7 +888,7 @@ describe('authorization, generated from the permission matrix', () => {
   for (const action of ACTIONS) {
     describe(`to ${action.does} (${action.needs.join(' + ')})`, () => {
       for (const actor of ACTORS) {
-        const outcome = expectedOutcome(actor, action.scope, action.needs);
+        const outcome = expectedOutcome(actor, action.scope, action.needs, { deleted: action.onDeleted });
         const title =
           outcome === 'OK' ? `${actor.name} can ${action.does}` : `${actor.name} cannot ${action.does} (${outcome})`;
         it(title, async () => {

@@ -5,6 +5,7 @@ import {
   given,
   ok,
   untilActive,
+  untilStatus,
   withoutChanges,
   type TestOrganization,
   type TestProject,
@@ -345,8 +346,9 @@ describe('billing', () => {
     assert.equal(refused.extensions.maxProjects, 2);
     assert.equal(refused.extensions.activeProjects, 3);
 
-    // A paused project does not count.
+    // A paused project does not count (once the provisioner has paused it).
     ok(await app.gql(PAUSE, { ref: projects[0].ref }, owner.token));
+    await untilStatus(app, projects[0], 'PAUSED');
     ok(await app.gql(CHANGE_PLAN, { input: { organizationSlug: organization.slug, planCode: 'free' } }, owner.token));
     assert.equal((await billing(organization, owner)).subscription.plan.code, 'free');
   });
@@ -362,6 +364,7 @@ describe('billing', () => {
 
     // Pausing one makes room; restoring it then would go beyond the limit again.
     ok(await app.gql(PAUSE, { ref: first.ref }, owner.token));
+    await untilStatus(app, first, 'PAUSED');
     const third = ok(await createProject(organization, owner)) as { createProject: TestProject };
     await untilActive(app, third.createProject);
     rejected(await withoutChanges(app, () => app.gql(RESTORE, { ref: first.ref }, owner.token)), 'PLAN_LIMIT_REACHED');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { jwtVerify } from 'jose';
-import { eventually, given, ok } from '../support/given';
+import { DAY_MS, eventually, given, ok, runScheduledJobs } from '../support/given';
 import { startTestApp, type TestApp } from '../support/server';
 
 const PROJECT = `query ($ref: String!) {
@@ -140,7 +140,8 @@ describe('the organization and project lifecycle', () => {
     assert.equal(revoked.errors?.[0].extensions.code, 'NOT_FOUND');
 
     ok(await app.gql('mutation ($ref: String!) { deleteProject(ref: $ref) }', { ref: project.ref }, owner.token));
-    assert.deepEqual(await app.sql('SELECT id FROM credentials'), [], 'credentials go with the project');
+    const gone = await app.gql(PROJECT, { ref: project.ref }, owner.token);
+    assert.equal(gone.errors?.[0].extensions.code, 'NOT_FOUND', 'a deleted project is hidden at once');
     ok(
       await app.gql(
         'mutation ($slug: String!) { deleteOrganization(slug: $slug) }',
@@ -148,8 +149,11 @@ describe('the organization and project lifecycle', () => {
         owner.token,
       ),
     );
-    assert.deepEqual(await app.sql('SELECT id FROM user_roles'), [], 'memberships go with the organization');
-    assert.deepEqual(await app.sql('SELECT id FROM invitations'), [], 'invitations go with the organization');
+    const { code, output } = await runScheduledJobs(app, new Date(Date.now() + 8 * DAY_MS));
+    assert.equal(code, 0, output);
+    assert.deepEqual(await app.sql('SELECT id FROM credentials'), [], 'credentials go with the purged project');
+    assert.deepEqual(await app.sql('SELECT id FROM user_roles'), [], 'memberships go with the purged organization');
+    assert.deepEqual(await app.sql('SELECT id FROM invitations'), [], 'invitations go with the purged organization');
   });
 
   it('logs in with the same e-mail in any case and records the time', async () => {

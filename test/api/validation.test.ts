@@ -3,7 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/auth/tokens';
-import { given, ok, untilActive, withoutChanges, type TestOrganization, type TestUser } from '../support/given';
+import {
+  given,
+  ok,
+  untilActive,
+  untilStatus,
+  withoutChanges,
+  type TestOrganization,
+  type TestUser,
+} from '../support/given';
 import { startTestApp, type GraphQLResponse, type TestApp } from '../support/server';
 
 type ResponseError = NonNullable<GraphQLResponse['errors']>[number];
@@ -298,8 +306,9 @@ describe('input validation', () => {
     const project = await activeProject();
     const PAUSE = 'mutation ($ref: String!) { pauseProject(ref: $ref) { status } }';
     assert.deepEqual(ok(await app.gql(PAUSE, { ref: project.ref }, owner.token)), {
-      pauseProject: { status: 'PAUSED' },
+      pauseProject: { status: 'PAUSING' },
     });
+    await untilStatus(app, project, 'PAUSED');
     const again = rejected(
       await withoutChanges(app, () => app.gql(PAUSE, { ref: project.ref }, owner.token)),
       'CONFLICT',

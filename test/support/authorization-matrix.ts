@@ -4,7 +4,7 @@ import {
   accessAtLeast,
   MAX_GRANTABLE_ACCESS,
   ROLE_PERMISSIONS,
-  type Permission,
+  Permission,
 } from '../../src/permissions';
 import { AccessLevel } from '../../src/entities/project-grant.entity';
 import { OrganizationRole } from '../../src/entities/user-role.entity';
@@ -67,9 +67,14 @@ export function expectedOutcome(
   actor: Actor,
   scope: 'organization' | 'project',
   needs: readonly Permission[],
+  options: { deleted?: boolean } = {},
 ): Outcome {
   if (!actor.signedIn) return 'UNAUTHENTICATED';
   if (actor.role === null) return 'NOT_FOUND';
+  // Something deleted is seen by the organization's owners alone (those who may delete it).
+  if (options.deleted && !ROLE_PERMISSIONS[actor.role].some((p) => p === Permission.OrganizationDelete)) {
+    return 'NOT_FOUND';
+  }
   const level = IMPLIED_ACCESS[actor.role] ?? actor.grant;
   if (scope === 'project' && level === null) return 'NOT_FOUND';
   const held: readonly Permission[] = [

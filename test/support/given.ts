@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { closePeriods, type ClosedPeriod } from '../../src/services/billing-period.service';
@@ -255,8 +257,32 @@ export async function lockWaiters(app: TestApp, count: number): Promise<void> {
 
 /** Waits until the provisioner has brought `project` up, so that no background step writes to it afterwards. */
 export async function untilActive(app: TestApp, project: TestProject): Promise<void> {
+  await untilStatus(app, project, 'ACTIVE_HEALTHY');
+}
+
+/** Waits for the job queue to bring the project to `status`. */
+export async function untilStatus(app: TestApp, project: { id: string }, status: string): Promise<void> {
   await eventually(async () => {
     const [row] = await app.sql<{ status: string }>('SELECT status FROM projects WHERE id = $1', [project.id]);
-    assert.equal(row.status, 'ACTIVE_HEALTHY');
+    assert.equal(row?.status, status);
   });
 }
+
+/** `npm run jobs:run-scheduled -- --now <asOf>` against the app's database, as an operator runs it; its output. */
+export async function runScheduledJobs(
+  app: TestApp,
+  asOf: Date,
+  env: Record<string, string> = {},
+): Promise<{ code: number; output: string }> {
+  const script = path.join(__dirname, '..', '..', 'scripts', 'jobs-run-scheduled.js');
+  const child = spawn(process.execPath, [script, '--now', asOf.toISOString(), '--timeout-seconds', '60'], {
+    env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: app.databaseUrl, LOG_LEVEL: 'silent', ...env },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number>((resolve) => child.on('exit', (exit) => resolve(exit ?? 1)));
+  return { code, output };
+}
+
+export const DAY_MS = 24 * 3600 * 1000;

@@ -1,0 +1,28 @@
+import { PlatformDataSource } from '../ormconfig';
+import { loadJobsConfig, loadStorageConfig, type JobsConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** `--now <ISO time>`, or now. */
+export function parseNow(value: string | undefined, usage: string): Date {
+  if (value === undefined) return new Date();
+  const now = new Date(value);
+  if (!ISO_TIME.test(value) || Number.isNaN(now.getTime())) {
+    throw new Error(`--now must be an ISO time with a zone, such as 2030-01-01T00:00:00Z (got "${value}")\n${usage}`);
+  }
+  return now;
+}
+
+/** What a job command runs on: the database (DATABASE_URL or the embedded one), the jobs settings, a log. */
+export async function jobsRuntime(applicationName: string) {
+  const config: JobsConfig = loadJobsConfig();
+  const log = createLogger(process.env.LOG_LEVEL || 'info');
+  const db = new PlatformDataSource({ storage: loadStorageConfig(), applicationName, poolSize: 4 });
+  await db.initialize();
+  if (await db.showMigrations()) {
+    await db.destroy();
+    throw new Error('Migrations are pending: apply them first (npm run typeorm migration:run)');
+  }
+  return { config, log, db };
+}

@@ -1,0 +1,188 @@
+import PgBoss from 'pg-boss';
+import type { Logger } from 'pino';
+import type { EntityManager } from 'typeorm';
+import type { JobsConfig } from '../config';
+import { JOB, SCHEDULES, type EnqueueOptions, type JobEnqueuer, type JobName, type JobPayloads } from '../request/jobs';
+
+/** pg-boss keeps its tables in a schema of its own, created and upgraded by pg-boss at start under its own lock. */
+export const JOB_SCHEMA = 'pgboss';
+
+type QueueSettings = Omit<PgBoss.Queue, 'name'>;
+
+/** How each queue retries: a lifecycle step as the provisioner settings say, the rest a few times. */
+function queueSettings(config: JobsConfig): Record<JobName, QueueSettings> {
+  const step: QueueSettings = {
+    // One step of a project at a time: a second one waits for the first to end.
+    policy: 'singleton',
+    retryLimit: config.provisioner.maxAttempts - 1,
+    retryDelay: Math.ceil(config.provisioner.retryBaseMs / 1000),
+    retryBackoff: true,
+    expireInSeconds: Math.ceil((config.provisioner.timeoutMs * 2) / 1000) + 60,
+  };
+  const scheduled: QueueSettings = { policy: 'singleton', retryLimit: 2, retryDelay: 30, retryBackoff: true };
+  return {
+    [JOB.projectStep]: step,
+    [JOB.organizationPurge]: { ...step, retryLimit: Math.max(step.retryLimit ?? 0, 10) },
+    [JOB.sweep]: { ...scheduled, retryLimit: 0 },
+    [JOB.purgeDue]: scheduled,
+    [JOB.closePeriods]: scheduled,
+    [JOB.expireInvitations]: scheduled,
+  };
+}
+
+/** A running job, as its handler sees it. */
+export interface RunningJob<T> {
+  id: string;
+  name: JobName;
+  data: T;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Whether a failure now is final. */
+  lastAttempt: boolean;
+}
+
+export type JobHandlers = { [K in keyof JobPayloads]: (job: RunningJob<JobPayloads[K]>) => Promise<void> };
+
+/**
+ * The durable job queue: pg-boss on the platform's own PostgreSQL. Jobs are enqueued in the
+ * transaction of the change that needs them (a rolled-back change enqueues nothing), retried with
+ * exponential backoff up to a maximum number of attempts, and taken by one worker at a time with
+ * SKIP LOCKED, so any number of replicas may run workers.
+ */
+export class JobQueue implements JobEnqueuer {
+  private readonly boss: PgBoss;
+  private readonly settings: Record<JobName, QueueSettings>;
+  private started = false;
+  /** This process's workers, by queue, to wake when a job is enqueued here. */
+  private readonly workerIds = new Map<string, string[]>();
+
+  constructor(
+    connectionString: string,
+    private readonly config: JobsConfig,
+    private readonly log: Logger,
+    options: { schedule: boolean; connectTimeoutMs?: number },
+  ) {
+    this.settings = queueSettings(config);
+    // pg-boss hands its options to pg's Pool, connectionTimeoutMillis included, though its types do not list it.
+    const pool = { connectionTimeoutMillis: options.connectTimeoutMs } as object;
+    this.boss = new PgBoss({
+      ...pool,
+      connectionString,
+      schema: JOB_SCHEMA,
+      application_name: 'platform-api-jobs',
+      max: 2,
+      schedule: options.schedule,
+      supervise: options.schedule,
+      // A job's record stays a week after it ends, for `npm run jobs:status` and for the sweep.
+      deleteAfterDays: 7,
+    });
+    this.boss.on('error', (error) => this.log.error({ err: error }, 'job queue error'));
+  }
+
+  /** Installs or upgrades pg-boss's schema, and creates the queues and their schedules. */
+  async start(): Promise<void> {
+    await this.boss.start();
+    this.started = true;
+    for (const [name, settings] of Object.entries(this.settings)) {
+      await this.boss.createQueue(name, { name, ...settings });
+    }
+    for (const { name, cron } of SCHEDULES) await this.boss.schedule(name, cron, {}, { tz: 'UTC' });
+  }
+
+  /** Enqueues a job in the transaction `tx`: it exists once, and only if, that transaction commits. */
+  async enqueue<K extends keyof JobPayloads>(
+    tx: EntityManager,
+    name: K,
+    data: JobPayloads[K],
+    options: EnqueueOptions = {},
+  ): Promise<string | null> {
+    const db = { executeSql: (text: string, values: unknown[]) => queryRecords(tx, text, values) };
+    const id = await this.boss.send(name, data as object, { ...this.settings[name], ...options, db });
+    this.log.info({ job: name, jobId: id, requestId: data.requestId, ...brief(data) }, 'job enqueued');
+    return id;
+  }
+
+  /** Enqueues outside any transaction (scheduled work and commands). */
+  async send<K extends keyof JobPayloads>(
+    name: K,
+    data: JobPayloads[K],
+    singletonKey?: string,
+  ): Promise<string | null> {
+    const id = await this.boss.send(name, data as object, { ...this.settings[name], singletonKey });
+    this.log.info({ job: name, jobId: id, ...brief(data) }, 'job enqueued');
+    this.nudge(name);
+    return id;
+  }
+
+  /** Runs the handlers in this process: `concurrency` at once for lifecycle steps, one at a time for the rest. */
+  async work(handlers: JobHandlers): Promise<void> {
+    for (const name of Object.keys(handlers) as (keyof JobPayloads)[]) {
+      const workers = name === JOB.projectStep || name === JOB.organizationPurge ? this.config.concurrency : 1;
+      for (let i = 0; i < workers; i += 1) {
+        const id = await this.boss.work(name, { includeMetadata: true, pollingIntervalSeconds: 0.5 }, (jobs) =>
+          this.run(name, jobs, handlers[name] as (job: RunningJob<unknown>) => Promise<void>),
+        );
+        this.workerIds.set(name, [...(this.workerIds.get(name) ?? []), id]);
+      }
+    }
+  }
+
+  nudge(name: keyof JobPayloads): void {
+    // One idle worker is enough for one job; the others poll as usual.
+    const [first] = this.workerIds.get(name) ?? [];
+    if (first) this.boss.notifyWorker(first);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await this.boss.stop({ graceful: true, timeout: 10_000, wait: true });
+  }
+
+  private async run(
+    name: JobName,
+    jobs: PgBoss.JobWithMetadata<unknown>[],
+    handler: (job: RunningJob<unknown>) => Promise<void>,
+  ) {
+    for (const job of jobs) {
+      const running: RunningJob<unknown> = {
+        id: job.id,
+        name,
+        data: job.data,
+        attempt: job.retryCount + 1,
+        lastAttempt: job.retryCount >= job.retryLimit,
+      };
+      const fields = {
+        job: name,
+        jobId: job.id,
+        attempt: running.attempt,
+        requestId: (job.data as { requestId?: string }).requestId,
+      };
+      this.log.info(fields, 'job started');
+      try {
+        await handler(running);
+        this.log.info(fields, 'job done');
+      } catch (error) {
+        this.log[running.lastAttempt ? 'error' : 'warn'](
+          { ...fields, err: error },
+          running.lastAttempt ? 'job gave up' : 'job failed, will retry',
+        );
+        throw error;
+      }
+    }
+  }
+}
+
+/** A statement's rows through a TypeORM transaction, as pg-boss asks of a connection. */
+async function queryRecords(tx: EntityManager, text: string, values: unknown[]): Promise<{ rows: unknown[] }> {
+  const runner = tx.queryRunner;
+  if (!runner) throw new Error('A job is enqueued inside a transaction');
+  const result = await runner.query(text, values, true);
+  return { rows: result.records as unknown[] };
+}
+
+/** What identifies a job's subject in the log, without anything secret. */
+function brief(data: object): Record<string, unknown> {
+  const { projectId, organizationId, step, asOf } = data as Record<string, unknown>;
+  return { projectId, organizationId, step, asOf };
+}

@@ -1,0 +1,56 @@
+import type { DataSource } from 'typeorm';
+import type { JobsConfig } from '../config';
+import { invitationRepository } from '../repositories/membership.repository';
+import { organizationRepository } from '../repositories/organization.repository';
+import { projectRepository } from '../repositories/project.repository';
+import { closePeriods } from '../services/billing-period.service';
+import { JOB, STEP_OUT_OF, type ScheduledJob } from '../request/jobs';
+import type { JobQueue, RunningJob } from './job-queue';
+
+export interface ScheduledDeps {
+  db: DataSource;
+  queue: JobQueue;
+  config: JobsConfig;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Projects in a transitional state without a live job (from before the queue, or a bug): their step again. */
+export async function sweepStuckProjects(deps: ScheduledDeps): Promise<number> {
+  // A removal waits for the end of the grace period: the purge enqueues it.
+  const transitional = Object.keys(STEP_OUT_OF).filter((status) => STEP_OUT_OF[status] !== 'remove');
+  const stuck = await projectRepository.stuckInTransition(deps.db.manager, transitional, JOB.projectStep);
+  for (const project of stuck) {
+    await deps.queue.send(JOB.projectStep, { projectId: project.id, step: STEP_OUT_OF[project.status] }, project.id);
+  }
+  return stuck.length;
+}
+
+/** What was deleted more than the grace period before `asOf` is purged, each by a job of its own. */
+export async function purgeDue(deps: ScheduledDeps, asOf: Date): Promise<number> {
+  const before = new Date(asOf.getTime() - deps.config.deletionGraceDays * DAY_MS);
+  const organizations = await organizationRepository.deletedBefore(deps.db.manager, before);
+  for (const organizationId of organizations) {
+    await deps.queue.send(JOB.organizationPurge, { organizationId }, organizationId);
+  }
+  const projects = await projectRepository.deletedBefore(deps.db.manager, before);
+  for (const projectId of projects) await deps.queue.send(JOB.projectStep, { projectId, step: 'remove' }, projectId);
+  return organizations.length + projects.length;
+}
+
+/** Each scheduled job as a function of the time it runs as of. */
+export function scheduledWork(deps: ScheduledDeps): Record<string, (asOf: Date) => Promise<unknown>> {
+  return {
+    [JOB.sweep]: () => sweepStuckProjects(deps),
+    [JOB.purgeDue]: (asOf) => purgeDue(deps, asOf),
+    [JOB.closePeriods]: (asOf) => closePeriods(deps.db, { now: asOf }),
+    [JOB.expireInvitations]: (asOf) => invitationRepository.deleteExpired(deps.db.manager, asOf),
+  };
+}
+
+/** A scheduled job as the queue runs it: as of the time it was given, or now. */
+export function scheduledHandler(work: (asOf: Date) => Promise<unknown>) {
+  return async (job: RunningJob<ScheduledJob>): Promise<void> => {
+    await work(job.data.asOf ? new Date(job.data.asOf) : new Date());
+  };
+}
