@@ -44,6 +44,15 @@ export interface AppConfig extends StorageConfig {
   corsOrigins: string[];
   /** Reverse proxies in front of the server whose X-Forwarded-For entries are trusted. */
   trustProxyHops: number;
+  trustedDocuments: TrustedDocumentsConfig;
+}
+
+/** Documents clients may name by hash, from a manifest written by graphql-codegen (docs/clients.md). */
+export interface TrustedDocumentsConfig {
+  /** TRUSTED_DOCUMENTS: the manifest's path (hash → document); unset: no document can be named by hash. */
+  manifest: string | undefined;
+  /** TRUSTED_DOCUMENTS_ONLY: no other document runs. */
+  only: boolean;
 }
 
 /** Bounds on one GraphQL document, checked before it executes. */
@@ -122,6 +131,15 @@ function parseOrigins(env: Env, name: string): string[] {
     }
     return origin;
   });
+}
+
+function parseTrustedDocuments(env: Env): TrustedDocumentsConfig {
+  const manifest = env.TRUSTED_DOCUMENTS ? path.resolve(env.TRUSTED_DOCUMENTS) : undefined;
+  const only = parseBoolean(env, 'TRUSTED_DOCUMENTS_ONLY', false);
+  if (only && !manifest) {
+    throw new ConfigError('TRUSTED_DOCUMENTS_ONLY', 'needs TRUSTED_DOCUMENTS, the manifest of the documents to run');
+  }
+  return { manifest, only };
 }
 
 function parseDatabaseUrl(env: Env): string | undefined {
@@ -226,5 +244,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     corsOrigins: parseOrigins(env, 'CORS_ORIGINS'),
     trustProxyHops: parseInteger(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
+    trustedDocuments: parseTrustedDocuments(env),
   };
 }
