@@ -9,9 +9,16 @@ const NOTE =
 /** Apollo's words when Sandbox does not load (it comes from Apollo's CDN): the note goes right after them. */
 const SANDBOX_FALLBACK = /(<p>Apollo Sandbox cannot be loaded[^<]*<\/p>)/;
 
+/** Apollo's first style block (its nonce lets it through the page's CSP). */
+const STYLE_BLOCK = /<style nonce=[^>\s]+>/;
+
+/** Sandbox's container covers the page; while Sandbox has not loaded into it, it must not cover the note. */
+const UNCOVER = '#embeddableSandbox:empty { display: none; }';
+
 function withNote(html: string): string {
-  if (SANDBOX_FALLBACK.test(html)) return html.replace(SANDBOX_FALLBACK, `$1\n${NOTE}`);
-  return html.includes('</body>') ? html.replace('</body>', `${NOTE}</body>`) : `${html}${NOTE}`;
+  const uncovered = html.replace(STYLE_BLOCK, (block) => `${block}\n${UNCOVER}`);
+  if (SANDBOX_FALLBACK.test(uncovered)) return uncovered.replace(SANDBOX_FALLBACK, `$1\n${NOTE}`);
+  return uncovered.includes('</body>') ? uncovered.replace('</body>', `${NOTE}</body>`) : `${uncovered}${NOTE}`;
 }
 
 /**

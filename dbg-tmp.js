@@ -1,0 +1,22 @@
+require('reflect-metadata');
+const { chromium } = require('playwright-core');
+const { loadConfig } = require('./dist/src/config');
+const { startServer } = require('./dist/src/server');
+(async () => {
+  const lines = [];
+  const config = loadConfig({ NODE_ENV: 'development', PORT: '0', LOG_LEVEL: 'info', DATA_DIR: '/tmp/dbg-data', EMBEDDED_POSTGRES_PORT: '54399' });
+  const server = await startServer(config, { logDestination: { write: (l) => lines.push(l) } });
+  const browser = await chromium.launchPersistentContext('/tmp/dbg-chrome-' + Date.now(), { executablePath: '/usr/bin/chromium', headless: true, args: ['--headless','--no-sandbox','--disable-gpu','--disable-quic','--no-first-run','--disable-background-networking','--disable-component-update','--disable-sync','--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1'] });
+  await browser.route('**/*', (route) => { const u = new URL(route.request().url()); if (u.hostname === '127.0.0.1' || u.hostname === 'localhost') return route.continue(); console.log('OUT', u.href); return route.abort(); });
+  const page = await browser.newPage();
+  page.on('console', (m) => console.log('console', m.type(), m.text().slice(0, 200)));
+  page.on('requestfailed', (r) => console.log('failed', r.url(), r.failure()?.errorText));
+  page.on('response', (r) => console.log('resp', r.status(), r.request().method(), r.url().slice(0, 100)));
+  const origin = new URL(server.url).origin;
+  await page.goto(origin + '/graphiql');
+  await page.waitForTimeout(8000);
+  await page.screenshot({ path: '/tmp/graphiql.png' });
+  console.log(lines.filter(l => l.includes('"request"')).slice(-5).join(''));
+  await browser.close();
+  await server.stop();
+})().catch((e) => { console.error(e); process.exit(1); });
