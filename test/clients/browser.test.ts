@@ -162,7 +162,7 @@ describe('a browser on another origin (headless Chromium)', () => {
       },
       { api: app.server.url, text: body },
     );
-    await eventually(async () => assert.equal(graphqlLines('POST').length, posts + 1));
+    await eventually(() => Promise.resolve(assert.equal(graphqlLines('POST').length, posts + 1)));
     assert.deepEqual(
       graphqlLines('POST')
         .slice(posts)
