@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ourDocuments } from '../../bench/workloads';
 import { loadConfig } from '../../src/config';
 import { loadTrustedDocuments } from '../../src/graphql/trusted-documents';
 import { buildApiSchema } from '../../src/schema';
@@ -184,6 +185,12 @@ describe('a manifest is checked once, at start', () => {
     const first = await store.get(`schema-hash:${sha256Hash}`);
     assert.ok(first, 'the parsed document is in the store from the start');
     assert.equal(await store.get(`other-prefix:${sha256Hash}`), first, 'the same document, parsed once');
+  });
+
+  it("the benchmark's documents load as trusted ones (BENCH_TRUSTED_DOCUMENTS=1)", async () => {
+    const documents = ourDocuments();
+    const trusted = await load(manifest(Object.fromEntries(documents.map((text) => [id(text), text]))));
+    assert.equal(trusted.size, documents.length);
   });
 
   it('a document that does not validate stops the start, naming it', async () => {
