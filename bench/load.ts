@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import autocannon from 'autocannon';
 import { cpuSnapshot, foreignShare } from './machine-load';
 import { sampleMemory } from './processes';
@@ -60,8 +61,16 @@ function header(headers: Record<string, string | string[]>, name: string): strin
  * autocannon's per-response time (from the request written to the response parsed), kept
  * unrounded here so that p50/p99 have sub-millisecond resolution.
  */
+/** The request's document: its text, or the hash of a trusted document as Apollo's clients send it. */
+function documentOf(operation: LoadOptions['operation']): Record<string, unknown> {
+  if (!operation.byHash) return { query: operation.query };
+  const sha256Hash = createHash('sha256').update(operation.query).digest('hex');
+  return { extensions: { persistedQuery: { version: 1, sha256Hash } } };
+}
+
 export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   let n = options.firstRequest ?? 0;
+  const document = documentOf(options.operation);
   let ok = 0;
   let failed = 0;
   let rateLimited = 0;
@@ -86,10 +95,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
             method: 'POST',
             headers: { 'content-type': 'application/json', ...options.headers },
             setupRequest: (request) => {
-              request.body = JSON.stringify({
-                query: options.operation.query,
-                variables: options.operation.variables(n),
-              });
+              request.body = JSON.stringify({ ...document, variables: options.operation.variables(n) });
               n += 1;
               return request;
             },

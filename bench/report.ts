@@ -28,6 +28,8 @@ export interface Settings {
   quietThreshold: number;
   /** Times a run is repeated when other processes used more than `quietThreshold` during it. */
   noisyRetries: number;
+  /** Our server loads its documents as trusted ones (TRUSTED_DOCUMENTS) and the load sends them by hash. */
+  trustedDocuments: boolean;
 }
 
 export interface SideSummary {
@@ -459,7 +461,11 @@ PATH, so npm scripts ran on it rather than on the project's Node (scripts/unshad
 }## Results
 
 ${s.rounds} round(s); in each, every workload ran against each server in turn (the order rotating between
-workloads and rounds), each run with ${s.warmupSeconds} s of warm-up then ${s.seconds} s measured, ${s.connections} connections.
+workloads and rounds), each run with ${s.warmupSeconds} s of warm-up then ${s.seconds} s measured, ${s.connections} connections.${
+    s.trustedDocuments
+      ? '\nOur servers ran with TRUSTED_DOCUMENTS holding our documents, and the load sent each by its hash\n(extensions.persistedQuery.sha256Hash) instead of its text.'
+      : ''
+  }
 req/s, p50 and p99 are over all rounds. The whole benchmark took ${fixed(report.elapsedSeconds / 60, 0)} minutes.
 
 ${resultsTable(report)}

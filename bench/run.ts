@@ -9,12 +9,13 @@
  * BENCH_AUTH_THROTTLE (off | server), BENCH_STARTUP_RUNS (3; 0 skips), BENCH_OURS_PRODUCTION (1; 0
  * skips the NODE_ENV=production instance), BENCH_QUIET_WAIT_SECONDS (20), BENCH_QUIET_PERCENT (10) and
  * BENCH_NOISY_RETRIES (2: a run during which other processes used over that share is run again),
- * BENCH_CPU_PROF (a directory: our server runs with --cpu-prof), BENCH_RESULTS (the file to write;
- * "none").
+ * BENCH_CPU_PROF (a directory: our server runs with --cpu-prof), BENCH_TRUSTED_DOCUMENTS (0; 1: our
+ * server loads our documents as trusted ones and the load sends them by hash), BENCH_RESULTS (the file
+ * to write; "none").
  */
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -47,7 +48,15 @@ import {
 } from './report';
 import { summarizeSoak, type SoakResult } from './soak';
 import { measureStartup } from './startup';
-import { queryDepth, smallVariables, workloads, type Operation, type Side, type Workload } from './workloads';
+import {
+  ourDocuments,
+  queryDepth,
+  smallVariables,
+  workloads,
+  type Operation,
+  type Side,
+  type Workload,
+} from './workloads';
 
 function integer(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -71,7 +80,8 @@ function readSettings(argv: string[]): Settings {
     throw new Error(`BENCH_AUTH_THROTTLE must be off or server (got "${authThrottle}")`);
   }
   const cpuProfileDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : null;
-  const partial = workloadList.length < 5 || cpuProfileDir !== null;
+  const trustedDocuments = integer('BENCH_TRUSTED_DOCUMENTS', 0, 0, 1) === 1;
+  const partial = workloadList.length < 5 || cpuProfileDir !== null || trustedDocuments;
   const results = process.env.BENCH_RESULTS;
   return {
     warmupSeconds: integer('BENCH_WARMUP_SECONDS', 3, 0, 600),
@@ -88,6 +98,7 @@ function readSettings(argv: string[]): Settings {
     quietWaitSeconds: integer('BENCH_QUIET_WAIT_SECONDS', 20, 0, 600),
     quietThreshold: integer('BENCH_QUIET_PERCENT', 10, 1, 100) / 100,
     noisyRetries: integer('BENCH_NOISY_RETRIES', 2, 0, 5),
+    trustedDocuments,
     cpuProfileDir,
     // A partial or profiled run does not replace the results of a full one unless told to.
     resultsFile:
@@ -99,6 +110,16 @@ function readSettings(argv: string[]): Settings {
             ? null
             : path.resolve('bench', 'RESULTS.md'),
   };
+}
+
+/** A manifest of our documents (hash → text), as graphql-codegen writes one; returns its path. */
+function writeTrustedDocuments(dir: string): string {
+  const file = path.join(dir, 'trusted-documents.json');
+  const manifest = Object.fromEntries(
+    ourDocuments().map((text) => [`sha256:${createHash('sha256').update(text).digest('hex')}`, text]),
+  );
+  writeFileSync(file, JSON.stringify(manifest));
+  return file;
 }
 
 interface GraphQLAnswer {
@@ -175,6 +196,9 @@ function log(message: string): void {
 
 async function main(): Promise<void> {
   const settings = readSettings(process.argv.slice(2));
+  /** What our servers are sent: the document's text, or (BENCH_TRUSTED_DOCUMENTS=1) its hash. */
+  const sentByUs = (operation: Operation): Operation =>
+    settings.trustedDocuments ? { ...operation, byHash: true } : operation;
   const began = performance.now();
   const cleanups: (() => Promise<unknown>)[] = [];
   // One clean-up, whoever asks first (the end of main, or a signal); both wait for it to finish.
@@ -248,6 +272,7 @@ async function main(): Promise<void> {
       // The benchmark user's token must outlive the longest run (quiet waits and retries included).
       ACCESS_TOKEN_TTL_SECONDS: '86400',
     };
+    if (settings.trustedDocuments) oursEnv.TRUSTED_DOCUMENTS = writeTrustedDocuments(dir);
     if (settings.authThrottle === 'off') {
       oursEnv.AUTH_RATE_LIMIT_PER_ACCOUNT = '1000000';
       oursEnv.AUTH_RATE_LIMIT_PER_ADDRESS = '1000000';
@@ -378,7 +403,7 @@ async function main(): Promise<void> {
       const common = {
         url: target.url,
         headers: workload.id === 5 ? {} : target.headers,
-        operation,
+        operation: serverName === 'postgraphile' ? operation : sentByUs(operation),
         connections: settings.connections,
         pid: target.server.pid,
       };
@@ -455,7 +480,7 @@ async function main(): Promise<void> {
       const soakLoad = {
         url: oursUrl,
         headers: targets.ours.headers,
-        operation: dashboard.ours,
+        operation: sentByUs(dashboard.ours),
         connections: settings.connections,
         pid: ours.pid,
       };

@@ -6,6 +6,8 @@ export type Side = 'ours' | 'postgraphile';
 /** One GraphQL request as a side sends it: the document, and the variables of the n-th request. */
 export interface Operation {
   query: string;
+  /** Sent as a trusted document's hash (BENCH_TRUSTED_DOCUMENTS=1, our side only) instead of its text. */
+  byHash?: boolean;
   variables: (n: number) => Record<string, unknown>;
   /** What a correct answer holds (for the check before the load), or why it is wrong. */
   check: (data: unknown) => { ok: true; rows: string } | { ok: false; reason: string };
@@ -234,6 +236,17 @@ export function workloads(inputs: WorkloadInputs): Workload[] {
       postgraphile: null,
     },
   ];
+}
+
+/** Every document our side sends, word for word: the manifest of trusted documents when they are sent by hash. */
+export function ourDocuments(): string[] {
+  // The documents do not depend on the data set; only their variables do.
+  const none = {
+    data: { adminOrganizationSlugs: [], adminProjectRefs: [] },
+    benchUser: { id: '', email: '', password: '' },
+    smallUser: { id: '' },
+  } as unknown as WorkloadInputs;
+  return workloads(none).map((workload) => workload.ours.query);
 }
 
 /** The same documents as the smaller user sees them: statement counts must not change with the data. */

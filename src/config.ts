@@ -45,6 +45,7 @@ export interface AppConfig extends StorageConfig {
   /** Reverse proxies in front of the server whose X-Forwarded-For entries are trusted. */
   trustProxyHops: number;
   jobs: JobsConfig;
+  trustedDocuments: TrustedDocumentsConfig;
 }
 
 /** Background work: the job queue's workers, the provisioner they call, deletion's grace period. */
@@ -66,6 +67,14 @@ export interface ProvisionerConfig {
   maxAttempts: number;
   /** Delay before the second attempt; each later one waits about twice as long. */
   retryBaseMs: number;
+}
+
+/** Documents clients may name by hash, from a manifest written by graphql-codegen (docs/clients.md). */
+export interface TrustedDocumentsConfig {
+  /** TRUSTED_DOCUMENTS: the manifest's path (hash → document); unset: no document can be named by hash. */
+  manifest: string | undefined;
+  /** TRUSTED_DOCUMENTS_ONLY: no other document runs. */
+  only: boolean;
 }
 
 /** Bounds on one GraphQL document, checked before it executes. */
@@ -174,6 +183,15 @@ export function loadJobsConfig(env: Env = process.env): JobsConfig {
   };
 }
 
+function parseTrustedDocuments(env: Env): TrustedDocumentsConfig {
+  const manifest = env.TRUSTED_DOCUMENTS ? path.resolve(env.TRUSTED_DOCUMENTS) : undefined;
+  const only = parseBoolean(env, 'TRUSTED_DOCUMENTS_ONLY', false);
+  if (only && !manifest) {
+    throw new ConfigError('TRUSTED_DOCUMENTS_ONLY', 'needs TRUSTED_DOCUMENTS, the manifest of the documents to run');
+  }
+  return { manifest, only };
+}
+
 function parseDatabaseUrl(env: Env): string | undefined {
   const raw = env.DATABASE_URL;
   if (raw === undefined || raw === '') return undefined;
@@ -277,5 +295,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     corsOrigins: parseOrigins(env, 'CORS_ORIGINS'),
     trustProxyHops: parseInteger(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
     jobs: loadJobsConfig(env),
+    trustedDocuments: parseTrustedDocuments(env),
   };
 }

@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'PLAN_LIMIT_REACHED'
   | 'RATE_LIMITED'
-  | 'SERVICE_UNAVAILABLE';
+  | 'SERVICE_UNAVAILABLE'
+  | 'PERSISTED_QUERY_NOT_ALLOWED';
 
 export abstract class AppError extends GraphQLError {
   abstract readonly code: ErrorCode;
@@ -102,6 +103,14 @@ export class ServiceUnavailableError extends AppError {
   readonly code = 'SERVICE_UNAVAILABLE';
   constructor() {
     super('The service is temporarily unavailable; try again shortly');
+  }
+}
+
+/** TRUSTED_DOCUMENTS_ONLY: this server runs the trusted documents only, and the one sent is not one of them. */
+export class PersistedQueryNotAllowedError extends AppError {
+  readonly code = 'PERSISTED_QUERY_NOT_ALLOWED';
+  constructor() {
+    super('Only trusted documents run here: name one by its hash (extensions.persistedQuery.sha256Hash or documentId)');
   }
 }
 

@@ -62,7 +62,7 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
   const httpServer: Server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS });
   // The first unknown e-mail at log-in must not cost less than the next ones.
   await decoyHash();
-  const apollo = await startApollo(config, httpServer, log);
+  const { apollo, trustedDocuments } = await startApollo(config, httpServer, log);
   const shutdown = shutdownSequence(apollo, jobs, dataSource);
   const routes: Routes = {
     production,
@@ -75,6 +75,7 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
       exposeQueryCount: !production,
       exposeLimits: !production,
       context: requestContextBuilder(config, dataSource, jobs),
+      trustedDocuments,
     },
   };
   httpServer.on('request', requestListener(log, router(routes)));

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { PersistedQueryNotAllowedError } from '../errors';
+import { admitRequest, type TrustedDocuments } from '../graphql/trusted-documents';
 import type { RequestContext } from '../request/context';
 import type { RequestScope } from '../database/request-database';
 
@@ -44,9 +46,42 @@ export interface GraphQLHandlerOptions {
   /** Name configured limits in error messages (outside production). */
   exposeLimits: boolean;
   context: (req: IncomingMessage, scope: RequestScope) => Promise<RequestContext>;
+  /** The documents clients may name by hash (TRUSTED_DOCUMENTS); null: none. */
+  trustedDocuments: TrustedDocuments | null;
 }
 
-/** /graphql on node:http: body limit, JSON parsing, and Apollo's own HTTP handling (CSRF prevention included). */
+/** A POST's body, parsed when it is JSON; null when the request was answered (too large, bad JSON). */
+async function readGraphQLBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: GraphQLHandlerOptions,
+): Promise<{ body: unknown } | null> {
+  let raw: string;
+  try {
+    raw = await readBody(req, options.bodyLimitBytes);
+  } catch (error) {
+    if (error instanceof PayloadTooLargeError) {
+      const limit = options.exposeLimits ? ` of ${options.bodyLimitBytes} bytes` : '';
+      // The rest of the body is not read: the connection cannot carry another request.
+      res.setHeader('connection', 'close');
+      sendError(res, 413, 'PAYLOAD_TOO_LARGE', `The request body exceeds the limit${limit}`);
+      return null;
+    }
+    throw error;
+  }
+  const contentType = req.headers['content-type'] ?? '';
+  if (!contentType.startsWith('application/json') && !contentType.startsWith('application/graphql-response+json')) {
+    return { body: raw };
+  }
+  try {
+    return { body: raw.length ? JSON.parse(raw) : undefined };
+  } catch {
+    sendError(res, 400, 'BAD_REQUEST', 'The request body is not valid JSON');
+    return null;
+  }
+}
+
+/** /graphql on node:http: body limit, JSON parsing, trusted documents, and Apollo's own HTTP handling (CSRF prevention included). */
 export async function handleGraphQL(
   req: IncomingMessage,
   res: ServerResponse,
@@ -55,32 +90,22 @@ export async function handleGraphQL(
   options: GraphQLHandlerOptions,
 ): Promise<void> {
   let body: unknown = undefined;
+  let search = url.search;
   if (req.method === 'POST') {
-    let raw: string;
-    try {
-      raw = await readBody(req, options.bodyLimitBytes);
-    } catch (error) {
-      if (error instanceof PayloadTooLargeError) {
-        const limit = options.exposeLimits ? ` of ${options.bodyLimitBytes} bytes` : '';
-        // The rest of the body is not read: the connection cannot carry another request.
-        res.setHeader('connection', 'close');
-        return sendError(res, 413, 'PAYLOAD_TOO_LARGE', `The request body exceeds the limit${limit}`);
-      }
-      throw error;
+    const read = await readGraphQLBody(req, res, options);
+    if (!read) return;
+    body = read.body;
+  }
+  if (options.trustedDocuments) {
+    const admission = admitRequest(options.trustedDocuments, { body, search: url.searchParams });
+    if (!admission.admitted) {
+      const refusal = new PersistedQueryNotAllowedError();
+      return sendError(res, 400, refusal.code, refusal.message);
     }
-    const contentType = req.headers['content-type'] ?? '';
-    if (contentType.startsWith('application/json') || contentType.startsWith('application/graphql-response+json')) {
-      try {
-        body = raw.length ? JSON.parse(raw) : undefined;
-      } catch {
-        return sendError(res, 400, 'BAD_REQUEST', 'The request body is not valid JSON');
-      }
-    } else {
-      body = raw;
-    }
+    ({ body, search } = admission);
   }
   const response = await options.apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: req.method ?? 'GET', headers: headerMap(req), search: url.search, body },
+    httpGraphQLRequest: { method: req.method ?? 'GET', headers: headerMap(req), search, body },
     context: () => options.context(req, scope),
   });
   for (const [key, value] of response.headers) res.setHeader(key, value);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestScope } from '../database/request-database';
 import { handleCors } from './cors';
+import { handleGraphiQL } from './graphiql';
 import { handleGraphQL, sendError, type GraphQLHandlerOptions } from './graphql-handler';
 import { securityHeaders } from './security-headers';
 
@@ -28,7 +29,7 @@ function answerProbe(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** The endpoints: /healthz, /readyz, /graphql (and /), and a 404 for anything else. */
+/** The endpoints: /healthz, /readyz, /graphql (and /), /graphiql outside production, and a 404 for anything else. */
 export function router(routes: Routes): RequestHandler {
   return async (req, res, scope) => {
     securityHeaders(res, routes.production);
@@ -57,6 +58,7 @@ export function router(routes: Routes): RequestHandler {
       await handleGraphQL(req, res, url, scope, routes.graphql);
       return;
     }
+    if (!routes.production && (await handleGraphiQL(req, res, url))) return;
     sendError(res, 404, 'NOT_FOUND', 'No such endpoint: use /graphql');
   };
 }

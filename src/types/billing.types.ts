@@ -6,14 +6,25 @@ import type { PaymentMethod } from '../entities/payment-method.entity';
 import type { Plan } from '../entities/plan.entity';
 import { SubscriptionStatus, type Subscription } from '../entities/subscription.entity';
 
-/** An organization's billing. Its fields are resolved (and guarded) one by one in the resolver. */
+/**
+ * An organization's billing. Its fields are resolved (and guarded) one by one in the resolver.
+ * One per organization: its id is the organization's, a stable cache key.
+ */
 @ObjectType()
 export class Billing {
-  constructor(readonly organizationId: string) {}
+  @Field(() => ID, { description: "The organization's id: one billing per organization." })
+  readonly id: string;
+
+  constructor(readonly organizationId: string) {
+    this.id = organizationId;
+  }
 }
 
 @ObjectType('Plan')
 export class PlanView {
+  @Field(() => ID)
+  id: string;
+
   @Field()
   code: string;
 
@@ -31,6 +42,7 @@ export class PlanView {
 
   static from(plan: Plan): PlanView {
     return Object.assign(new PlanView(), {
+      id: plan.id,
       code: plan.code,
       name: plan.name,
       priceCents: plan.priceCents,
@@ -40,9 +52,15 @@ export class PlanView {
   }
 }
 
-@ObjectType('Subscription')
+/** Not `Subscription`: schema tools read a type of that name as the subscription root. */
+@ObjectType('BillingSubscription', { description: "An organization's current subscription to a plan." })
 export class SubscriptionView {
   organizationId: string;
+
+  @Field(() => ID, {
+    description: 'The same across plan changes and periods; the subscription that follows a cancellation has its own.',
+  })
+  id: string;
 
   @Field(() => PlanView)
   plan: PlanView;
@@ -62,6 +80,7 @@ export class SubscriptionView {
   static from(subscription: Subscription & { plan: Plan }): SubscriptionView {
     return Object.assign(new SubscriptionView(), {
       organizationId: subscription.organizationId,
+      id: subscription.id,
       plan: PlanView.from(subscription.plan),
       status: subscription.status,
       currentPeriodStart: subscription.currentPeriodStart,
@@ -237,6 +256,9 @@ export class BillingAddressView {
 
 @ObjectType('BillingDetails', { description: 'What invoices are addressed to.' })
 export class BillingDetailsView {
+  @Field(() => ID, { description: "The organization's id: one set of details per organization." })
+  id: string;
+
   @Field(() => String, { nullable: true })
   email: string | null;
 
@@ -248,6 +270,7 @@ export class BillingDetailsView {
 
   static from(organization: Organization): BillingDetailsView {
     return Object.assign(new BillingDetailsView(), {
+      id: organization.id,
       email: organization.billingEmail,
       taxId: organization.taxId,
       address: organization.billingAddress ? BillingAddressView.from(organization.billingAddress) : null,
