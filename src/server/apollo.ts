@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -15,11 +15,12 @@ import { buildApiSchema } from '../schema';
 import { inputHygienePlugin } from '../security/input-hygiene';
 import { executionCostPlugin, queryLimitRules } from '../security/query-limits';
 
-/** Apollo over the API schema, with its limits and plugins, started and ready to execute. */
+/** Apollo over the API schema, with its limits and plugins (and `extraPlugins`), started and ready to execute. */
 export async function startApollo(
   config: AppConfig,
   httpServer: Server,
   log: Logger,
+  extraPlugins: ApolloServerPlugin<RequestContext>[] = [],
 ): Promise<ApolloServer<RequestContext>> {
   const production = config.nodeEnv === 'production';
   const schema = await buildApiSchema();
@@ -52,6 +53,7 @@ export async function startApollo(
         production,
       ),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
+      ...extraPlugins,
     ],
     // main.ts owns the signals: it drains, then closes the pool and the embedded database.
     stopOnTerminationSignals: false,
