@@ -4,10 +4,11 @@ import { Pool } from 'pg';
 import { DataSource, type Logger, type Migration, type MigrationInterface } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { loadStorageConfig, type StorageConfig } from './src/config';
+import { loadStorageConfig, type DatabaseTimeouts, type StorageConfig } from './src/config';
 import { ensureDatabase } from './src/database/ensure-database';
 import { startEmbeddedPostgres, type RunningPostgres } from './src/database/embedded-postgres';
 import { PlatformNamingStrategy } from './src/database/naming-strategy';
+import { requestTimeoutOptions } from './src/database/request-timeouts';
 import {
   bootstrapHistory,
   instrumentMigrations,
@@ -26,7 +27,10 @@ export const EMBEDDED_DATABASE = 'platform';
 export interface PlatformDataSourceOptions {
   storage: StorageConfig;
   logger?: Logger;
+  /** Instead of DATABASE_POOL_SIZE (a batch job needs a few). */
   poolSize?: number;
+  /** The server's: bounds on every statement of its pools. Migrations and the CLI run without them. */
+  requestTimeouts?: DatabaseTimeouts;
   applicationName?: string;
   /** Migration classes to use instead of src/migrations (tests of the deploy path). */
   migrations?: (new () => MigrationInterface)[];
@@ -70,13 +74,16 @@ export class PlatformDataSource extends DataSource {
       installExtensions: false,
       uuidExtension: 'pgcrypto',
       applicationName: platform.applicationName ?? 'platform-api',
-      poolSize: platform.poolSize ?? 10,
+      poolSize: platform.poolSize ?? platform.storage.databasePoolSize,
       // pg's connectionTimeoutMillis, which the lean read pool inherits: the wait to open a
       // connection, and the wait for a free one when the pool is full.
       connectTimeoutMS: platform.storage.databaseConnectTimeoutMs,
       logger: platform.logger,
       logging: platform.logger ? 'all' : false,
-      extra: { options: `-c search_path=${SCHEMA}` },
+      extra: {
+        options: `-c search_path=${SCHEMA}`,
+        ...(platform.requestTimeouts ? requestTimeoutOptions(platform.requestTimeouts) : {}),
+      },
     };
     super(options);
   }
@@ -97,6 +104,7 @@ export class PlatformDataSource extends DataSource {
       const main = (this.driver as PostgresDriver).master as Pool;
       this.leanReadPool = new Pool({
         ...main.options,
+        max: this.platform.storage.databaseReadPoolSize,
         options: `-c search_path=${SCHEMA} -c plan_cache_mode=force_generic_plan`,
       });
       // Every connection reports its own loss, idle or taken out. The pool listens only to idle

@@ -19,13 +19,37 @@ export interface StorageConfig {
    * waiting on the operating system's TCP timeout (minutes) or on a pool that never frees up.
    */
   databaseConnectTimeoutMs: number;
+  /** Connections of the pool that runs TypeORM's statements (writes, transactions, migrations). */
+  databasePoolSize: number;
+  /** Connections of the lean read path's own pool (src/database/request-database.ts). */
+  databaseReadPoolSize: number;
+  /** How long a migration run waits for another run's advisory lock (src/database/migration-runner.ts). */
+  migrationLockWaitMs: number;
+  /** Apply pending migrations older than the newest applied one, on purpose. */
+  migrationsAllowOutOfOrder: boolean;
+}
+
+/** How long a request's statements may run, and a request's transaction may sit idle, in PostgreSQL. */
+export interface DatabaseTimeouts {
+  /** statement_timeout of every request's statement; a moment later the server stops waiting for an answer. */
+  statementMs: number;
+  /** idle_in_transaction_session_timeout: a transaction left open this long is ended by PostgreSQL. */
+  idleInTransactionMs: number;
 }
 
 export interface AppConfig extends StorageConfig {
   host: string;
   port: number;
-  logLevel: string;
+  logLevel: LogLevel;
+  /** Apply pending migrations at start (outside production by default). */
+  migrateOnStart: boolean;
+  databaseTimeouts: DatabaseTimeouts;
+  /** After SIGTERM, how long the server goes on serving while /readyz answers 503, so load balancers can follow. */
+  shutdownDelayMs: number;
+  /** After the delay, how long in-flight requests and the rest of the shutdown may take. */
   shutdownTimeoutMs: number;
+  /** Port of the Prometheus listener (its own, never the public one); undefined: no metrics. */
+  metricsPort: number | undefined;
   /** HMAC key for the API's own access tokens. */
   authTokenSecret: Uint8Array;
   /** AES-256-GCM key for secrets at rest (project JWT secrets, service-role keys). */
@@ -98,6 +122,10 @@ export interface AuthRateLimit {
   perAddress: number;
   windowSeconds: number;
 }
+
+/** pino's levels; anything else is refused at start, naming LOG_LEVEL. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
   constructor(
@@ -207,14 +235,41 @@ function parseDatabaseUrl(env: Env): string | undefined {
   return raw;
 }
 
+/**
+ * Production needs a real database: without DATABASE_URL every replica would start a private
+ * embedded PostgreSQL of its own, with its own data. EMBEDDED_POSTGRES=true asks for that on purpose.
+ */
+function checkDatabaseChoice(env: Env, nodeEnv: NodeEnv, databaseUrl: string | undefined): void {
+  const embedded = env.EMBEDDED_POSTGRES ? parseBoolean(env, 'EMBEDDED_POSTGRES', false) : undefined;
+  if (databaseUrl !== undefined) {
+    if (embedded) throw new ConfigError('EMBEDDED_POSTGRES', 'must not be true when DATABASE_URL is set');
+    return;
+  }
+  if (embedded === false) throw new ConfigError('DATABASE_URL', 'is required when EMBEDDED_POSTGRES=false');
+  if (nodeEnv === 'production' && !embedded) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      'is required when NODE_ENV=production (postgres://user:password@host:port/database); ' +
+        'set EMBEDDED_POSTGRES=true only to run a private embedded PostgreSQL on purpose',
+    );
+  }
+}
+
 export function loadStorageConfig(env: Env = process.env): StorageConfig {
+  const nodeEnv = parseNodeEnv(env);
+  const databaseUrl = parseDatabaseUrl(env);
+  checkDatabaseChoice(env, nodeEnv, databaseUrl);
   return {
-    nodeEnv: parseNodeEnv(env),
-    databaseUrl: parseDatabaseUrl(env),
+    nodeEnv,
+    databaseUrl,
     dataDir: path.resolve(env.DATA_DIR || path.join(process.cwd(), '.data')),
     embeddedPostgresPort: parseInteger(env, 'EMBEDDED_POSTGRES_PORT', 54329, 1024, 65535),
     migrationLockTimeoutMs: parseInteger(env, 'MIGRATION_LOCK_TIMEOUT_MS', 5000, 100, 600_000),
     databaseConnectTimeoutMs: parseInteger(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+    databasePoolSize: parseInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    databaseReadPoolSize: parseInteger(env, 'DATABASE_READ_POOL_SIZE', 10, 1, 1000),
+    migrationLockWaitMs: parseInteger(env, 'MIGRATION_LOCK_WAIT_MS', 60_000, 100, 3_600_000),
+    migrationsAllowOutOfOrder: parseBoolean(env, 'MIGRATIONS_ALLOW_OUT_OF_ORDER', false),
   };
 }
 
@@ -251,12 +306,27 @@ function decodeKey(name: string, raw: string, exactBytes?: number): Buffer {
   return bytes;
 }
 
-export function loadConfig(env: Env = process.env): AppConfig {
-  const storage = loadStorageConfig(env);
-  const production = storage.nodeEnv === 'production';
+function parseLogLevel(env: Env, nodeEnv: NodeEnv): LogLevel {
+  const raw = env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info');
+  const level = LOG_LEVELS.find((known) => known === raw);
+  if (!level) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')} (got "${raw}")`);
+  return level;
+}
+
+/** Unset: no metrics listener. Set: a port of its own, never the public one. */
+function parseMetricsPort(env: Env, publicPort: number): number | undefined {
+  if (env.METRICS_PORT === undefined || env.METRICS_PORT === '') return undefined;
+  const port = parseInteger(env, 'METRICS_PORT', 0, 0, 65535);
+  if (port !== 0 && port === publicPort) {
+    throw new ConfigError('METRICS_PORT', `must differ from PORT (${publicPort}): metrics are never served publicly`);
+  }
+  return port;
+}
+
+function secretKeys(env: Env, storage: StorageConfig): Pick<AppConfig, 'authTokenSecret' | 'encryptionKey'> {
   let authRaw = env.AUTH_TOKEN_SECRET;
   let encryptionRaw = env.ENCRYPTION_KEY;
-  if (production) {
+  if (storage.nodeEnv === 'production') {
     if (!authRaw)
       throw new ConfigError('AUTH_TOKEN_SECRET', 'is required when NODE_ENV=production (32+ random bytes, base64)');
     if (!encryptionRaw)
@@ -267,13 +337,37 @@ export function loadConfig(env: Env = process.env): AppConfig {
     encryptionRaw ||= generated.encryptionKey;
   }
   return {
-    ...storage,
-    host: env.HOST || (production ? '0.0.0.0' : '127.0.0.1'),
-    port: parseInteger(env, 'PORT', 4000, 0, 65535),
-    logLevel: env.LOG_LEVEL || (storage.nodeEnv === 'test' ? 'silent' : 'info'),
-    shutdownTimeoutMs: parseInteger(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 300_000),
     authTokenSecret: decodeKey('AUTH_TOKEN_SECRET', authRaw),
     encryptionKey: decodeKey('ENCRYPTION_KEY', encryptionRaw, 32),
+  };
+}
+
+/** Listening, logging, start and stop, metrics: how the process runs, as opposed to what the API does. */
+function processSettings(env: Env, nodeEnv: NodeEnv) {
+  const production = nodeEnv === 'production';
+  const port = parseInteger(env, 'PORT', 4000, 0, 65535);
+  return {
+    host: env.HOST || (production ? '0.0.0.0' : '127.0.0.1'),
+    port,
+    logLevel: parseLogLevel(env, nodeEnv),
+    migrateOnStart: parseBoolean(env, 'MIGRATE_ON_START', !production),
+    databaseTimeouts: {
+      statementMs: parseInteger(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
+      idleInTransactionMs: parseInteger(env, 'DATABASE_IDLE_IN_TX_TIMEOUT_MS', 15_000, 100, 3_600_000),
+    },
+    shutdownDelayMs: parseInteger(env, 'SHUTDOWN_DELAY_MS', production ? 5000 : 0, 0, 300_000),
+    shutdownTimeoutMs: parseInteger(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 300_000),
+    metricsPort: parseMetricsPort(env, port),
+  };
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const storage = loadStorageConfig(env);
+  const production = storage.nodeEnv === 'production';
+  return {
+    ...storage,
+    ...processSettings(env, storage.nodeEnv),
+    ...secretKeys(env, storage),
     accessTokenTtlSeconds: parseInteger(env, 'ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 30 * 24 * 3600),
     maxPageSize: parseInteger(env, 'MAX_PAGE_SIZE', 100, 1, 1000),
     maxBodyBytes: parseInteger(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),

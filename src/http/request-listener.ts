@@ -42,10 +42,22 @@ function logRequest(log: Logger, scope: RequestScope, req: IncomingMessage, res:
   );
 }
 
-/** Every request gets an id (echoed in x-request-id), a 500 for anything its handler throws, and one log line. */
+/** The route a request went to, as a metrics label: a bounded set, whatever path was asked for. */
+export function routeOf(req: IncomingMessage): string {
+  const path = req.url?.split('?')[0];
+  if (path === '/graphql' || path === '/') return 'graphql';
+  if (path === '/healthz' || path === '/readyz') return path.slice(1);
+  return 'other';
+}
+
+/**
+ * Every request gets an id (echoed in x-request-id), a 500 for anything its handler throws, one
+ * log line, and is reported to `answered` once answered.
+ */
 export function requestListener(
   log: Logger,
   handle: RequestHandler,
+  answered: (req: IncomingMessage, res: ServerResponse) => void = () => undefined,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const started = process.hrtime.bigint();
@@ -53,6 +65,9 @@ export function requestListener(
     res.setHeader('x-request-id', scope.requestId);
     handle(req, res, scope)
       .catch((error: unknown) => sendInternalError(res, scope, error))
-      .finally(() => logRequest(log, scope, req, res, started));
+      .finally(() => {
+        logRequest(log, scope, req, res, started);
+        answered(req, res);
+      });
   };
 }

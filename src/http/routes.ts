@@ -8,12 +8,16 @@ import { securityHeaders } from './security-headers';
 export interface Readiness {
   ok: boolean;
   reason?: string;
+  /** Applied migrations newer than the code (a newer release is rolling out): still ready. */
+  newerMigrations?: string[];
 }
 
 export interface Routes {
   production: boolean;
   corsOrigins: ReadonlySet<string>;
-  /** True once the server is shutting down. */
+  /** True from SIGTERM on: /readyz answers 503 while requests are still served, for the shutdown delay. */
+  draining: () => boolean;
+  /** True once the delay is over: the server is closing, and refuses new requests. */
   stopping: () => boolean;
   /** What /readyz reports. */
   readiness: () => Promise<Readiness>;
@@ -29,6 +33,19 @@ function answerProbe(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+async function answerReadiness(res: ServerResponse, routes: Routes): Promise<void> {
+  if (routes.draining()) {
+    answerProbe(res, 503, { status: 'unavailable', reason: 'shutting down' });
+    return;
+  }
+  const ready = await routes.readiness();
+  if (!ready.ok) {
+    answerProbe(res, 503, { status: 'unavailable', reason: ready.reason });
+    return;
+  }
+  answerProbe(res, 200, { status: 'ready', reason: ready.reason, newerMigrations: ready.newerMigrations });
+}
+
 /** The endpoints: /healthz, /readyz, /graphql (and /), /graphiql outside production, and a 404 for anything else. */
 export function router(routes: Routes): RequestHandler {
   return async (req, res, scope) => {
@@ -39,6 +56,9 @@ export function router(routes: Routes): RequestHandler {
       sendError(res, 503, 'SERVICE_UNAVAILABLE', 'The server is shutting down; try again shortly');
       return;
     }
+    // Served during the shutdown delay, but each connection is closed after its answer: a
+    // client opens its next one through the load balancer, to a replica that stays.
+    if (routes.draining()) res.setHeader('connection', 'close');
     if (handleCors(req, res, routes.corsOrigins)) return;
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') {
@@ -46,12 +66,7 @@ export function router(routes: Routes): RequestHandler {
       return;
     }
     if (url.pathname === '/readyz') {
-      const ready = await routes.readiness();
-      answerProbe(
-        res,
-        ready.ok ? 200 : 503,
-        ready.ok ? { status: 'ready' } : { status: 'unavailable', reason: ready.reason },
-      );
+      await answerReadiness(res, routes);
       return;
     }
     if (url.pathname === '/graphql' || url.pathname === '/') {

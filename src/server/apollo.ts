@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -32,8 +32,13 @@ function trustedDocumentsOf(config: AppConfig, schema: GraphQLSchema, validation
   return loadTrustedDocuments(manifest, { schema, parseOptions, validationRules }, only);
 }
 
-/** Apollo over the API schema, with its limits and plugins, started and ready to execute. */
-export async function startApollo(config: AppConfig, httpServer: Server, log: Logger): Promise<StartedApollo> {
+/** Apollo over the API schema, with its limits and plugins (and `extraPlugins`), started and ready to execute. */
+export async function startApollo(
+  config: AppConfig,
+  httpServer: Server,
+  log: Logger,
+  extraPlugins: ApolloServerPlugin<RequestContext>[] = [],
+): Promise<StartedApollo> {
   const production = config.nodeEnv === 'production';
   const schema = await buildApiSchema();
   const validationRules = queryLimitRules(config.queryLimits, production);
@@ -72,6 +77,7 @@ export async function startApollo(config: AppConfig, httpServer: Server, log: Lo
         production,
       ),
       production ? ApolloServerPluginLandingPageDisabled() : landingPageWithGraphiQL(),
+      ...extraPlugins,
     ],
     // main.ts owns the signals: it drains, then closes the pool and the embedded database.
     stopOnTerminationSignals: false,

