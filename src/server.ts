@@ -18,6 +18,7 @@ import { startApollo } from './server/apollo';
 import { requestContextBuilder } from './server/context';
 import { readinessProbe } from './server/readiness';
 import { shutdownSequence } from './server/shutdown';
+import type { JobQueue } from './jobs/job-queue';
 import { startJobs } from './jobs/workers';
 
 /** A client has this long to send its request headers, and this long for the whole request. */
@@ -94,9 +95,26 @@ function serverMetrics(config: AppConfig, dataSource: PlatformDataSource): Serve
 }
 
 async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Logger): Promise<RunningServer> {
-  const production = config.nodeEnv === 'production';
   const jobs = await startJobs(dataSource, config.jobs, log);
+  try {
+    return await serveWithJobs(config, dataSource, log, jobs);
+  } catch (error) {
+    // A start that fails after the queue started stops it: its timers would keep the process alive.
+    await jobs.stop();
+    throw error;
+  }
+}
+
+async function serveWithJobs(
+  config: AppConfig,
+  dataSource: PlatformDataSource,
+  log: Logger,
+  jobs: JobQueue,
+): Promise<RunningServer> {
+  const production = config.nodeEnv === 'production';
   const metrics = serverMetrics(config, dataSource);
+  metrics.jobs.reportQueueDepth(() => jobs.waiting());
+  jobs.onGaveUp((name) => metrics.jobs.failed(name));
   const httpServer: Server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS });
   // The first unknown e-mail at log-in must not cost less than the next ones.
   await decoyHash();

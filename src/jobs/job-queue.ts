@@ -53,6 +53,7 @@ export class JobQueue implements JobEnqueuer {
   private readonly boss: PgBoss;
   private readonly settings: Record<JobName, QueueSettings>;
   private started = false;
+  private readonly gaveUpListeners: ((name: JobName) => void)[] = [];
   /** This process's workers, by queue, to wake when a job is enqueued here. */
   private readonly workerIds = new Map<string, string[]>();
 
@@ -127,6 +128,18 @@ export class JobQueue implements JobEnqueuer {
     }
   }
 
+  /** Called with the job's name each time a job fails for good (for metrics). */
+  onGaveUp(listener: (name: JobName) => void): void {
+    this.gaveUpListeners.push(listener);
+  }
+
+  /** Jobs waiting to run (or to be retried), in all queues. */
+  async waiting(): Promise<number> {
+    let total = 0;
+    for (const name of Object.keys(this.settings)) total += await this.boss.getQueueSize(name);
+    return total;
+  }
+
   nudge(name: keyof JobPayloads): void {
     // One idle worker is enough for one job; the others poll as usual.
     const [first] = this.workerIds.get(name) ?? [];
@@ -163,6 +176,7 @@ export class JobQueue implements JobEnqueuer {
         await handler(running);
         this.log.info(fields, 'job done');
       } catch (error) {
+        if (running.lastAttempt) for (const listener of this.gaveUpListeners) listener(name);
         this.log[running.lastAttempt ? 'error' : 'warn'](
           { ...fields, err: error },
           running.lastAttempt ? 'job gave up' : 'job failed, will retry',

@@ -9,7 +9,7 @@ export interface PoolStats {
 }
 
 /**
- * The job queue's hook (src/jobs/ wires it in): how many jobs wait, read at each scrape, and each
+ * The job queue's hook (src/server.ts wires it to the queue): how many jobs wait, read at each scrape, and each
  * failed run of a job, by its kind.
  */
 export interface JobQueueMetrics {
