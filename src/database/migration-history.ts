@@ -105,8 +105,8 @@ export async function forceMigration(db: DataSource, name: string, applied: bool
       return;
     }
     await tx.query(
-      `INSERT INTO migrations ("timestamp", name) SELECT $1, $2
-       WHERE NOT EXISTS (SELECT 1 FROM migrations WHERE name = $2)`,
+      `INSERT INTO migrations ("timestamp", name) SELECT $1::bigint, $2::varchar
+       WHERE NOT EXISTS (SELECT 1 FROM migrations WHERE name = $2::varchar)`,
       [migrationTimestamp(name), name],
     );
     await recordApplied(tx, migration, new Date(), { forced: true });
