@@ -203,7 +203,7 @@ export class PlatformDataSource extends DataSource {
   }
 
   async repairMigrationHistory(options: { forgetMissing: boolean }) {
-    return this.underHistoryLock(() => repairHistory(this, options));
+    return this.withHistoryLock(() => repairHistory(this, options));
   }
 
   /** Marks migrations up to `to` applied without running them; refused when history disagrees. */
@@ -213,11 +213,16 @@ export class PlatformDataSource extends DataSource {
 
   /** Records what an operator verified about a (dirty) migration; the one command that runs while dirty. */
   async forceMigration(name: string, applied: boolean): Promise<void> {
-    return this.underHistoryLock(() => forceMigration(this, name, applied));
+    return this.withHistoryLock(() => forceMigration(this, name, applied));
   }
 
-  private underHistoryLock<T>(work: () => Promise<T>): Promise<T> {
-    return withMigrationLock(this.migrationSettings(), async () => {
+  /** Runs `work` under the migration lock, which every run that changes the schema or its history takes. */
+  holdingMigrationLock<T>(work: () => Promise<T>): Promise<T> {
+    return withMigrationLock(this.migrationSettings(), () => work());
+  }
+
+  private withHistoryLock<T>(work: () => Promise<T>): Promise<T> {
+    return this.holdingMigrationLock(async () => {
       await bootstrapHistory(this);
       return work();
     });
