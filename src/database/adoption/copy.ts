@@ -1,4 +1,3 @@
-import { periodEndAfter } from '../../billing/periods';
 import { open, seal } from '../../crypto/secret-box';
 import { LEGACY_SCHEMA, type LegacyMaps } from './legacy-shape';
 import { VERIFIABLE_HASH, type Sql } from './survey';
@@ -108,20 +107,22 @@ function grants(sql: Sql, maps: LegacyMaps) {
   );
 }
 
-/** Every organization starts a billing period now on the free plan, or on the plan `--plan slug=code` names. */
+/**
+ * Every organization starts a billing period now, on the free plan or the one `--plan slug=code` names, ending
+ * at the start of next month (UTC), as a new organization's does (src/billing/periods.ts).
+ */
 async function subscriptions(sql: Sql, plans: Record<string, string>): Promise<number> {
   const unknown = await sql<{ code: string }>(
     'SELECT code FROM unnest($1::text[]) AS wanted(code) WHERE NOT EXISTS (SELECT 1 FROM platform.plans p WHERE p.code = wanted.code)',
     [Object.values(plans)],
   );
   if (unknown.length) throw new Error(`--plan names plans that do not exist: ${unknown.map((r) => r.code).join(', ')}`);
-  const start = new Date();
   return insert(
     sql,
     `INSERT INTO platform.subscriptions (organization_id, plan_id, status, current_period_start, current_period_end)
-     SELECT o.id, p.id, 'active', $2, $3 FROM platform.organizations o
-     JOIN platform.plans p ON p.code = coalesce($1::jsonb ->> o.slug, 'free')`,
-    [JSON.stringify(plans), start, periodEndAfter(start)],
+     SELECT o.id, p.id, 'active', now(), (date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC'
+     FROM platform.organizations o JOIN platform.plans p ON p.code = coalesce($1::jsonb ->> o.slug, 'free')`,
+    [JSON.stringify(plans)],
   );
 }
 
