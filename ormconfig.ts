@@ -9,11 +9,12 @@ import { ensureDatabase } from './src/database/ensure-database';
 import { startEmbeddedPostgres, type RunningPostgres } from './src/database/embedded-postgres';
 import { PlatformNamingStrategy } from './src/database/naming-strategy';
 import { requestTimeoutOptions } from './src/database/request-timeouts';
+import { forceMigration, repairHistory, stampMigrations } from './src/database/migration-history';
+import { codeMigrations } from './src/database/migration-ledger';
 import {
   bootstrapHistory,
   instrumentMigrations,
   migrationStatus,
-  repairHistory,
   verifyHistory,
   withMigrationLock,
   type MigrationSettings,
@@ -175,26 +176,74 @@ export class PlatformDataSource extends DataSource {
     });
   }
 
+  /**
+   * `npm run migration:up`: applies the next `steps` pending migrations, or those up to and
+   * including `to`, under one lock; later ones stay pending.
+   */
+  async runMigrationsUpTo(
+    target: { steps: number } | { to: string },
+    options?: MigrationOptions,
+  ): Promise<Migration[]> {
+    return this.underMigrationLock(async () => {
+      const { applied, pending } = await migrationStatus(this, true);
+      if ('to' in target && !pending.includes(target.to)) {
+        if (applied.includes(target.to)) return [];
+        throw new Error(`${target.to} is not a migration of this code`);
+      }
+      const chosen =
+        'steps' in target ? pending.slice(0, target.steps) : pending.slice(0, pending.indexOf(target.to) + 1);
+      const keep = new Set([...applied, ...chosen]);
+      const all = this.migrations;
+      const code = await codeMigrations(all);
+      const self = this as unknown as { migrations: MigrationInterface[] };
+      self.migrations = code.filter((m) => keep.has(m.name)).map((m) => m.instance);
+      try {
+        return await super.runMigrations(options);
+      } finally {
+        self.migrations = all;
+      }
+    });
+  }
+
   /** Pending migrations and history problems, for `npm run migration:status` and /readyz. */
   async migrationStatus(): Promise<MigrationStatus> {
     return migrationStatus(this, this.migrationSettings().allowOutOfOrder);
   }
 
   async repairMigrationHistory(options: { forgetMissing: boolean }) {
-    return withMigrationLock(this.migrationSettings(), async () => {
+    return this.withHistoryLock(() => repairHistory(this, options));
+  }
+
+  /** Marks migrations up to `to` applied without running them; refused when history disagrees. */
+  async stampMigrations(to: string): Promise<string[]> {
+    return this.underMigrationLock(() => stampMigrations(this, to));
+  }
+
+  /** Records what an operator verified about a (dirty) migration; the one command that runs while dirty. */
+  async forceMigration(name: string, applied: boolean): Promise<void> {
+    return this.withHistoryLock(() => forceMigration(this, name, applied));
+  }
+
+  /** Runs `work` under the migration lock, which every run that changes the schema or its history takes. */
+  holdingMigrationLock<T>(work: () => Promise<T>): Promise<T> {
+    return withMigrationLock(this.migrationSettings(), () => work());
+  }
+
+  private withHistoryLock<T>(work: () => Promise<T>): Promise<T> {
+    return this.holdingMigrationLock(async () => {
       await bootstrapHistory(this);
-      return repairHistory(this, options);
+      return work();
     });
   }
 
   private migrationSettings(): MigrationSettings {
-    const env = process.env;
+    const { storage } = this.platform;
     return {
       connectionUrl: (this.options as PostgresDataSourceOptions).url as string,
       schema: SCHEMA,
-      lockWaitMs: Number(env.MIGRATION_LOCK_WAIT_MS) > 0 ? Number(env.MIGRATION_LOCK_WAIT_MS) : 60_000,
-      statementLockTimeoutMs: this.platform.storage.migrationLockTimeoutMs,
-      allowOutOfOrder: env.MIGRATIONS_ALLOW_OUT_OF_ORDER === 'true',
+      lockWaitMs: storage.migrationLockWaitMs,
+      statementLockTimeoutMs: storage.migrationLockTimeoutMs,
+      allowOutOfOrder: storage.migrationsAllowOutOfOrder,
       connectTimeoutMs: this.platform.storage.databaseConnectTimeoutMs,
     };
   }
@@ -204,7 +253,7 @@ export class PlatformDataSource extends DataSource {
     return withMigrationLock(settings, async (lock) => {
       await bootstrapHistory(this);
       await verifyHistory(this, settings.allowOutOfOrder);
-      instrumentMigrations(this, settings, lock);
+      await instrumentMigrations(this, settings, lock);
       return work();
     });
   }

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface } from 'typeorm';
+import { recordMigration } from '../src/database/migration-checksum';
 
 /**
  * `npm run lint:migrations`: the SQL each migration's up() executes, linted by squawk.
@@ -35,19 +36,11 @@ const ALWAYS_EXCLUDED: Record<string, string> = {
 
 type MigrationClass = (new () => MigrationInterface) & { squawkIgnore?: Record<string, string> };
 
+/** The SQL up() issues, recorded as for its checksum (src/database/migration-checksum.ts). */
 async function capture(migration: MigrationInterface): Promise<string[]> {
-  const statements: string[] = [];
-  const recorder = {
-    isTransactionActive: true,
-    query: (sql: string) => {
-      statements.push(sql.trim().replace(/;?\s*$/, ';'));
-      return Promise.resolve([]);
-    },
-  } as unknown as QueryRunner;
+  const { up } = await recordMigration(migration);
   // What the runner sets before every migration (src/database/migration-runner.ts).
-  statements.push(`SET LOCAL lock_timeout = '5s';`);
-  await migration.up(recorder);
-  return statements;
+  return [`SET LOCAL lock_timeout = '5s';`, ...up.map((s) => s.sql.trim().replace(/;?\s*$/, ';'))];
 }
 
 function createsOnlyNewTables(statements: string[]): boolean {

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
+import bcrypt from 'bcryptjs';
 
 /** OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. */
 const PARAMETERS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -28,15 +29,24 @@ export function hashPassword(password: string): Promise<string> {
   return oneAtATimePerCore(() => argon2.hash(password, PARAMETERS));
 }
 
+/**
+ * bcrypt hashes adopted from a legacy database (`npm run db:adopt`): `$2a$`, `$2b$` and `$2y$`, which
+ * bcryptjs verifies alike. They are replaced by argon2id at the user's first successful log-in.
+ */
+const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
   try {
+    if (BCRYPT.test(hash)) return await oneAtATimePerCore(() => bcrypt.compare(password, hash));
     return await oneAtATimePerCore(() => argon2.verify(hash, password));
   } catch {
     return false;
   }
 }
 
+/** True for any hash that is not argon2id with today's parameters, bcrypt included. */
 export function needsRehash(hash: string): boolean {
+  if (!hash.startsWith('$argon2')) return true;
   return argon2.needsRehash(hash, PARAMETERS);
 }
 

@@ -1,15 +1,19 @@
 import { Client } from 'pg';
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import { keepOriginalSteps } from './migration-checksum';
 import {
+  checksumMatches,
+  CHECKSUM_SCHEME,
   codeMigrations,
   HISTORY_UNIQUE_DDL,
   historyProblems,
   LEDGER_DDL,
+  ledgerRow,
   MigrationHistoryError,
-  migrationChecksum,
-  migrationName,
   recordApplied,
+  recordFailure,
   type AppliedMigration,
+  type CodeMigration,
   type LedgerRow,
 } from './migration-ledger';
 
@@ -33,10 +37,33 @@ export class MigrationLockTimeoutError extends Error {}
 /** The lock's session ended during a run: the lock went with it, so another run may have started. */
 export class MigrationLockLostError extends Error {}
 
+/** One migration as `migration:status` shows it. */
+export interface MigrationRecord {
+  name: string;
+  state: 'applied' | 'stamped' | 'pending' | 'failed' | 'dirty';
+  /** When it last ran (or was stamped, or failed), and how long it took. */
+  ranAt: Date | null;
+  durationMs: number | null;
+  checksum: string | null;
+  error: string | null;
+  repairedAt: Date | null;
+  forcedAt: Date | null;
+}
+
 export interface MigrationStatus {
   applied: string[];
   pending: string[];
+  /** Each a sentence naming the migration and what to do; empty when history and code agree. */
   problems: string[];
+  /** Migrations that failed outside a transaction: `migration:force` must say what they left. */
+  dirty: string[];
+  /**
+   * Applied migrations this code does not have, all newer than every migration it has: a newer
+   * release applied them (also listed in `problems`, as missing from the code).
+   */
+  newer: string[];
+  /** Every migration, applied ones first in the order they were applied, then failed and pending ones. */
+  records: MigrationRecord[];
 }
 
 /**
@@ -105,58 +132,116 @@ async function holdingLock<T>(
   return await work(lock);
 }
 
-/** The history table (with its unique name) and the ledger: created before anything else runs. */
+/** The history table (with its unique name) and the ledger: created, or upgraded, before anything else runs. */
 export async function bootstrapHistory(db: DataSource): Promise<void> {
   for (const ddl of LEDGER_DDL) await db.query(ddl);
   await db.query(HISTORY_UNIQUE_DDL);
 }
 
-async function readHistory(db: DataSource): Promise<{ applied: AppliedMigration[]; ledger: LedgerRow[] }> {
-  const [exists] = await db.query<{ ok: boolean }[]>(
-    `SELECT to_regclass('migrations') IS NOT NULL AND to_regclass('migration_ledger') IS NOT NULL AS ok`,
+export interface History {
+  applied: AppliedMigration[];
+  ledger: LedgerRow[];
+}
+
+export async function readHistory(db: Pick<DataSource, 'query'>): Promise<History> {
+  const [exists] = await db.query<{ history: boolean; ledger: boolean }[]>(
+    `SELECT to_regclass('migrations') IS NOT NULL AS history, to_regclass('migration_ledger') IS NOT NULL AS ledger`,
   );
-  if (!exists.ok) return { applied: [], ledger: [] };
+  if (!exists.history) return { applied: [], ledger: [] };
   const applied = await db.query<{ name: string; timestamp: string }[]>(
-    'SELECT name, "timestamp" FROM migrations ORDER BY "timestamp"',
+    'SELECT name, "timestamp" FROM migrations ORDER BY "timestamp", id',
   );
-  const ledger = await db.query<LedgerRow[]>('SELECT name, checksum, success FROM migration_ledger');
-  return { applied: applied.map((row) => ({ name: row.name, timestamp: Number(row.timestamp) })), ledger };
+  // Read as JSON: a ledger from before a column was added still reads, before anything upgrades it.
+  const ledger = exists.ledger
+    ? await db.query<{ row: Record<string, unknown> }[]>('SELECT to_jsonb(l) AS row FROM migration_ledger l')
+    : [];
+  return {
+    applied: applied.map((row) => ({ name: row.name, timestamp: Number(row.timestamp) })),
+    ledger: ledger.map((entry) => ledgerRow(entry.row)),
+  };
+}
+
+function records(code: CodeMigration[], history: History): MigrationRecord[] {
+  const byName = new Map(history.ledger.map((row) => [row.name, row]));
+  const appliedNames = new Set(history.applied.map((m) => m.name));
+  const record = (name: string, state: MigrationRecord['state'], row: LedgerRow | undefined): MigrationRecord => ({
+    name,
+    state,
+    ranAt: row?.startedAt ?? null,
+    durationMs: row?.durationMs ?? null,
+    checksum: row?.checksum ?? null,
+    error: row?.error ?? null,
+    repairedAt: row?.repairedAt ?? null,
+    forcedAt: row?.forcedAt ?? null,
+  });
+  const stateOf = (row: LedgerRow | undefined) =>
+    row?.dirty ? 'dirty' : row?.stamped ? 'stamped' : row && !row.success ? 'failed' : 'applied';
+  return [
+    ...history.applied.map((m) => record(m.name, stateOf(byName.get(m.name)), byName.get(m.name))),
+    ...code
+      .filter((m) => !appliedNames.has(m.name))
+      .map((m) => {
+        const row = byName.get(m.name);
+        return record(m.name, row?.dirty ? 'dirty' : row ? 'failed' : 'pending', row);
+      }),
+  ];
 }
 
 export async function migrationStatus(db: DataSource, allowOutOfOrder: boolean): Promise<MigrationStatus> {
-  const code = codeMigrations(db.migrations);
-  const { applied, ledger } = await readHistory(db);
-  const appliedNames = new Set(applied.map((m) => m.name));
+  const code = await codeMigrations(db.migrations);
+  const history = await readHistory(db);
+  const appliedNames = new Set(history.applied.map((m) => m.name));
+  const known = new Set(code.map((m) => m.name));
+  const newestKnown = Math.max(0, ...code.map((m) => m.timestamp));
   return {
-    applied: applied.map((m) => m.name),
+    applied: history.applied.map((m) => m.name),
     pending: code.filter((m) => !appliedNames.has(m.name)).map((m) => m.name),
-    problems: historyProblems(code, applied, ledger, allowOutOfOrder),
+    problems: historyProblems(code, history.applied, history.ledger, allowOutOfOrder),
+    dirty: history.ledger.filter((row) => row.dirty).map((row) => row.name),
+    newer: history.applied.filter((m) => !known.has(m.name) && m.timestamp > newestKnown).map((m) => m.name),
+    records: records(code, history),
   };
 }
 
 /**
- * Refuses to go on when history and code disagree. Applied migrations that the ledger has
- * never seen (a database migrated before the ledger existed) are recorded as they are now.
+ * Ledger rows written before SQL checksums hold the checksum of the class as compiled. Where
+ * that still matches the migration as built now, the row takes today's checksum: the ledger is
+ * upgraded in place, without operator action. A row that does not match stays, and is reported.
+ */
+export async function upgradeChecksums(db: Pick<DataSource, 'query'>, code: CodeMigration[]): Promise<string[]> {
+  const { ledger } = await readHistory(db);
+  const inCode = new Map(code.map((m) => [m.name, m]));
+  const upgraded: string[] = [];
+  for (const row of ledger.filter((r) => r.checksumScheme === 1)) {
+    const migration = inCode.get(row.name);
+    if (!migration || (row.success && !checksumMatches(row, migration))) continue;
+    await db.query(
+      'UPDATE migration_ledger SET checksum = $2, checksum_scheme = $3 WHERE name = $1 AND checksum_scheme = 1',
+      [row.name, migration.checksum, CHECKSUM_SCHEME],
+    );
+    upgraded.push(row.name);
+  }
+  return upgraded;
+}
+
+/**
+ * Refuses to go on when history and code disagree, or a migration is dirty. Applied migrations
+ * that the ledger has never seen (a database migrated before the ledger existed) are recorded as
+ * they are now, and checksums of an older scheme upgraded where they still match.
  */
 export async function verifyHistory(db: DataSource, allowOutOfOrder: boolean): Promise<void> {
-  const code = codeMigrations(db.migrations);
+  const code = await codeMigrations(db.migrations);
   const { applied, ledger } = await readHistory(db);
   const known = new Set(ledger.filter((row) => row.success).map((row) => row.name));
-  const runner = db.createQueryRunner();
-  try {
-    for (const migration of code) {
-      if (applied.some((a) => a.name === migration.name) && !known.has(migration.name)) {
-        await recordApplied(runner, migration, new Date());
-      }
+  for (const migration of code) {
+    if (applied.some((a) => a.name === migration.name) && !known.has(migration.name)) {
+      await recordApplied(db, migration, new Date());
     }
-  } finally {
-    await runner.release();
   }
+  await upgradeChecksums(db, code);
   const problems = historyProblems(code, applied, (await readHistory(db)).ledger, allowOutOfOrder);
   if (problems.length) throw new MigrationHistoryError(`Refusing to migrate:\n- ${problems.join('\n- ')}`);
 }
-
-const INSTRUMENTED = Symbol('instrumented');
 
 /**
  * Each migration runs with lock_timeout, so that a deploy never queues behind a long
@@ -181,83 +266,63 @@ async function withMigrationTimeouts(runner: QueryRunner, ms: number, step: () =
   }
 }
 
-/**
- * Wraps each migration so that it runs with lock_timeout, and records in the ledger, in its own
- * transaction, its checksum, when it ran and how long it took (a failure is recorded on the
- * lock's session, since the migration's transaction is gone). A revert removes the record.
- */
-export function instrumentMigrations(db: DataSource, settings: MigrationSettings, lock: Client): void {
-  for (const instance of db.migrations as (MigrationInterface & { [INSTRUMENTED]?: Client })[]) {
-    const name = migrationName(instance);
-    const checksum = migrationChecksum(instance);
-    if (instance[INSTRUMENTED]) {
-      instance[INSTRUMENTED] = lock;
-      continue;
-    }
-    instance[INSTRUMENTED] = lock;
-    const up = instance.up.bind(instance);
-    const down = instance.down.bind(instance);
-    instance.up = async (runner: QueryRunner) => {
-      const startedAt = new Date();
-      try {
-        await withMigrationTimeouts(runner, settings.statementLockTimeoutMs, () => up(runner));
-        await recordApplied(runner, { name, checksum }, startedAt);
-      } catch (error) {
-        await instance[INSTRUMENTED]?.query(
-          `INSERT INTO migration_ledger (name, checksum, started_at, duration_ms, success, error)
-             VALUES ($1, $2, $3, $4, false, $5)
-             ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, started_at = EXCLUDED.started_at,
-               duration_ms = EXCLUDED.duration_ms, success = false, error = EXCLUDED.error`,
-          [name, checksum, startedAt, Date.now() - startedAt.getTime(), String((error as Error)?.message ?? error)],
-        ).catch(() => undefined);
-        throw error;
-      }
-    };
-    instance.down = async (runner: QueryRunner) => {
-      await withMigrationTimeouts(runner, settings.statementLockTimeoutMs, () => down(runner));
-      await runner.query('DELETE FROM migration_ledger WHERE name = $1', [name]);
-    };
-  }
-}
+const LOCK_SESSION = Symbol('the migration lock session');
+
+type Instrumented = MigrationInterface & { [LOCK_SESSION]?: Client };
+
+const message = (error: unknown) => String((error as Error)?.message ?? error);
 
 /**
- * `npm run migration:repair`: accepts the code as it is now. Checksums of applied migrations
- * are realigned, failed attempts forgotten, and, only when asked, history rows of migrations
- * that no longer exist in the code are removed.
+ * `up` that runs with lock_timeout and records in the ledger, in its own transaction, its
+ * checksum, when it ran and how long it took. A failure is recorded on the lock's session, since
+ * the migration's transaction is gone. Outside a transaction the migration is marked dirty
+ * before it starts, so that a crash in the middle leaves the mark (golang-migrate's dirty flag).
  */
-export async function repairHistory(
-  db: DataSource,
-  options: { forgetMissing: boolean },
-): Promise<{ realigned: string[]; forgotten: string[]; missing: string[] }> {
-  const code = new Map(codeMigrations(db.migrations).map((m) => [m.name, m]));
-  const { applied, ledger } = await readHistory(db);
-  const realigned: string[] = [];
-  const forgotten: string[] = [];
-  const missing: string[] = [];
-  await db.transaction(async (tx) => {
-    await tx.query('DELETE FROM migration_ledger WHERE NOT success');
-    for (const migration of applied) {
-      const current = code.get(migration.name);
-      if (!current) {
-        if (options.forgetMissing) {
-          await tx.query('DELETE FROM migrations WHERE name = $1', [migration.name]);
-          await tx.query('DELETE FROM migration_ledger WHERE name = $1', [migration.name]);
-          forgotten.push(migration.name);
-        } else {
-          missing.push(migration.name);
-        }
-        continue;
-      }
-      const row = ledger.find((r) => r.name === migration.name && r.success);
-      if (row && row.checksum === current.checksum) continue;
-      await tx.query(
-        `INSERT INTO migration_ledger (name, checksum, started_at, duration_ms, success, repaired_at)
-         VALUES ($1, $2, now(), 0, true, now())
-         ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, success = true, error = NULL, repaired_at = now()`,
-        [migration.name, current.checksum],
-      );
-      realigned.push(migration.name);
+function instrumentedUp(instance: Instrumented, migration: CodeMigration, settings: MigrationSettings) {
+  const { up } = keepOriginalSteps(instance);
+  return async (runner: QueryRunner) => {
+    const startedAt = new Date();
+    const dirty = !runner.isTransactionActive;
+    const lock = () => instance[LOCK_SESSION] as Client;
+    if (dirty) await recordFailure(lock(), migration, { startedAt, dirty, error: 'started, and did not finish' });
+    try {
+      await withMigrationTimeouts(runner, settings.statementLockTimeoutMs, () => up(runner));
+      await recordApplied(runner, migration, startedAt);
+    } catch (error) {
+      await recordFailure(lock(), migration, { startedAt, dirty, error: message(error) }).catch(() => undefined);
+      throw error;
     }
-  });
-  return { realigned, forgotten, missing };
+  };
+}
+
+/** `down` with lock_timeout; a revert removes the record. Outside a transaction it is dirty until done. */
+function instrumentedDown(instance: Instrumented, migration: CodeMigration, settings: MigrationSettings) {
+  const { down } = keepOriginalSteps(instance);
+  return async (runner: QueryRunner) => {
+    const startedAt = new Date();
+    const dirty = !runner.isTransactionActive;
+    const lock = () => instance[LOCK_SESSION] as Client;
+    const mark = (error: string) => recordFailure(lock(), migration, { startedAt, dirty: true, error });
+    if (dirty) await mark('revert started, and did not finish');
+    try {
+      await withMigrationTimeouts(runner, settings.statementLockTimeoutMs, () => down(runner));
+    } catch (error) {
+      if (dirty) await mark(`revert failed: ${message(error)}`).catch(() => undefined);
+      throw error;
+    }
+    await runner.query('DELETE FROM migration_ledger WHERE name = $1', [migration.name]);
+  };
+}
+
+/** Wraps each migration's `up` and `down` (once per instance; a later run only points them at its lock). */
+export async function instrumentMigrations(db: DataSource, settings: MigrationSettings, lock: Client): Promise<void> {
+  const code = new Map((await codeMigrations(db.migrations)).map((m) => [m.instance, m]));
+  for (const instance of db.migrations as Instrumented[]) {
+    const wrapped = instance[LOCK_SESSION] !== undefined;
+    instance[LOCK_SESSION] = lock;
+    if (wrapped) continue;
+    const migration = code.get(instance) as CodeMigration;
+    instance.up = instrumentedUp(instance, migration, settings);
+    instance.down = instrumentedDown(instance, migration, settings);
+  }
 }

@@ -7,35 +7,21 @@ const READINESS_TIMEOUT_MS = 800;
 
 const NEWER_RELEASE = 'the database has migrations newer than this code: a newer release is rolling out';
 
-/** A migration's timestamp: the 13 digits that end its name (TypeORM's convention). */
-const timestampOf = (name: string) => Number(name.slice(-13));
-
 const mentions = (problem: string, name: string) => new RegExp(`\\b${name}\\b`).test(problem);
 
 /**
- * Applied migrations this code does not know, newer than all it knows: a newer release applied
- * them, and this one still works on the schema (migrations expand first, contract a release
- * later). An unknown one older than the code's newest is a deleted migration: that is broken.
- */
-function newerThanCode(dataSource: PlatformDataSource, applied: string[]): string[] {
-  const known = dataSource.migrations.map((m) => m.name ?? m.constructor.name);
-  const newest = Math.max(0, ...known.map(timestampOf));
-  const knownNames = new Set(known);
-  return applied.filter((name) => !knownNames.has(name) && timestampOf(name) > newest);
-}
-
-/**
  * Ready when the database answers and its migration history matches the code, or is ahead of it
- * (a rolling update: the old replicas must stay in the load balancer until the new ones are ready).
- * Pending migrations the code knows, edited ones and deleted ones make it not ready.
+ * (a rolling update: applied migrations newer than all the code has; the old replicas must stay
+ * in the load balancer until the new ones are ready). Pending, dirty, edited and deleted
+ * migrations make it not ready.
  */
-async function check(dataSource: PlatformDataSource): Promise<Readiness> {
+export async function checkReadiness(dataSource: PlatformDataSource): Promise<Readiness> {
   const status = await dataSource.migrationStatus();
+  if (status.dirty.length) return { ok: false, reason: 'a migration is dirty: see npm run migration:status' };
   if (status.pending.length) return { ok: false, reason: 'migrations pending' };
-  const newer = newerThanCode(dataSource, status.applied);
-  const problems = status.problems.filter((problem) => !newer.some((name) => mentions(problem, name)));
+  const problems = status.problems.filter((problem) => !status.newer.some((name) => mentions(problem, name)));
   if (problems.length) return { ok: false, reason: 'migration history disagrees with the code' };
-  return newer.length ? { ok: true, reason: NEWER_RELEASE, newerMigrations: newer } : { ok: true };
+  return status.newer.length ? { ok: true, reason: NEWER_RELEASE, newerMigrations: status.newer } : { ok: true };
 }
 
 /** The readiness probe of one server; it logs when the database gets ahead of the code, once per change. */
@@ -52,7 +38,7 @@ export function readinessProbe(dataSource: PlatformDataSource, log: Logger): () 
     const timeout = new Promise<Readiness>((resolve) => {
       timer = setTimeout(() => resolve({ ok: false, reason: 'database unreachable' }), READINESS_TIMEOUT_MS);
     });
-    const checked = check(dataSource).catch((): Readiness => ({ ok: false, reason: 'database unreachable' }));
+    const checked = checkReadiness(dataSource).catch((): Readiness => ({ ok: false, reason: 'database unreachable' }));
     try {
       const ready = await Promise.race([checked, timeout]);
       report(ready);

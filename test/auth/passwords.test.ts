@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
-import { hashPassword, verifyPassword } from '../../src/auth/passwords';
+import bcrypt from 'bcryptjs';
+import { hashPassword, needsRehash, verifyPassword } from '../../src/auth/passwords';
 
 describe('password hashing under load', () => {
   it('more hashes than cores at once all finish, each with the right answer', async () => {
@@ -25,5 +26,22 @@ describe('password hashing under load', () => {
     assert.ok(results.every((result) => result === false));
     const hash = await hashPassword('still works');
     assert.equal(await verifyPassword(hash, 'still works'), true);
+  });
+});
+
+describe('legacy bcrypt hashes', () => {
+  const hash = bcrypt.hashSync('a legacy passphrase', 4);
+
+  it('verify in each of their $2a$, $2b$ and $2y$ forms, and only with the right password', async () => {
+    for (const prefix of ['$2a$', '$2b$', '$2y$']) {
+      const legacy = prefix + hash.slice(4);
+      assert.equal(await verifyPassword(legacy, 'a legacy passphrase'), true, prefix);
+      assert.equal(await verifyPassword(legacy, 'a legacy passphrasE'), false, prefix);
+    }
+  });
+
+  it('always need a rehash to argon2id, which current argon2id hashes do not', async () => {
+    assert.equal(needsRehash(hash), true);
+    assert.equal(needsRehash(await hashPassword('a fresh passphrase')), false);
   });
 });

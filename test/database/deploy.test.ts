@@ -60,19 +60,6 @@ async function withSource<T>(
   }
 }
 
-async function withEnv<T>(vars: Record<string, string>, work: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((key) => [key, process.env[key]]));
-  Object.assign(process.env, vars);
-  try {
-    return await work();
-  } finally {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  }
-}
-
 const appliedNames = async (url: string) =>
   (await sql<{ name: string }>(url, 'SELECT name FROM platform.migrations ORDER BY id')).map((r) => r.name);
 
@@ -157,7 +144,7 @@ describe('the deploy path (npm run typeorm migration:run)', () => {
       withSource(url, all, (db) => db.runMigrations()),
       /Pending migration SeedWidgets1700000000002 is older than the newest applied one/,
     );
-    await withEnv({ MIGRATIONS_ALLOW_OUT_OF_ORDER: 'true' }, () => withSource(url, all, (db) => db.runMigrations()));
+    await withSource(url, all, (db) => db.runMigrations(), { MIGRATIONS_ALLOW_OUT_OF_ORDER: 'true' });
     assert.deepEqual((await appliedNames(url)).at(-1), 'SeedWidgets1700000000002');
   });
 
@@ -200,11 +187,9 @@ describe('the deploy path (npm run typeorm migration:run)', () => {
     await holder.connect();
     try {
       await holder.query('SELECT pg_advisory_lock(7318224505)');
-      await withEnv({ MIGRATION_LOCK_WAIT_MS: '300' }, () =>
-        assert.rejects(
-          withSource(url, [CreateWidgets1700000000001], (db) => db.runMigrations()),
-          (error: Error) => error instanceof MigrationLockTimeoutError && /held the migration lock/.test(error.message),
-        ),
+      await assert.rejects(
+        withSource(url, [CreateWidgets1700000000001], (db) => db.runMigrations(), { MIGRATION_LOCK_WAIT_MS: '300' }),
+        (error: Error) => error instanceof MigrationLockTimeoutError && /held the migration lock/.test(error.message),
       );
     } finally {
       await holder.end();
