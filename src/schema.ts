@@ -1,6 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
-import { authChecker } from './auth/auth-checker';
+import { assertMarkedMutationsExist, authChecker } from './auth/auth-checker';
 import { BillingPaymentsResolver } from './resolvers/billing-payments.resolver';
 import { BillingResolver, OrganizationBillingResolver } from './resolvers/billing.resolver';
 import { MembershipResolver } from './resolvers/membership.resolver';
@@ -24,10 +24,12 @@ export const resolvers = [
   BillingPaymentsResolver,
 ] as const;
 
-export function buildApiSchema(): Promise<GraphQLSchema> {
-  return buildSchema({
+export async function buildApiSchema(): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers,
     authChecker,
     validate: { forbidUnknownValues: false },
   });
+  assertMarkedMutationsExist(schema);
+  return schema;
 }

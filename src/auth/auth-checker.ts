@@ -1,4 +1,4 @@
-import { getNamedType, type GraphQLResolveInfo } from 'graphql';
+import { getNamedType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { createParameterDecorator, type AuthChecker, type ResolverData } from 'type-graphql';
 import { Organization } from '../entities/organization.entity';
 import { Project } from '../entities/project.entity';
@@ -52,6 +52,16 @@ export function SeesDeleted(): MethodDecorator {
   return (_target, name) => {
     seesDeleted.add(String(name));
   };
+}
+
+/**
+ * The marks are kept by method name and checked against the field's name: a mutation renamed in
+ * the schema (`@Mutation({ name })`) would silently lose its mark, so the schema is refused instead.
+ */
+export function assertMarkedMutationsExist(schema: GraphQLSchema): void {
+  const fields = schema.getMutationType()?.getFields() ?? {};
+  const missing = [...checkedInWrite, ...seesDeleted].filter((name) => !(name in fields));
+  if (missing.length) throw new Error(`Marked mutations that the schema does not have: ${missing.join(', ')}`);
 }
 
 function decidedInWrite(info: GraphQLResolveInfo): boolean {

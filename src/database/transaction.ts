@@ -104,12 +104,25 @@ function logRetry(db: DataSource, runner: QueryRunner, code: string, attempt: nu
   else db.logger.log('warn', `transaction ${retrying ? 'retried' : 'given up'} after ${code}`, runner);
 }
 
+export interface TransactionOptions {
+  /**
+   * false for a unit of work that calls something outside the database (a payment provider): run
+   * again, it would call it again. A deadlock then answers SERVICE_UNAVAILABLE, and nothing was written.
+   */
+  retry?: boolean;
+}
+
 /**
  * Runs a unit of work in one transaction: everything or nothing; violations become typed errors.
  * A deadlock or serialization failure rolls the whole transaction back and runs `work` again from
  * the start (a few times, then SERVICE_UNAVAILABLE), so `work` must change nothing but the database.
  */
-export async function runTransaction<T>(db: DataSource, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+export async function runTransaction<T>(
+  db: DataSource,
+  work: (tx: EntityManager) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  const attempts = options.retry === false ? 1 : ATTEMPTS;
   for (let attempt = 1; ; attempt += 1) {
     // A runner of its own per attempt: its connection goes back to the pool while this one waits.
     const runner = db.createQueryRunner();
@@ -118,7 +131,7 @@ export async function runTransaction<T>(db: DataSource, work: (tx: EntityManager
     } catch (error) {
       const code = retryableCode(error);
       if (code === undefined) throw translateDatabaseError(error);
-      const retrying = attempt < ATTEMPTS;
+      const retrying = attempt < attempts;
       logRetry(db, runner, code, attempt, retrying);
       if (!retrying) throw new ServiceUnavailableError();
     } finally {

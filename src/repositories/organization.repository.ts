@@ -115,12 +115,12 @@ export const organizationRepository = {
     return rows.length > 0;
   },
 
-  /** Brings it back; null when it was not deleted. */
-  async undelete(tx: EntityManager, id: string): Promise<Organization | null> {
+  /** Brings it back; null when it was not deleted, or was deleted before `since`. */
+  async undelete(tx: EntityManager, id: string, since: Date): Promise<Organization | null> {
     const [rows] = await tx.query<[Row[], number]>(
-      `UPDATE organizations SET deleted_at = NULL, updated_at = now() WHERE id = $1 AND deleted_at IS NOT NULL
+      `UPDATE organizations SET deleted_at = NULL, updated_at = now() WHERE id = $1 AND deleted_at > $2
        RETURNING ${ORGANIZATION.select('organizations')}`,
-      [id],
+      [id, since],
     );
     return rows.length ? ORGANIZATION.fromRow(rows[0]) : null;
   },

@@ -247,13 +247,13 @@ export const projectRepository = {
     return rows.length ? PROJECT.fromRow(rows[0]) : null;
   },
 
-  /** Brings a deleted project back to the status it had; null when it is not deleted. */
-  async undelete(tx: EntityManager, id: string): Promise<Project | null> {
+  /** Brings a deleted project back to the status it had; null when it is not deleted, or was deleted before `since`. */
+  async undelete(tx: EntityManager, id: string, since: Date): Promise<Project | null> {
     const [rows] = await tx.query<[Row[], number]>(
       `UPDATE projects SET status = coalesce(status_before_deletion, $2), status_before_deletion = NULL,
               deleted_at = NULL, updated_at = now()
-       WHERE id = $1 AND deleted_at IS NOT NULL AND status = $3 RETURNING ${PROJECT.select('projects')}`,
-      [id, ProjectStatus.PAUSED, ProjectStatus.GOING_DOWN],
+       WHERE id = $1 AND deleted_at > $4 AND status = $3 RETURNING ${PROJECT.select('projects')}`,
+      [id, ProjectStatus.PAUSED, ProjectStatus.GOING_DOWN, since],
     );
     return rows.length ? PROJECT.fromRow(rows[0]) : null;
   },

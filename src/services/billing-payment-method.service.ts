@@ -58,39 +58,44 @@ export class PaymentMethodService {
     input: AddPaymentMethodInput,
   ): Promise<PaymentMethodView> {
     const { organization } = await access.get();
-    return inTransaction(ctx, async (tx) => {
-      // Under the lock, concurrent additions count one after another: none goes past the cap.
-      await lockLiveOrganization(tx, organization.id);
-      const account = await billingAccountRepository.byId(tx, organization.id);
-      if (!account) throw new NotFoundError('Organization');
-      // Before the provider hears of the card: a refused addition leaves nothing behind, there either.
-      if ((await paymentMethodRepository.count(tx, organization.id)) >= MAX_PAYMENT_METHODS) {
-        throw new ConflictError(
-          `An organization keeps at most ${MAX_PAYMENT_METHODS} payment methods: remove one before adding another`,
-          'organizationSlug',
-        );
-      }
-      const { customerRef, card } = await this.provider.attachPaymentMethod({
-        customerRef: account.paymentCustomerRef,
-        token: input.token,
-      });
-      if (customerRef !== account.paymentCustomerRef) {
-        await billingAccountRepository.setCustomerRef(tx, organization.id, customerRef);
-      }
-      const hasDefault = (await paymentMethodRepository.defaultOf(tx, organization.id)) !== null;
-      if (hasDefault && input.makeDefault) await paymentMethodRepository.clearDefault(tx, organization.id);
-      const method = await paymentMethodRepository.insert(tx, {
-        organizationId: organization.id,
-        provider: this.provider.name,
-        providerRef: card.providerRef,
-        brand: card.brand,
-        last4: card.last4,
-        expMonth: card.expMonth,
-        expYear: card.expYear,
-        isDefault: input.makeDefault || !hasDefault,
-      });
-      return PaymentMethodView.from(method);
-    });
+    return inTransaction(
+      ctx,
+      async (tx) => {
+        // Under the lock, concurrent additions count one after another: none goes past the cap.
+        await lockLiveOrganization(tx, organization.id);
+        const account = await billingAccountRepository.byId(tx, organization.id);
+        if (!account) throw new NotFoundError('Organization');
+        // Before the provider hears of the card: a refused addition leaves nothing behind, there either.
+        if ((await paymentMethodRepository.count(tx, organization.id)) >= MAX_PAYMENT_METHODS) {
+          throw new ConflictError(
+            `An organization keeps at most ${MAX_PAYMENT_METHODS} payment methods: remove one before adding another`,
+            'organizationSlug',
+          );
+        }
+        const { customerRef, card } = await this.provider.attachPaymentMethod({
+          customerRef: account.paymentCustomerRef,
+          token: input.token,
+        });
+        if (customerRef !== account.paymentCustomerRef) {
+          await billingAccountRepository.setCustomerRef(tx, organization.id, customerRef);
+        }
+        const hasDefault = (await paymentMethodRepository.defaultOf(tx, organization.id)) !== null;
+        if (hasDefault && input.makeDefault) await paymentMethodRepository.clearDefault(tx, organization.id);
+        const method = await paymentMethodRepository.insert(tx, {
+          organizationId: organization.id,
+          provider: this.provider.name,
+          providerRef: card.providerRef,
+          brand: card.brand,
+          last4: card.last4,
+          expMonth: card.expMonth,
+          expYear: card.expYear,
+          isDefault: input.makeDefault || !hasDefault,
+        });
+        return PaymentMethodView.from(method);
+        // The provider is called inside: run again after a deadlock, it would attach the card twice.
+      },
+      { retry: false },
+    );
   }
 
   async setDefault(ctx: RequestContext, access: OrganizationDecision, id: string): Promise<PaymentMethodView> {

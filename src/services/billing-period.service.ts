@@ -112,22 +112,27 @@ async function closeOnePeriod(
   organizationId: string,
   now: Date,
 ): Promise<ClosedPeriod | null> {
-  return runTransaction(db, async (tx) => {
-    // The lock every billing change takes: a concurrent run waits here, then finds the period closed.
-    // A deleted organization's period still closes during its grace period: it was used until then.
-    await lockOrganization(tx, organizationId, { deleted: true });
-    const subscription = await subscriptionRepository.current(tx, organizationId);
-    // Gone (the organization was deleted meanwhile), or closed by a concurrent run.
-    if (!subscription || subscription.currentPeriodEnd > now) return null;
-    const issued = await issue(tx, provider, subscription, now);
-    await startNextPeriod(tx, subscription);
-    return {
-      organizationId,
-      periodStart: subscription.currentPeriodStart,
-      periodEnd: subscription.currentPeriodEnd,
-      ...issued,
-    };
-  });
+  return runTransaction(
+    db,
+    async (tx) => {
+      // The lock every billing change takes: a concurrent run waits here, then finds the period closed.
+      // A deleted organization's period still closes during its grace period: it was used until then.
+      await lockOrganization(tx, organizationId, { deleted: true });
+      const subscription = await subscriptionRepository.current(tx, organizationId);
+      // Gone (the organization was deleted meanwhile), or closed by a concurrent run.
+      if (!subscription || subscription.currentPeriodEnd > now) return null;
+      const issued = await issue(tx, provider, subscription, now);
+      await startNextPeriod(tx, subscription);
+      return {
+        organizationId,
+        periodStart: subscription.currentPeriodStart,
+        periodEnd: subscription.currentPeriodEnd,
+        ...issued,
+      };
+      // The charge is inside: run again after a deadlock, a new draft would be charged again.
+    },
+    { retry: false },
+  );
 }
 
 /**

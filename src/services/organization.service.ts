@@ -12,7 +12,7 @@ import { requireViewer, type RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import type { Page } from '../types/connection.type';
 import { startFreeSubscription } from './billing-plan.service';
-import { assertWithinGrace } from './project.service';
+import { assertWithinGrace, graceStart } from './project.service';
 import { slugify, withSuffix } from './slug';
 
 export class OrganizationService {
@@ -111,8 +111,13 @@ export class OrganizationService {
       if (!(await lockOrganization(tx, organization.id, { deleted: true }))) {
         throw new NotFoundError('Organization', organization.slug);
       }
-      const restored = await organizationRepository.undelete(tx, organization.id);
-      if (!restored) throw new ConflictError(`Organization ${organization.slug} is not deleted`, 'slug');
+      const restored = await organizationRepository.undelete(tx, organization.id, graceStart(ctx));
+      if (!restored) {
+        throw new ConflictError(
+          `Organization ${organization.slug} is not deleted, or its grace period is over`,
+          'slug',
+        );
+      }
       return restored;
     });
   }

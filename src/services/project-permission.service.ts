@@ -59,6 +59,9 @@ export class ProjectPermissionService {
     assertUuid('userId', userId);
     const { project } = await access.get();
     await inTransaction(ctx, async (tx) => {
+      if (!(await lockOrganization(tx, project.organizationId)) || !(await projectRepository.isLive(tx, project.id))) {
+        throw new NotFoundError('Project', project.ref);
+      }
       if (!(await projectGrantRepository.delete(tx, project.id, userId))) throw new NotFoundError('Project permission');
     });
     return true;

@@ -131,8 +131,9 @@ export class ProjectService {
     assertWithinGrace(ctx, project, 'Project');
     return inTransaction(ctx, async (tx) => {
       if (!(await lockOrganization(tx, project.organizationId))) throw new NotFoundError('Project', project.ref);
-      const restored = await projectRepository.undelete(tx, project.id);
-      if (!restored) throw new ConflictError(`Project ${project.ref} is not deleted`, 'ref');
+      const restored = await projectRepository.undelete(tx, project.id, graceStart(ctx));
+      if (!restored)
+        throw new ConflictError(`Project ${project.ref} is not deleted, or its grace period is over`, 'ref');
       await assertWithinProjectLimit(tx, project.organizationId);
       // Deleted mid-step: the step it was waiting for runs again.
       const step = STEP_OUT_OF[restored.status];
@@ -164,9 +165,8 @@ export class ProjectService {
   ): Promise<Project> {
     const { project } = await access.get();
     return inTransaction(ctx, async (tx) => {
-      if (options.withinPlanLimit && !(await lockOrganization(tx, project.organizationId))) {
-        throw new NotFoundError('Project', project.ref);
-      }
+      // The organization's lock first: a deleted one (or one deleted meanwhile) takes no more changes.
+      if (!(await lockOrganization(tx, project.organizationId))) throw new NotFoundError('Project', project.ref);
       const moved = await projectRepository.transition(tx, project.id, from, to);
       if (!moved) {
         const current = await projectRepository.byId(tx, project.id);
@@ -188,6 +188,11 @@ async function enqueueStep(ctx: RequestContext, tx: EntityManager, projectId: st
   const data = { projectId, step, requestId: ctx.scope.requestId };
   await ctx.jobs.enqueue(tx, JOB.projectStep, data, { singletonKey: projectId });
   ctx.afterCommit(() => ctx.jobs.nudge(JOB.projectStep));
+}
+
+/** Deletions after this can still be undone. */
+export function graceStart(ctx: RequestContext): Date {
+  return new Date(Date.now() - ctx.config.jobs.deletionGraceDays * 24 * 3600 * 1000);
 }
 
 /** Undeleting is for the grace period: past it, the purge is due. */

@@ -109,11 +109,11 @@ describe('a pruned production install (the Dockerfile runtime stage, without Doc
     await run('npm run typeorm migration:run');
     assert.match(await run('npm run migration:status'), /Up to date\./);
     await run('npm run typeorm migration:revert');
-    assert.match(await run('npm run migration:rollback -- --steps 1'), /Reverted: AddInvitations1795240153185/);
-    assert.match(await run('npm run migration:status', 1), /pending\s+AddInvitations/);
-    await run('npm run migration:up -- --to AddBillingRules1795241575777');
-    assert.match(await run('npm run migration:stamp -- --to AddBillingRules1795241575777'), /Nothing to stamp/);
-    await run('npm run migration:force -- AddBillingRules1795241575777 --applied');
+    assert.match(await run('npm run migration:rollback -- --steps 1'), /Reverted: AddBillingRules1795241575777/);
+    assert.match(await run('npm run migration:status', 1), /pending\s+AddBillingRules/);
+    await run('npm run migration:up -- --to AddLifecycleAndDeletion1795300000000');
+    assert.match(await run('npm run migration:stamp -- --to AddLifecycleAndDeletion1795300000000'), /Nothing to stamp/);
+    await run('npm run migration:force -- AddLifecycleAndDeletion1795300000000 --applied');
     await run('npm run migration:repair');
     assert.match(await run('npm run db:adopt -- --dry-run'), /Nothing to adopt/);
     assert.match(await run('npm run migration:status'), /Up to date\./);

@@ -78,9 +78,13 @@ export type OrganizationRole =
 export type ProjectStatus =
   | 'ACTIVE_HEALTHY'
   | 'COMING_UP'
+  | 'GOING_DOWN'
+  | 'INIT_FAILED'
   | 'PAUSED'
+  | 'PAUSE_FAILED'
   | 'PAUSING'
   | 'REMOVED'
+  | 'RESTORE_FAILED'
   | 'RESTORING';
 
 export type SignUpInput = {
