@@ -18,6 +18,7 @@ COPY scripts ./scripts
 RUN npm ci --no-audit --no-fund
 RUN npm run build
 RUN npm prune --omit=dev
+RUN npm run prune:compilers
 
 # What runs: the pruned node_modules and dist/, read-only to the user that runs them.
 FROM node AS runtime
