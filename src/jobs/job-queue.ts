@@ -4,6 +4,9 @@ import type { EntityManager } from 'typeorm';
 import type { JobsConfig } from '../config';
 import { JOB, SCHEDULES, type EnqueueOptions, type JobEnqueuer, type JobName, type JobPayloads } from '../request/jobs';
 
+/** How often an idle worker asks for work. */
+const POLL_SECONDS = 2;
+
 /** pg-boss keeps its tables in a schema of its own, created and upgraded by pg-boss at start under its own lock. */
 export const JOB_SCHEMA = 'pgboss';
 
@@ -118,9 +121,10 @@ export class JobQueue implements JobEnqueuer {
   /** Runs the handlers in this process: `concurrency` at once for lifecycle steps, one at a time for the rest. */
   async work(handlers: JobHandlers): Promise<void> {
     for (const name of Object.keys(handlers) as (keyof JobPayloads)[]) {
-      const workers = name === JOB.projectStep || name === JOB.organizationPurge ? this.config.concurrency : 1;
+      const workers = name === JOB.projectStep ? this.config.concurrency : 1;
       for (let i = 0; i < workers; i += 1) {
-        const id = await this.boss.work(name, { includeMetadata: true, pollingIntervalSeconds: 0.5 }, (jobs) =>
+        // Jobs enqueued by this process wake its workers at once (nudge); the poll finds the others'.
+        const id = await this.boss.work(name, { includeMetadata: true, pollingIntervalSeconds: POLL_SECONDS }, (jobs) =>
           this.run(name, jobs, handlers[name] as (job: RunningJob<unknown>) => Promise<void>),
         );
         this.workerIds.set(name, [...(this.workerIds.get(name) ?? []), id]);
