@@ -31,6 +31,8 @@ export class RowShape<T extends object> implements ShapeOutline {
   readonly columns: readonly string[];
   private readonly rowBuilders = new Map<string, Builder<T>>();
   private tupleBuilder?: Builder<T>;
+  private readonly selectLists = new Map<string, string>();
+  private readonly tuples = new Map<string, string>();
 
   constructor(
     readonly entity: abstract new () => T,
@@ -46,17 +48,28 @@ export class RowShape<T extends object> implements ShapeOutline {
     this.columns = properties.map(snakeCase);
   }
 
-  /** `a.id AS <prefix>id, a.created_at AS <prefix>created_at, …` for a SELECT list. */
+  /** `a.id AS <prefix>id, a.created_at AS <prefix>created_at, …` for a SELECT list (built once per alias). */
   select(alias: string, prefix = ''): string {
-    return this.columns.map((column) => `${alias}.${column}${prefix ? ` AS ${prefix}${column}` : ''}`).join(', ');
+    const key = `${alias}|${prefix}`;
+    let list = this.selectLists.get(key);
+    if (list === undefined) {
+      list = this.columns.map((column) => `${alias}.${column}${prefix ? ` AS ${prefix}${column}` : ''}`).join(', ');
+      this.selectLists.set(key, list);
+    }
+    return list;
   }
 
   /** The columns as one JSON array, times as epoch microseconds: cheap to build in SQL and to parse. */
   tuple(alias: string): string {
-    const values = this.columns.map((column, i) =>
-      this.times.includes(this.properties[i]) ? epochMicros(`${alias}.${column}`) : `${alias}.${column}`,
-    );
-    return `json_build_array(${values.join(', ')})`;
+    let tuple = this.tuples.get(alias);
+    if (tuple === undefined) {
+      const values = this.columns.map((column, i) =>
+        this.times.includes(this.properties[i]) ? epochMicros(`${alias}.${column}`) : `${alias}.${column}`,
+      );
+      tuple = `json_build_array(${values.join(', ')})`;
+      this.tuples.set(alias, tuple);
+    }
+    return tuple;
   }
 
   fromRow(row: Record<string, unknown>, prefix = ''): T {
