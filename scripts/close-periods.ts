@@ -4,18 +4,9 @@ import { PlatformDataSource } from '../ormconfig';
 import { loadStorageConfig } from '../src/config';
 import { billingAccountRepository } from '../src/repositories/billing-account.repository';
 import { closePeriods } from '../src/services/billing-period.service';
+import { parseNow } from './jobs-support';
 
 const USAGE = 'usage: npm run billing:close-periods [-- --now <ISO time>] [--organization <slug>]';
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
-
-function parseNow(value: string | undefined): Date {
-  if (value === undefined) return new Date();
-  const now = new Date(value);
-  if (!ISO_TIME.test(value) || Number.isNaN(now.getTime())) {
-    throw new Error(`--now must be an ISO time with a zone, such as 2030-01-01T00:00:00Z (got "${value}")\n${USAGE}`);
-  }
-  return now;
-}
 
 /**
  * `npm run billing:close-periods`: closes every billing period that has ended (now, or as of
@@ -27,7 +18,7 @@ async function main(): Promise<number> {
     options: { now: { type: 'string' }, organization: { type: 'string' } },
     strict: true,
   });
-  const now = parseNow(values.now);
+  const now = parseNow(values.now, USAGE);
   const db = new PlatformDataSource({
     storage: loadStorageConfig(),
     applicationName: 'platform-api-billing',

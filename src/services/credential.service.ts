@@ -2,11 +2,11 @@ import type { ProjectDecision } from '../auth/access';
 import { generateProjectKeys } from '../crypto/project-keys';
 import { open, seal } from '../crypto/secret-box';
 import { NotFoundError } from '../errors';
-import { lockOrganization } from '../repositories/organization.repository';
 import { projectRepository } from '../repositories/project.repository';
 import type { RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import { ProjectCredentials } from '../types/project-credentials.type';
+import { lockLiveOrganization } from './organization-lock';
 
 type SecretColumn = 'jwtSecret' | 'serviceRoleKey';
 
@@ -35,7 +35,7 @@ export class CredentialService {
     const { project } = await access.get();
     const keys = await generateProjectKeys(project.ref);
     await inTransaction(ctx, async (tx) => {
-      if (!(await lockOrganization(tx, project.organizationId))) throw new NotFoundError('Project', project.ref);
+      await lockLiveOrganization(tx, project.organizationId, () => new NotFoundError('Project', project.ref));
       const replaced = await projectRepository.replaceCredentials(tx, project.id, {
         anonKey: keys.anonKey,
         serviceRoleKey: seal(ctx.config.encryptionKey, keys.serviceRoleKey),

@@ -17,6 +17,7 @@ import { userRepository } from '../repositories/user.repository';
 import { requireViewer, type RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import { authThrottle } from '../security/auth-throttle';
+import { lockLiveOrganization } from './organization-lock';
 import type { Page } from '../types/connection.type';
 import type { InvitationPayload } from '../types/invitation.type';
 import { normalizeEmail } from './auth.service';
@@ -29,9 +30,9 @@ function hashToken(token: string): string {
 
 const LAST_OWNER = 'An organization must keep at least one owner: make someone else owner first';
 
-/** Takes the organization's lock, first: NOT_FOUND when it is gone. */
-async function locked(tx: EntityManager, organization: Organization): Promise<void> {
-  if (!(await lockOrganization(tx, organization.id))) throw new NotFoundError('Organization', organization.slug);
+/** Takes the organization's lock, first: NOT_FOUND when it is gone or deleted. */
+function locked(tx: EntityManager, organization: Organization): Promise<void> {
+  return lockLiveOrganization(tx, organization.id, () => new NotFoundError('Organization', organization.slug));
 }
 
 /**

@@ -12,7 +12,8 @@ import { requireViewer, type RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import type { Page } from '../types/connection.type';
 import { startFreeSubscription } from './billing-plan.service';
-import { assertWithinGrace, graceStart } from './project.service';
+import { lockLiveOrganization } from './organization-lock';
+import { graceStart } from './deletion-grace';
 import { slugify, withSuffix } from './slug';
 
 export class OrganizationService {
@@ -96,7 +97,7 @@ export class OrganizationService {
     const { organization } = await access.get();
     await inTransaction(ctx, async (tx) => {
       // The organization's lock first, as every other change of it takes it first: no deadlock with them.
-      if (!(await lockOrganization(tx, organization.id))) throw new NotFoundError('Organization', organization.slug);
+      await lockLiveOrganization(tx, organization.id, () => new NotFoundError('Organization', organization.slug));
       if (!(await organizationRepository.markDeleted(tx, organization.id))) {
         throw new NotFoundError('Organization', organization.slug);
       }
@@ -106,7 +107,6 @@ export class OrganizationService {
 
   async undelete(ctx: RequestContext, access: OrganizationDecision): Promise<Organization> {
     const { organization } = await access.get();
-    assertWithinGrace(ctx, organization, 'Organization');
     return inTransaction(ctx, async (tx) => {
       if (!(await lockOrganization(tx, organization.id, { deleted: true }))) {
         throw new NotFoundError('Organization', organization.slug);

@@ -7,12 +7,11 @@ import { assertUuid } from '../inputs/ids';
 import type { GrantProjectPermissionInput } from '../inputs/project.inputs';
 import { accessAtLeast, MAX_GRANTABLE_ACCESS } from '../permissions';
 import { membershipRepository } from '../repositories/membership.repository';
-import { lockOrganization } from '../repositories/organization.repository';
 import { projectGrantRepository } from '../repositories/project-grant.repository';
-import { projectRepository } from '../repositories/project.repository';
 import type { RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import type { Page } from '../types/connection.type';
+import { lockLiveProject } from './organization-lock';
 
 export class ProjectPermissionService {
   async list(
@@ -36,9 +35,7 @@ export class ProjectPermissionService {
       throw new ForbiddenError('You cannot grant more access than you hold');
     return inTransaction(ctx, async (tx) => {
       // Serialized with membership changes, so that a grant cannot outlive a racing removal.
-      if (!(await lockOrganization(tx, project.organizationId)) || !(await projectRepository.isLive(tx, project.id))) {
-        throw new NotFoundError('Project', project.ref);
-      }
+      await lockLiveProject(tx, project);
       const member = await membershipRepository.find(tx, project.organizationId, input.userId);
       if (!member) throw BadUserInputError.field('userId', "userId must be a member of the project's organization");
       if (!accessAtLeast(MAX_GRANTABLE_ACCESS[member.role], input.accessLevel)) {
@@ -59,9 +56,7 @@ export class ProjectPermissionService {
     assertUuid('userId', userId);
     const { project } = await access.get();
     await inTransaction(ctx, async (tx) => {
-      if (!(await lockOrganization(tx, project.organizationId)) || !(await projectRepository.isLive(tx, project.id))) {
-        throw new NotFoundError('Project', project.ref);
-      }
+      await lockLiveProject(tx, project);
       if (!(await projectGrantRepository.delete(tx, project.id, userId))) throw new NotFoundError('Project permission');
     });
     return true;

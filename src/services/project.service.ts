@@ -9,7 +9,8 @@ import { ConflictError, NotFoundError } from '../errors';
 import { pageRequest, toPage } from '../graphql/pagination';
 import type { CreateProjectInput, UpdateProjectInput } from '../inputs/project.inputs';
 import { permissionsOfAccess } from '../permissions';
-import { lockOrganization } from '../repositories/organization.repository';
+import { graceStart } from './deletion-grace';
+import { lockLiveOrganization } from './organization-lock';
 import { projectRepository } from '../repositories/project.repository';
 import type { EntityManager } from 'typeorm';
 import { requireViewer, type RequestContext } from '../request/context';
@@ -25,7 +26,7 @@ export class ProjectService {
     const ref = generateProjectRef();
     const keys = await generateProjectKeys(ref);
     const project = await inTransaction(ctx, async (tx) => {
-      if (!(await lockOrganization(tx, organization.id))) throw new NotFoundError('Organization', organization.slug);
+      await lockLiveOrganization(tx, organization.id, () => new NotFoundError('Organization', organization.slug));
       const created = await projectRepository.insert(
         tx,
         {
@@ -119,7 +120,7 @@ export class ProjectService {
   async delete(ctx: RequestContext, access: ProjectDecision): Promise<boolean> {
     const { project } = await access.get();
     await inTransaction(ctx, async (tx) => {
-      if (!(await lockOrganization(tx, project.organizationId))) throw new NotFoundError('Project', project.ref);
+      await lockLiveOrganization(tx, project.organizationId, () => new NotFoundError('Project', project.ref));
       if (!(await projectRepository.markDeleted(tx, project.id))) throw new NotFoundError('Project', project.ref);
     });
     return true;
@@ -128,9 +129,8 @@ export class ProjectService {
   /** Back from deletion during the grace period, to the status it had, within the plan's limit. */
   async undelete(ctx: RequestContext, access: ProjectDecision): Promise<Project> {
     const { project } = await access.get();
-    assertWithinGrace(ctx, project, 'Project');
     return inTransaction(ctx, async (tx) => {
-      if (!(await lockOrganization(tx, project.organizationId))) throw new NotFoundError('Project', project.ref);
+      await lockLiveOrganization(tx, project.organizationId, () => new NotFoundError('Project', project.ref));
       const restored = await projectRepository.undelete(tx, project.id, graceStart(ctx));
       if (!restored)
         throw new ConflictError(`Project ${project.ref} is not deleted, or its grace period is over`, 'ref');
@@ -165,8 +165,7 @@ export class ProjectService {
   ): Promise<Project> {
     const { project } = await access.get();
     return inTransaction(ctx, async (tx) => {
-      // The organization's lock first: a deleted one (or one deleted meanwhile) takes no more changes.
-      if (!(await lockOrganization(tx, project.organizationId))) throw new NotFoundError('Project', project.ref);
+      await lockLiveOrganization(tx, project.organizationId, () => new NotFoundError('Project', project.ref));
       const moved = await projectRepository.transition(tx, project.id, from, to);
       if (!moved) {
         const current = await projectRepository.byId(tx, project.id);
@@ -188,21 +187,6 @@ async function enqueueStep(ctx: RequestContext, tx: EntityManager, projectId: st
   const data = { projectId, step, requestId: ctx.scope.requestId };
   await ctx.jobs.enqueue(tx, JOB.projectStep, data, { singletonKey: projectId });
   ctx.afterCommit(() => ctx.jobs.nudge(JOB.projectStep));
-}
-
-/** Deletions after this can still be undone. */
-export function graceStart(ctx: RequestContext): Date {
-  return new Date(Date.now() - ctx.config.jobs.deletionGraceDays * 24 * 3600 * 1000);
-}
-
-/** Undeleting is for the grace period: past it, the purge is due. */
-export function assertWithinGrace(ctx: RequestContext, deleted: { deletedAt: Date | null }, kind: string): void {
-  const graceMs = ctx.config.jobs.deletionGraceDays * 24 * 3600 * 1000;
-  if (deleted.deletedAt && deleted.deletedAt.getTime() + graceMs <= Date.now()) {
-    throw new ConflictError(
-      `${kind} was deleted more than ${ctx.config.jobs.deletionGraceDays} days ago: it is being purged`,
-    );
-  }
 }
 
 export const projectService = new ProjectService();
