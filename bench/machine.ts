@@ -140,3 +140,14 @@ export function describeMachine(postgres: string): Machine {
     commit: commit(),
   };
 }
+
+/**
+ * The Node flags our server runs with in production: those `npm run start:prod` passes
+ * (package.json), so the benchmark measures the server as it is deployed.
+ */
+export function serverNodeFlags(): string[] {
+  const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const command = /^exec node (?<flags>(?:--\S+ )*)dist\/src\/main\.js$/.exec(scripts['start:prod']);
+  if (!command?.groups) throw new Error('package.json start:prod must read "exec node [--flags] dist/src/main.js"');
+  return command.groups.flags.split(' ').filter(Boolean);
+}

@@ -32,7 +32,7 @@ import { loadDataSet, projectNames, restoreProjectNames, type BenchUser } from '
 import type { HashCost } from './hash-cost';
 import { cpuSnapshot, foreignShare, waitForQuiet } from './machine-load';
 import { runLoad, type LoadRun } from './load';
-import { describeMachine, node22, projectNode } from './machine';
+import { describeMachine, node22, projectNode, serverNodeFlags } from './machine';
 import { memoryOf, sleep, spawnServer, stopServer, waitForHttp, type ServerProcess } from './processes';
 import {
   renderResults,
@@ -288,14 +288,14 @@ async function main(): Promise<void> {
       log(`${name} ready (pid ${server.pid}, ${machine.node} at ${machine.nodePath})`);
       return { server, url: `http://127.0.0.1:${port}/graphql` };
     };
-    const nodeArgs: string[] = [];
+    const nodeArgs = serverNodeFlags();
     if (settings.cpuProfileDir) {
       mkdirSync(settings.cpuProfileDir, { recursive: true });
       nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`);
     }
     const { server: ours, url: oursUrl } = await startOurs('our server', oursEnv, nodeArgs);
     const production = settings.oursProduction
-      ? await startOurs('our server (NODE_ENV=production)', { ...oursEnv, NODE_ENV: 'production' }, [])
+      ? await startOurs('our server (NODE_ENV=production)', { ...oursEnv, NODE_ENV: 'production' }, serverNodeFlags())
       : null;
 
     // The two users who sign in do so through our API, so their hashes are real.

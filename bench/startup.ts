@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../test/support/ports';
-import { projectNode } from './machine';
+import { projectNode, serverNodeFlags } from './machine';
 import { cpuSnapshot, foreignShare, waitForQuiet } from './machine-load';
 import { spawnServer, stopLeftoverPostgres, stopServer, waitForHttp, type ServerProcess } from './processes';
 
@@ -40,7 +40,7 @@ async function startOnce(dataDir: string, onStart: (server: ServerProcess) => vo
   let loggedMs: number | null = null;
   const cpu = cpuSnapshot();
   const started = performance.now();
-  const server = spawnServer('npm start (embedded)', projectNode(), [MAIN], env, (line) => {
+  const server = spawnServer('npm start (embedded)', projectNode(), [...serverNodeFlags(), MAIN], env, (line) => {
     if (!line.includes('ready at')) return;
     try {
       loggedMs = (JSON.parse(line) as { ms?: number }).ms ?? null;

@@ -1,6 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { assertMarkedMutationsExist, authChecker } from './auth/auth-checker';
+import { validateArgument } from './graphql/argument-validation';
 import { BillingPaymentsResolver } from './resolvers/billing-payments.resolver';
 import { BillingResolver, OrganizationBillingResolver } from './resolvers/billing.resolver';
 import { MembershipResolver } from './resolvers/membership.resolver';
@@ -28,7 +29,7 @@ export async function buildApiSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
     resolvers,
     authChecker,
-    validate: { forbidUnknownValues: false },
+    validateFn: validateArgument,
   });
   assertMarkedMutationsExist(schema);
   return schema;

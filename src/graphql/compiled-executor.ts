@@ -39,7 +39,8 @@ function asGraphQLError(error: GraphQLError): GraphQLError {
  *   and BAD_USER_INPUT that Apollo adds) that they get without compilation;
  * - where graphql-jit's own coercion refuses what graphql-js accepted (it requires a non-null
  *   input field even when the field has a default), the query runs on graphql-js;
- * - mutations run on graphql-js: they are bound by their writes, not by execution.
+ * - subscriptions (none are served) run on graphql-js; mutations are compiled like queries, and
+ *   graphql-jit runs their root fields one after another as graphql-js does.
  */
 export function compiledExecution(schema: GraphQLSchema): GatewayInterface & { readonly cachedOperations: number } {
   /**
@@ -68,7 +69,9 @@ export function compiledExecution(schema: GraphQLSchema): GatewayInterface & { r
     const interpreted = () =>
       execute({ schema, document, operationName: request.operationName, contextValue: context, variableValues });
     // No operation to run (none named so): graphql-js gives the error Apollo expects.
-    if (operation?.operation !== OperationTypeNode.QUERY) return interpreted();
+    if (operation?.operation !== OperationTypeNode.QUERY && operation?.operation !== OperationTypeNode.MUTATION) {
+      return interpreted();
+    }
     const definitions = operation.variableDefinitions ?? [];
     if (definitions.length) {
       const coerced = getVariableValues(schema, definitions, variableValues, { maxErrors: 50 });

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../config';
-import { createLoaders, type Loaders } from './loaders';
+import { RequestLoaders, type Loaders } from './loaders';
 import type { RequestScope } from '../database/request-database';
 import { UnauthenticatedError } from '../errors';
 import type { JobEnqueuer } from './jobs';
@@ -52,7 +52,7 @@ export class RequestContext {
 
   /** Made on first use: a request that reads nothing through them (a rename) makes none. */
   get loaders(): Loaders {
-    return (this.current ??= createLoaders(this.db, this.viewer?.userId ?? null));
+    return (this.current ??= new RequestLoaders(this.db, this.viewer?.userId ?? null));
   }
 
   /** After a write, cached reads of this request may be stale: the next read starts from fresh loaders. */

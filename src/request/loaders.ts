@@ -63,58 +63,143 @@ function pageLoader<T>(read: (ownerIds: string[], window: PageWindow) => Promise
  * Per-request caches over the repositories' batch reads: each relation costs one statement per
  * request level. A resource is read with the caller's role (and grant) on it, and an organization
  * with the pages its query asked for; whatever a row brings primes the loaders it answers.
+ * Each loader is made on first use: a request reads through a few of them, and a loader is a
+ * handful of closures and maps. A class, so that the accessors live on the prototype.
  */
-export function createLoaders(db: DataSource, viewerId: string | null) {
-  const loaders = {
-    ...organizationLoaders(db, viewerId, (row, details) => primeOrganization(row, details)),
-    ...projectLoaders(db, viewerId, (row) => primeProject(row)),
-    ...callerLoaders(db, viewerId),
-    /** Projects read in this request whose organization is deleted: hidden with it. */
-    inDeletedOrganization: new Set<string>(),
-    memberPages: pageLoader((ids, window) => membershipRepository.pagesFor(db, ids, window)),
-    grantPages: pageLoader<ProjectGrant>((ids, window) => projectGrantRepository.pagesFor(db, ids, window)),
-    /** The projects the caller sees, a page per organization. */
-    projectPages: pageLoader<Project>((ids, window) =>
+export class RequestLoaders {
+  /** Projects read in this request whose organization is deleted: hidden with it. */
+  readonly inDeletedOrganization = new Set<string>();
+  private organizations?: ReturnType<typeof organizationLoaders>;
+  private projects?: ReturnType<typeof projectLoaders>;
+  private caller?: ReturnType<typeof callerLoaders>;
+  private members?: DataLoader<PageKey, MemberRows, string>;
+  private grants?: DataLoader<PageKey, Rows<ProjectGrant>, string>;
+  private projectPageLoader?: DataLoader<PageKey, Rows<Project>, string>;
+  private invoiceLines?: DataLoader<LinePageKey, LinePage, string>;
+  private credentials?: DataLoader<string, Credential | null>;
+  private access?: ReturnType<typeof accessReads>;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly viewerId: string | null,
+  ) {}
+
+  private get organizationReads() {
+    return (this.organizations ??= organizationLoaders(this.db, this.viewerId, (row, details) =>
+      this.primeOrganization(row, details),
+    ));
+  }
+
+  private get projectReads() {
+    return (this.projects ??= projectLoaders(this.db, this.viewerId, (row) => this.primeProject(row)));
+  }
+
+  private get callerReads() {
+    return (this.caller ??= callerLoaders(this.db, this.viewerId));
+  }
+
+  get organizationById() {
+    return this.organizationReads.organizationById;
+  }
+
+  get organizationBySlug() {
+    return this.organizationReads.organizationBySlug;
+  }
+
+  /** A page of the caller's organizations, read with the details asked, priming what they answer. */
+  organizationPage(userId: string, window: PageWindow, details: Details) {
+    return this.organizationReads.organizationPage(userId, window, details);
+  }
+
+  get projectById() {
+    return this.projectReads.projectById;
+  }
+
+  get projectByRef() {
+    return this.projectReads.projectByRef;
+  }
+
+  get userById() {
+    return this.callerReads.userById;
+  }
+
+  /** The caller's role in each organization (null: not a member). */
+  get myRole() {
+    return this.callerReads.myRole;
+  }
+
+  /** The caller's grant on each project (null: no grant). */
+  get myGrant() {
+    return this.callerReads.myGrant;
+  }
+
+  get memberPages() {
+    return (this.members ??= pageLoader((ids, window) => membershipRepository.pagesFor(this.db, ids, window)));
+  }
+
+  get grantPages() {
+    return (this.grants ??= pageLoader<ProjectGrant>((ids, window) =>
+      projectGrantRepository.pagesFor(this.db, ids, window),
+    ));
+  }
+
+  /** The projects the caller sees, a page per organization. */
+  get projectPages() {
+    const { db, viewerId } = this;
+    return (this.projectPageLoader ??= pageLoader<Project>((ids, window) =>
       viewerId
         ? projectRepository.pagesFor(db, viewerId, ids, window)
         : Promise.resolve(new Map<string, Rows<Project>>()),
-    ),
-    /** The lines of a page of invoices, in one statement. */
-    invoiceLinePages: new DataLoader<LinePageKey, LinePage, string>(
-      (keys) => invoiceRepository.linePages(db.manager, keys),
-      { cacheKeyFn: linePageCacheKey },
-    ),
-    /** The whole row, secret columns included: they are decrypted only by the fields that check the permission. */
-    credentialByProject: new DataLoader<string, Credential | null>(async (ids) =>
-      byKey(ids, await projectRepository.credentials(db, ids), (credential) => credential.projectId),
-    ),
-    ...accessReads((): AccessSources => loaders),
-  };
+    ));
+  }
 
-  function primeOrganization({ organization, role, details: rows }: OrganizationRow, details: Details): void {
+  /** The lines of a page of invoices, in one statement. */
+  get invoiceLinePages() {
+    return (this.invoiceLines ??= new DataLoader<LinePageKey, LinePage, string>(
+      (keys) => invoiceRepository.linePages(this.db.manager, keys),
+      { cacheKeyFn: linePageCacheKey },
+    ));
+  }
+
+  /** The whole row, secret columns included: they are decrypted only by the fields that check the permission. */
+  get credentialByProject() {
+    return (this.credentials ??= new DataLoader<string, Credential | null>(async (ids) =>
+      byKey(ids, await projectRepository.credentials(this.db, ids), (credential) => credential.projectId),
+    ));
+  }
+
+  /** An organization and the caller's role in it; null when absent or the caller is no member. */
+  organizationAccess(locator: { id: string } | { slug: string }, details: OrganizationDetails | null = null) {
+    return (this.access ??= accessReads(this)).organizationAccess(locator, details);
+  }
+
+  /** A project with the caller's organization role and project grant on it, and whether its organization is deleted. */
+  projectAccess(locator: { id: string } | { ref: string }) {
+    return (this.access ??= accessReads(this)).projectAccess(locator);
+  }
+
+  private primeOrganization({ organization, role, details: rows }: OrganizationRow, details: Details): void {
     const row = { organization, role, details: null };
-    loaders.organizationById.prime({ key: organization.id, details: null }, row);
-    loaders.organizationBySlug.prime({ key: organization.slug, details: null }, row);
-    loaders.myRole.prime(organization.id, role);
+    this.organizationById.prime({ key: organization.id, details: null }, row);
+    this.organizationBySlug.prime({ key: organization.slug, details: null }, row);
+    this.myRole.prime(organization.id, role);
     if (rows?.members && details?.memberPage) {
-      for (const { user } of rows.members.rows) loaders.userById.prime(user.id, user);
-      loaders.memberPages.prime({ ownerId: organization.id, window: details.memberPage }, rows.members);
+      for (const { user } of rows.members.rows) this.userById.prime(user.id, user);
+      this.memberPages.prime({ ownerId: organization.id, window: details.memberPage }, rows.members);
     }
     if (rows?.projects && details?.projectPage) {
-      loaders.projectPages.prime({ ownerId: organization.id, window: details.projectPage }, rows.projects);
+      this.projectPages.prime({ ownerId: organization.id, window: details.projectPage }, rows.projects);
     }
   }
 
-  function primeProject({ project, role, grant, credential, organizationDeleted }: ProjectRow): void {
-    if (organizationDeleted) loaders.inDeletedOrganization.add(project.id);
-    loaders.projectById.prime(project.id, project);
-    loaders.projectByRef.prime(project.ref, project);
-    loaders.myRole.prime(project.organizationId, role);
-    loaders.myGrant.prime(project.id, grant);
-    loaders.credentialByProject.prime(project.id, credential);
+  private primeProject({ project, role, grant, credential, organizationDeleted }: ProjectRow): void {
+    if (organizationDeleted) this.inDeletedOrganization.add(project.id);
+    this.projectById.prime(project.id, project);
+    this.projectByRef.prime(project.ref, project);
+    this.myRole.prime(project.organizationId, role);
+    this.myGrant.prime(project.id, grant);
+    this.credentialByProject.prime(project.id, credential);
   }
-
-  return loaders;
 }
 
 /** Users, and the caller's role in organizations and grant on projects. */
@@ -211,7 +296,7 @@ interface AccessSources {
 }
 
 /** The caller's access to each resource, looked up once per request: every guarded field of it asks again. */
-function accessReads(loaders: () => AccessSources) {
+function accessReads(l: AccessSources) {
   const decided = new Map<string, Promise<unknown>>();
   const remember = <T>(key: string, find: () => Promise<T>): Promise<T> => {
     let found = decided.get(key) as Promise<T> | undefined;
@@ -227,7 +312,6 @@ function accessReads(loaders: () => AccessSources) {
       const column = 'id' in locator ? 'id' : 'slug';
       const key = 'id' in locator ? locator.id : locator.slug;
       return remember(`o:${column}:${key}`, async () => {
-        const l = loaders();
         const row = await (column === 'id' ? l.organizationById : l.organizationBySlug).load({ key, details });
         return row?.role ? { organization: row.organization, role: row.role } : null;
       });
@@ -241,7 +325,6 @@ function accessReads(loaders: () => AccessSources) {
     } | null> {
       const key = 'id' in locator ? `p:id:${locator.id}` : `p:ref:${locator.ref}`;
       return remember(key, async () => {
-        const l = loaders();
         const project = 'id' in locator ? await l.projectById.load(locator.id) : await l.projectByRef.load(locator.ref);
         if (!project) return null;
         const [role, grant] = await Promise.all([l.myRole.load(project.organizationId), l.myGrant.load(project.id)]);
@@ -251,4 +334,4 @@ function accessReads(loaders: () => AccessSources) {
   };
 }
 
-export type Loaders = ReturnType<typeof createLoaders>;
+export type Loaders = RequestLoaders;

@@ -8,7 +8,7 @@ import { invoiceService } from '../services/billing-invoice.service';
 import { MAX_PAYMENT_METHODS, paymentMethodService } from '../services/billing-payment-method.service';
 import { InvoiceLineView, InvoiceView, PaymentMethodView } from '../types/billing.types';
 import { Connection, type Page } from '../types/connection.type';
-import { PAGE_ARGS, PageArgs } from './organization.resolver';
+import { PageArgs } from './organization.resolver';
 
 export const InvoiceLineConnection = Connection(InvoiceLineView, 'InvoiceLine');
 
@@ -27,7 +27,7 @@ export class BillingPaymentsResolver {
     @Ctx() ctx: RequestContext,
     @Granted() access: OrganizationDecision,
     @Root() invoice: InvoiceView,
-    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
+    @Args(() => PageArgs) page: PageArgs,
   ): Promise<Page<InvoiceLineView>> {
     return this.invoiceService.lines(ctx, access, invoice, page.first, page.after);
   }

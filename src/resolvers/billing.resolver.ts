@@ -11,7 +11,7 @@ import { subscriptionService } from '../services/billing-subscription.service';
 import { billingService } from '../services/billing.service';
 import { Billing, BillingDetailsView, InvoiceView, PaymentMethodView, SubscriptionView } from '../types/billing.types';
 import { Connection, type Page } from '../types/connection.type';
-import { PAGE_ARGS, PageArgs } from './organization.resolver';
+import { PageArgs } from './organization.resolver';
 
 export const InvoiceConnection = Connection(InvoiceView, 'Invoice');
 export const PaymentMethodConnection = Connection(PaymentMethodView, 'PaymentMethod');
@@ -49,7 +49,7 @@ export class BillingResolver {
   paymentMethods(
     @Ctx() ctx: RequestContext,
     @Granted() access: OrganizationDecision,
-    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
+    @Args(() => PageArgs) page: PageArgs,
   ): Promise<Page<PaymentMethodView>> {
     return this.paymentMethodService.list(ctx, access, page.first, page.after);
   }
@@ -59,7 +59,7 @@ export class BillingResolver {
   invoices(
     @Ctx() ctx: RequestContext,
     @Granted() access: OrganizationDecision,
-    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
+    @Args(() => PageArgs) page: PageArgs,
   ): Promise<Page<InvoiceView>> {
     return this.invoiceService.list(ctx, access, page.first, page.after);
   }

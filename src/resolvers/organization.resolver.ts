@@ -42,9 +42,6 @@ export class PageArgs {
   after?: string | null;
 }
 
-/** PageArgs declares no class-validator rules (pageRequest checks them): skip the validator per call. */
-export const PAGE_ARGS = { validate: false } as const;
-
 @Resolver(() => Organization)
 export class OrganizationResolver {
   private readonly organizationService = organizationService;
@@ -55,7 +52,7 @@ export class OrganizationResolver {
   @Query(() => OrganizationConnection, { description: "The caller's organizations." })
   organizations(
     @Ctx() ctx: RequestContext,
-    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
+    @Args(() => PageArgs) page: PageArgs,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Page<Organization>> {
     return this.organizationService.listMine(ctx, page.first, page.after, organizationDetails(ctx, info, ['nodes']));
@@ -95,10 +92,7 @@ export class OrganizationResolver {
   @Query(() => OrganizationConnection, {
     description: "The caller's deleted organizations (as owner), which can be undeleted until they are purged.",
   })
-  deletedOrganizations(
-    @Ctx() ctx: RequestContext,
-    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
-  ): Promise<Page<Organization>> {
+  deletedOrganizations(@Ctx() ctx: RequestContext, @Args(() => PageArgs) page: PageArgs): Promise<Page<Organization>> {
     return this.organizationService.deletedMine(ctx, page.first, page.after);
   }
 
@@ -120,7 +114,7 @@ export class OrganizationResolver {
   deletedProjects(
     @Ctx() ctx: RequestContext,
     @Granted() access: OrganizationDecision,
-    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
+    @Args(() => PageArgs) page: PageArgs,
   ): Promise<Page<Project>> {
     return this.projectService.deletedOf(ctx, access, page.first, page.after);
   }
@@ -155,7 +149,7 @@ export class OrganizationResolver {
   members(
     @Ctx() ctx: RequestContext,
     @Root() organization: Organization,
-    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
+    @Args(() => PageArgs) page: PageArgs,
   ): Promise<Page<UserRole>> {
     return this.membershipService.members(ctx, organization, page.first, page.after);
   }
@@ -165,7 +159,7 @@ export class OrganizationResolver {
   projects(
     @Ctx() ctx: RequestContext,
     @Root() organization: Organization,
-    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
+    @Args(() => PageArgs) page: PageArgs,
   ): Promise<Page<Project>> {
     return this.projectService.listForOrganization(ctx, organization, page.first, page.after);
   }

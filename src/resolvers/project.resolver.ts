@@ -12,7 +12,7 @@ import { projectPermissionService } from '../services/project-permission.service
 import { projectService } from '../services/project.service';
 import { ProjectCredentials } from '../types/project-credentials.type';
 import { Connection, type Page } from '../types/connection.type';
-import { PAGE_ARGS, PageArgs } from './organization.resolver';
+import { PageArgs } from './organization.resolver';
 
 export const ProjectPermissionConnection = Connection(ProjectGrant, 'ProjectPermission');
 
@@ -141,7 +141,7 @@ export class ProjectResolver {
   permissions(
     @Ctx() ctx: RequestContext,
     @Root() project: Project,
-    @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
+    @Args(() => PageArgs) page: PageArgs,
   ): Promise<Page<ProjectGrant>> {
     return this.projectPermissionService.list(ctx, project, page.first, page.after);
   }

@@ -211,10 +211,18 @@ describe('project lifecycle through the job queue', () => {
       const inits = provisioner.calls.filter((call) => call.step === 'init' && refs.has(call.ref));
       assert.equal(inits.length, projects.length, 'one call per project');
       assert.equal(new Set(inits.map((call) => call.idempotencyKey)).size, projects.length);
-      const completed = await app.sql<{ count: string }>(
-        "SELECT count(*) AS count FROM pgboss.job WHERE name = 'project-step' AND state = 'completed'",
-      );
-      assert.equal(Number(completed[0].count), projects.length, 'each job completed once, none retried');
+      // pg-boss records a job complete just after its handler's transaction commits the status.
+      await eventually(async () => {
+        const jobs = await app.sql<{ state: string; retry_count: number }>(
+          "SELECT state, retry_count FROM pgboss.job WHERE name = 'project-step'",
+        );
+        assert.equal(jobs.length, projects.length, 'one job per project');
+        assert.deepEqual(
+          jobs.filter((job) => job.state !== 'completed' || job.retry_count !== 0),
+          [],
+          'each job completed once, none retried',
+        );
+      });
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
