@@ -58,4 +58,8 @@ export class Project extends BaseEntity {
   /** The status to return to if it is undeleted during its grace period. */
   @Column({ type: 'varchar', length: 16, nullable: true })
   statusBeforeDeletion: ProjectStatus | null;
+
+  /** When the status last changed (a trigger keeps it): names the transition a lifecycle step belongs to. */
+  @Column({ type: 'timestamptz', default: () => 'now()' })
+  statusChangedAt: Date;
 }

@@ -30,19 +30,21 @@ export interface StepDeps {
 /**
  * Runs one lifecycle step: the provisioner, then the move to the step's end state (a removal
  * deletes the row). A project that has meanwhile left the step's start state is left alone, so a
- * step enqueued twice acts once. The idempotency key is the job's, the same on every attempt.
+ * step enqueued twice acts once. The idempotency key names the project, the step and the moment
+ * the project entered the step's start state: the same on every attempt, and on every job the
+ * sweep enqueues again for that transition; a later transition into the same state has a new one.
  */
 export async function runProjectStep(deps: StepDeps, job: RunningJob<ProjectStepJob>): Promise<void> {
   const { projectId, step } = job.data;
   const { from, done, failed } = STEPS[step];
   const found = await projectRepository.forProvisioning(deps.db.manager, projectId);
   if (!found || found.project.status !== from) return;
-  const { project, organizationSlug } = found;
+  const { project, organizationSlug, statusChangedAt } = found;
   try {
     await deps.provisioner.run(
       step,
       { ref: project.ref, organizationSlug, region: project.region, name: project.name },
-      `${project.id}:${step}:${job.id}`,
+      `${project.id}:${step}:${statusChangedAt.getTime()}`,
     );
   } catch (error) {
     if (job.lastAttempt && failed) {

@@ -183,15 +183,23 @@ export const projectRepository = {
   },
 
   /** A project with its organization's slug, deleted or not: what a provisioning step needs. */
-  async forProvisioning(db: EntityManager, id: string): Promise<{ project: Project; organizationSlug: string } | null> {
+  /** A project as a lifecycle step needs it: with its organization's slug and when its status last changed. */
+  async forProvisioning(
+    db: EntityManager,
+    id: string,
+  ): Promise<{ project: Project; organizationSlug: string; statusChangedAt: Date } | null> {
     const rows = await db.query<Row[]>(
-      `SELECT ${PROJECT.select('p')}, o.slug AS organization_slug FROM projects p
+      `SELECT ${PROJECT.select('p')}, o.slug AS organization_slug, p.status_changed_at FROM projects p
        JOIN organizations o ON o.id = p.organization_id WHERE p.id = $1`,
       [id],
     );
-    return rows.length
-      ? { project: PROJECT.fromRow(rows[0]), organizationSlug: rows[0].organization_slug as string }
-      : null;
+    if (!rows.length) return null;
+    const [row] = rows;
+    return {
+      project: PROJECT.fromRow(row),
+      organizationSlug: row.organization_slug as string,
+      statusChangedAt: row.status_changed_at as Date,
+    };
   },
 
   async ofOrganization(db: EntityManager, organizationId: string): Promise<Project[]> {

@@ -31,7 +31,10 @@ export const PROJECT = new RowShape(
   Project,
   [...BASE, 'name', 'ref', 'organizationId', 'region', 'status', 'deletedAt'],
   [...TIMES, 'deletedAt'],
-  { status_before_deletion: 'read only by undeleteProject, in its own statement' },
+  {
+    status_before_deletion: 'read only by undeleteProject, in its own statement',
+    status_changed_at: 'read only by a lifecycle step (forProvisioning), for its idempotency key',
+  },
 );
 
 export const USER = new RowShape(User, [...BASE, 'email', 'displayName', 'lastLoginAt'], [...TIMES, 'lastLoginAt'], {

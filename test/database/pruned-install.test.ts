@@ -6,9 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { createDatabase, dropDatabase } from '../support/database';
+import { createDatabase, dropDatabase, migrationNames } from '../support/database';
 import { freePort } from '../support/ports';
 import { PRODUCTION_START_COMMAND, PRUNED_INSTALL_COMMANDS } from '../support/pruned-install';
+
+const MIGRATIONS = migrationNames();
 
 const REPO = path.join(__dirname, '..', '..', '..');
 /** What a build context leaves out: installed and built trees, local data. */
@@ -107,11 +109,13 @@ describe('a pruned production install (the Dockerfile runtime stage, without Doc
     await run('npm run typeorm migration:run');
     assert.match(await run('npm run migration:status'), /Up to date\./);
     await run('npm run typeorm migration:revert');
-    assert.match(await run('npm run migration:rollback -- --steps 1'), /Reverted: AddBillingRules1795241575777/);
-    assert.match(await run('npm run migration:status', 1), /pending\s+AddBillingRules/);
-    await run('npm run migration:up -- --to AddLifecycleAndDeletion1795300000000');
-    assert.match(await run('npm run migration:stamp -- --to AddLifecycleAndDeletion1795300000000'), /Nothing to stamp/);
-    await run('npm run migration:force -- AddLifecycleAndDeletion1795300000000 --applied');
+    // migration:revert took back the newest; the rollback takes the one before it.
+    const [beforeNewest, newest] = MIGRATIONS.slice(-2);
+    assert.match(await run('npm run migration:rollback -- --steps 1'), new RegExp(`Reverted: ${beforeNewest}\n`));
+    assert.match(await run('npm run migration:status', 1), new RegExp(`pending\\s+${beforeNewest}`));
+    await run(`npm run migration:up -- --to ${newest}`);
+    assert.match(await run(`npm run migration:stamp -- --to ${newest}`), /Nothing to stamp/);
+    await run(`npm run migration:force -- ${newest} --applied`);
     await run('npm run migration:repair');
     assert.match(await run('npm run db:adopt -- --dry-run'), /Nothing to adopt/);
     assert.match(await run('npm run migration:status'), /Up to date\./);

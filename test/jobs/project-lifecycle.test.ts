@@ -90,6 +90,36 @@ describe('project lifecycle through the job queue', () => {
     }
   });
 
+  it('a step whose job was lost is enqueued again by the sweep and sends the key of its first attempt', async () => {
+    const app = await startTestApp({
+      PROVISIONER_URL: provisioner.url,
+      PROVISIONER_MAX_ATTEMPTS: '8',
+      PROVISIONER_RETRY_BASE_MS: '60000',
+    });
+    let second: RunningServer | undefined;
+    try {
+      const make = given(app);
+      const owner = await make.user();
+      provisioner.failing = true;
+      const project = await make.project({ organization: await make.organization({ owner }), by: owner });
+      const attempted = () => provisioner.calls.filter((call) => call.ref === project.ref).length;
+      await eventually(() => Promise.resolve(assert.equal(attempted(), 1)));
+      await app.server.stop();
+      // The job waiting for its retry is lost; the project is still COMING_UP.
+      await app.sql('DELETE FROM pgboss.job WHERE singleton_key = $1', [project.id]);
+      provisioner.failing = false;
+      second = await startServer(configOn(app.databaseUrl, { PROVISIONER_URL: provisioner.url }));
+      await untilStatus(app, project, 'ACTIVE_HEALTHY');
+      const calls = provisioner.calls.filter((call) => call.ref === project.ref);
+      assert.equal(calls.length, 2);
+      assert.equal(calls[1].idempotencyKey, calls[0].idempotencyKey, "the sweep's job is the same step");
+    } finally {
+      provisioner.failing = false;
+      await second?.stop();
+      await app.close();
+    }
+  });
+
   it('a provisioner that fails every attempt leaves INIT_FAILED; restoring once it recovers reaches ACTIVE_HEALTHY', async () => {
     const app = await startTestApp({
       PROVISIONER_URL: provisioner.url,

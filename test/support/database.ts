@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { Client } from 'pg';
 
 function adminUrl(): string {
@@ -40,4 +42,16 @@ export async function createDatabase(options: { migrated: boolean }): Promise<st
 export async function dropDatabase(url: string): Promise<void> {
   const name = new URL(url).pathname.slice(1);
   await admin((client) => client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`));
+}
+
+/** The project's migrations by class name, oldest first, as the migrations folder holds them. */
+export function migrationNames(): string[] {
+  const dir = path.join(__dirname, '..', '..', 'src', 'migrations');
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.js'))
+    .sort()
+    .map((file) => {
+      const [, timestamp, name] = /^(\d+)-(\w+)\.js$/.exec(file) ?? [];
+      return `${name}${timestamp}`;
+    });
 }
