@@ -1,5 +1,6 @@
 import { IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { leanQuery } from '../database/request-database';
+import { InvoiceStatus } from '../entities/invoice.entity';
 import { Organization } from '../entities/organization.entity';
 import { OrganizationRole } from '../entities/user-role.entity';
 import {
@@ -159,9 +160,15 @@ export const organizationRepository = {
 
   /**
    * The purge: projects, credentials, roles, grants, invitations, subscriptions and payment methods go
-   * with it (ON DELETE CASCADE); invoices stay, their organization set to null.
+   * with it (ON DELETE CASCADE); issued invoices stay, their organization set to null. The draft of
+   * the period in progress goes: it was never issued, and no one would ever issue it.
    */
   async purgeIfDeleted(tx: EntityManager, id: string): Promise<void> {
+    await tx.query(
+      `DELETE FROM invoices i USING organizations o
+       WHERE o.id = $1 AND o.deleted_at IS NOT NULL AND i.organization_id = o.id AND i.status = $2`,
+      [id, InvoiceStatus.DRAFT],
+    );
     await tx.query('DELETE FROM organizations WHERE id = $1 AND deleted_at IS NOT NULL', [id]);
   },
 };

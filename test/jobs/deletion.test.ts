@@ -126,6 +126,11 @@ describe('deletion with a grace period', () => {
     ok(await app.gql(PROJECT, { ref: project.ref }, owner.token));
 
     ok(await app.gql(DELETE_ORGANIZATION, { slug: organization.slug }, owner.token));
+    const drafts = await app.sql<{ id: string }>(
+      "SELECT id FROM invoices WHERE organization_id = $1 AND status = 'draft'",
+      [organization.id],
+    );
+    assert.equal(drafts.length, 1, 'the period in progress has its draft');
     const due = await runScheduledJobs(app, new Date(Date.now() + 8 * DAY_MS), { PROVISIONER_URL: provisioner.url });
     assert.equal(due.code, 0, due.output);
     assert.deepEqual(await app.sql('SELECT id FROM organizations WHERE id = $1', [organization.id]), []);
@@ -136,6 +141,11 @@ describe('deletion with a grace period', () => {
       [invoice.id],
     );
     assert.deepEqual(kept, [{ organization_id: null }], 'billing records outlive the organization');
+    assert.deepEqual(
+      await app.sql('SELECT id FROM invoices WHERE id = $1', [drafts[0].id]),
+      [],
+      'a draft was never issued: it goes with its organization',
+    );
     assert.ok(provisioner.calls.some((call) => call.ref === project.ref && call.step === 'remove'));
     ok(
       await app.gql(
