@@ -132,4 +132,10 @@ describe('a pruned production install (the Dockerfile runtime stage, without Doc
     assert.deepEqual(await response.json(), { data: { __typename: 'Query' } });
     assert.equal(await stop(), 0);
   });
+
+  it('runs the job and billing commands from dist/, which an out-of-process worker deployment needs (on the queue the server set up)', async () => {
+    assert.match(await run('npm run jobs:status'), /0 failed job\(s\) in the last 7 days/);
+    assert.match(await run('npm run jobs:run-scheduled -- --now 2026-01-01T00:00:00Z'), /\S/);
+    await run('npm run billing:close-periods -- --now 2026-01-01T00:00:00Z');
+  });
 });
