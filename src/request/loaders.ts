@@ -5,7 +5,7 @@ import type { Organization } from '../entities/organization.entity';
 import type { AccessLevel, ProjectGrant } from '../entities/project-grant.entity';
 import type { Project } from '../entities/project.entity';
 import type { OrganizationRole, UserRole } from '../entities/user-role.entity';
-import type { User } from '../entities/user.entity';
+import type { PlatformRole, User } from '../entities/user.entity';
 import {
   invoiceRepository,
   linePageCacheKey,
@@ -71,6 +71,8 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
     ...callerLoaders(db, viewerId),
     /** Projects read in this request whose organization is deleted: hidden with it. */
     inDeletedOrganization: new Set<string>(),
+    /** Projects read in this request whose organization is suspended, with the reason. */
+    organizationSuspension: new Map<string, string>(),
     memberPages: pageLoader((ids, window) => membershipRepository.pagesFor(db, ids, window)),
     grantPages: pageLoader<ProjectGrant>((ids, window) => projectGrantRepository.pagesFor(db, ids, window)),
     /** The projects the caller sees, a page per organization. */
@@ -105,8 +107,9 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
     }
   }
 
-  function primeProject({ project, role, grant, credential, organizationDeleted }: ProjectRow): void {
+  function primeProject({ project, role, grant, credential, organizationDeleted, organizationSuspension }: ProjectRow) {
     if (organizationDeleted) loaders.inDeletedOrganization.add(project.id);
+    if (organizationSuspension) loaders.organizationSuspension.set(project.id, organizationSuspension);
     loaders.projectById.prime(project.id, project);
     loaders.projectByRef.prime(project.ref, project);
     loaders.myRole.prime(project.organizationId, role);
@@ -119,7 +122,12 @@ export function createLoaders(db: DataSource, viewerId: string | null) {
 
 /** Users, and the caller's role in organizations and grant on projects. */
 function callerLoaders(db: DataSource, viewerId: string | null) {
+  let platformRole: Promise<PlatformRole | null> | undefined;
   return {
+    /** The caller's platform role, read once per request that asks (the operator's part of the schema). */
+    myPlatformRole(): Promise<PlatformRole | null> {
+      return (platformRole ??= viewerId ? userRepository.platformRoleOf(db, viewerId) : Promise.resolve(null));
+    },
     userById: new DataLoader<string, User | null>((ids) => userRepository.byIds(db, ids)),
     /** The caller's role in each organization (null: not a member). */
     myRole: new DataLoader<string, OrganizationRole | null>(async (ids) => {
@@ -204,6 +212,8 @@ interface AccessSources {
   organizationById: DataLoader<OrganizationKey, OrganizationRow | null, string>;
   organizationBySlug: DataLoader<OrganizationKey, OrganizationRow | null, string>;
   projectById: DataLoader<string, Project | null>;
+  /** The suspension reason of each read project's organization, when it is suspended. */
+  organizationSuspension: Map<string, string>;
   projectByRef: DataLoader<string, Project | null>;
   myRole: DataLoader<string, OrganizationRole | null>;
   myGrant: DataLoader<string, AccessLevel | null>;
@@ -238,6 +248,7 @@ function accessReads(loaders: () => AccessSources) {
       role: OrganizationRole | null;
       grant: AccessLevel | null;
       organizationDeleted: boolean;
+      organizationSuspension: string | null;
     } | null> {
       const key = 'id' in locator ? `p:id:${locator.id}` : `p:ref:${locator.ref}`;
       return remember(key, async () => {
@@ -245,7 +256,13 @@ function accessReads(loaders: () => AccessSources) {
         const project = 'id' in locator ? await l.projectById.load(locator.id) : await l.projectByRef.load(locator.ref);
         if (!project) return null;
         const [role, grant] = await Promise.all([l.myRole.load(project.organizationId), l.myGrant.load(project.id)]);
-        return { project, role, grant, organizationDeleted: l.inDeletedOrganization.has(project.id) };
+        return {
+          project,
+          role,
+          grant,
+          organizationDeleted: l.inDeletedOrganization.has(project.id),
+          organizationSuspension: l.organizationSuspension.get(project.id) ?? null,
+        };
       });
     },
   };
