@@ -3,15 +3,19 @@ import { PlatformDataSource } from '../ormconfig';
 import { loadStorageConfig } from '../src/config';
 import { PlatformRole } from '../src/entities/user.entity';
 import { userRepository } from '../src/repositories/user.repository';
+import { createPlatformInvitation } from '../src/services/platform-admin.service';
 
 const USAGE = `usage: npm run platform:admin -- grant <email> [--viewer]
        npm run platform:admin -- revoke <email>
-       npm run platform:admin -- list`;
+       npm run platform:admin -- list
+       npm run platform:admin -- invite <email>   (a sign-up token: the first account when SIGNUP_MODE is not open)`;
 
 type Command =
-  { name: 'grant'; email: string; role: PlatformRole } | { name: 'revoke'; email: string } | { name: 'list' };
+  | { name: 'grant'; email: string; role: PlatformRole }
+  | { name: 'revoke' | 'invite'; email: string }
+  | { name: 'list' };
 
-/** The command line, or null when it is not one of the three forms. */
+/** The command line, or null when it is not one of the four forms. */
 export function parseCommand(args: string[]): Command | null {
   const [name, ...rest] = args;
   const viewer = rest.includes('--viewer');
@@ -23,7 +27,7 @@ export function parseCommand(args: string[]): Command | null {
   if (!email) return null;
   if (name === 'grant')
     return { name, email, role: viewer ? PlatformRole.PLATFORM_VIEWER : PlatformRole.PLATFORM_ADMIN };
-  if (name === 'revoke' && !viewer) return { name, email };
+  if ((name === 'revoke' || name === 'invite') && !viewer) return { name, email };
   return null;
 }
 
@@ -37,6 +41,12 @@ async function run(db: PlatformDataSource, command: Command): Promise<number> {
     const users = await userRepository.platformUsers(db.manager);
     for (const user of users) console.log(`${user.email}\t${user.platformRole ? LABEL[user.platformRole] : ''}`);
     console.log(`${users.length} platform user(s)`);
+    return 0;
+  }
+  if (command.name === 'invite') {
+    const { token, invitation } = await db.transaction((tx) => createPlatformInvitation(tx, command.email, null));
+    console.log(`Invitation for ${invitation.email}, until ${invitation.expiresAt.toISOString()}; sign up with`);
+    console.log(`  invitationToken: ${token}`);
     return 0;
   }
   const role = command.name === 'grant' ? command.role : null;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
 import type { PlatformDecision } from '../auth/access';
 import { SuspensionKind, type Organization } from '../entities/organization.entity';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors';
@@ -34,6 +35,27 @@ function reasonOf(reason: string): string {
     throw BadUserInputError.field('reason', `reason must be at most ${REASON_LENGTH} characters long`);
   }
   return text;
+}
+
+/**
+ * A sign-up invitation that joins no organization, replacing a pending one for the address; the
+ * token is returned this once. By invitePlatformUser, and by `npm run platform:admin -- invite`
+ * (how the first account of an installation that is not open signs up).
+ */
+export async function createPlatformInvitation(
+  tx: EntityManager,
+  email: string,
+  invitedById: string | null,
+): Promise<PlatformInvitationPayload> {
+  if (await userRepository.byEmail(tx, email)) throw new ConflictError('An account with this e-mail exists', 'email');
+  const token = randomBytes(32).toString('base64url');
+  const invitation = await invitationRepository.replacePendingPlatform(tx, {
+    email,
+    tokenHash: hashToken(token),
+    expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
+    invitedById,
+  });
+  return { invitation: { id: invitation.id, email: invitation.email, expiresAt: invitation.expiresAt }, token };
 }
 
 /** What only platform admins do. Each change is one transaction and calls the audit hook inside it. */
