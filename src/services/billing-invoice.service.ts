@@ -14,7 +14,6 @@ import { pageRequest, toPage } from '../graphql/pagination';
 import { assertUuid } from '../inputs/ids';
 import { billingAccountRepository } from '../repositories/billing-account.repository';
 import { invoiceRepository, type NewLine } from '../repositories/billing-invoice.repository';
-import { subscriptionRepository } from '../repositories/billing-subscription.repository';
 import { lockLiveOrganization } from './organization-lock';
 import type { RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';

@@ -96,16 +96,20 @@ describe('the migration CLI', () => {
     assert.equal(status.code, 1, 'not up to date while one is pending');
     const json = JSON.parse(status.stdout) as { upToDate: boolean; pending: string[]; records: { state: string }[] };
     assert.equal(json.upToDate, false);
-    assert.deepEqual(json.pending, ['AddBillingRules1795241575777', 'AddLifecycleAndDeletion1795300000000']);
+    assert.deepEqual(json.pending, [
+      'AddBillingRules1795241575777',
+      'AddLifecycleAndDeletion1795300000000',
+      'AddOperatorControls1795400000000',
+    ]);
     assert.deepEqual(
       json.records.map((r) => r.state),
-      ['applied', 'applied', 'applied', 'applied', 'pending', 'pending'],
+      ['applied', 'applied', 'applied', 'applied', 'pending', 'pending', 'pending'],
     );
   });
 
   it('migration:status lists every applied migration with when it ran, how long it took and its checksum', async () => {
     const url = await emptyDatabase();
-    await migration(url, 'up', '--steps', '6');
+    await migration(url, 'up', '--steps', '7');
     const status = await migration(url, 'status');
     assert.equal(status.code, 0);
     assert.match(
@@ -117,13 +121,13 @@ describe('the migration CLI', () => {
 
   it('migration:stamp records migrations as applied without running them, and is refused when later ones are applied', async () => {
     const url = await emptyDatabase();
-    await migration(url, 'up', '--steps', '6');
+    await migration(url, 'up', '--steps', '7');
     // A schema built by other means: the tables exist, the history does not.
     await sql(url, 'DROP TABLE platform.migrations, platform.migration_ledger');
-    const stamped = await migration(url, 'stamp', '--to', 'AddLifecycleAndDeletion1795300000000');
+    const stamped = await migration(url, 'stamp', '--to', 'AddOperatorControls1795400000000');
     assert.equal(stamped.code, 0, stamped.stderr);
     const ledger = await sql<{ stamped: boolean }>(url, 'SELECT stamped FROM platform.migration_ledger');
-    assert.equal(ledger.length, 6);
+    assert.equal(ledger.length, 7);
     assert.ok(ledger.every((row) => row.stamped));
     const status = await migration(url, 'status');
     assert.equal(status.code, 0);

@@ -107,14 +107,23 @@ describe('a pruned production install (the Dockerfile runtime stage, without Doc
     await run('npm run typeorm migration:run');
     assert.match(await run('npm run migration:status'), /Up to date\./);
     await run('npm run typeorm migration:revert');
-    assert.match(await run('npm run migration:rollback -- --steps 1'), /Reverted: AddBillingRules1795241575777/);
+    assert.match(await run('npm run migration:rollback -- --steps 2'), /AddBillingRules1795241575777/);
     assert.match(await run('npm run migration:status', 1), /pending\s+AddBillingRules/);
-    await run('npm run migration:up -- --to AddLifecycleAndDeletion1795300000000');
-    assert.match(await run('npm run migration:stamp -- --to AddLifecycleAndDeletion1795300000000'), /Nothing to stamp/);
-    await run('npm run migration:force -- AddLifecycleAndDeletion1795300000000 --applied');
+    await run('npm run migration:up -- --to AddOperatorControls1795400000000');
+    assert.match(await run('npm run migration:stamp -- --to AddOperatorControls1795400000000'), /Nothing to stamp/);
+    await run('npm run migration:force -- AddOperatorControls1795400000000 --applied');
     await run('npm run migration:repair');
     assert.match(await run('npm run db:adopt -- --dry-run'), /Nothing to adopt/);
     assert.match(await run('npm run migration:status'), /Up to date\./);
+  });
+
+  it("runs the operator's commands from dist/: platform:admin and platform:plans", async () => {
+    assert.match(await run('npm run platform:admin -- list'), /0 platform user\(s\)/);
+    const invited = await run('npm run platform:admin -- invite first@example.com');
+    assert.match(invited, /invitationToken: \S+/);
+    await run('npm run platform:admin -- grant nobody@example.com', 1);
+    await run('npm run platform:admin -- promote someone', 2);
+    assert.match(await run('npm run platform:plans -- list'), /free\t0 USD\tmax projects: 2/);
   });
 
   it(`starts with ${PRODUCTION_START_COMMAND}, serves, and stops on SIGTERM`, async () => {

@@ -26,10 +26,8 @@ const PLATFORM = '{ platform { users(first: 1) { totalCount } } }';
 
 describe('npm run platform:admin', () => {
   let app: TestApp;
-  let make: ReturnType<typeof given>;
   before(async () => {
     app = await startTestApp({ SIGNUP_MODE: 'closed' });
-    make = given(app);
   });
   after(() => app.close());
 

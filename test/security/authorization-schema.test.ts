@@ -13,6 +13,7 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
+import { PlatformRole } from '../../src/entities/user.entity';
 import { isPlatformPermission, type Permission } from '../../src/permissions';
 import { buildApiSchema } from '../../src/schema';
 import {
@@ -164,7 +165,9 @@ describe('authorization, generated from the schema: guarded fields and foreign r
     for (const actor of ACTORS.filter((a) => a.signedIn)) {
       const user = await make.user();
       users.set(actor, user);
-      if (actor.platformRole) await make.platformUser({ user, viewer: actor.platformRole === 'platform_viewer' });
+      if (actor.platformRole) {
+        await make.platformUser({ user, viewer: actor.platformRole === PlatformRole.PLATFORM_VIEWER });
+      }
       if (actor.role === null) {
         await make.organization({ owner: user });
         continue;
