@@ -4,12 +4,8 @@ import type { PlatformDecision } from '../auth/access';
 import { Granted } from '../auth/auth-checker';
 import { Permission } from '../permissions';
 import type { RequestContext } from '../request/context';
-import { invoiceService } from '../services/billing-invoice.service';
-import { paymentMethodService } from '../services/billing-payment-method.service';
-import { subscriptionService } from '../services/billing-subscription.service';
 import { platformReadService } from '../services/platform-read.service';
-import type { InvoiceView, PaymentMethodView, SubscriptionView } from '../types/billing.types';
-import { SubscriptionView as SubscriptionType } from '../types/billing.types';
+import { SubscriptionView, type InvoiceView, type PaymentMethodView } from '../types/billing.types';
 import { Connection, type Page } from '../types/connection.type';
 import {
   Platform,
@@ -122,44 +118,39 @@ export class PlatformOrganizationResolver {
 
 @Resolver(() => PlatformBilling)
 export class PlatformBillingResolver {
-  private readonly subscriptionService = subscriptionService;
-  private readonly invoiceService = invoiceService;
-  private readonly paymentMethodService = paymentMethodService;
+  private readonly platformReadService = platformReadService;
 
   @Authorized(Permission.PlatformRead)
-  @FieldResolver(() => SubscriptionType)
-  async subscription(
+  @FieldResolver(() => SubscriptionView)
+  subscription(
     @Ctx() ctx: RequestContext,
     @Granted() access: PlatformDecision,
     @Root() billing: PlatformBilling,
   ): Promise<SubscriptionView> {
-    await access.get();
-    return this.subscriptionService.getOf(ctx, billing.organizationId);
+    return this.platformReadService.subscription(ctx, access, billing);
   }
 
   @Authorized(Permission.PlatformRead)
   @FieldResolver(() => InvoiceConnection, {
     description: "Issued invoices, newest first. Their lines are the tenant's: read them as a member.",
   })
-  async invoices(
+  invoices(
     @Ctx() ctx: RequestContext,
     @Granted() access: PlatformDecision,
     @Root() billing: PlatformBilling,
     @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
   ): Promise<Page<InvoiceView>> {
-    await access.get();
-    return this.invoiceService.listOf(ctx, billing.organizationId, page.first, page.after);
+    return this.platformReadService.invoices(ctx, access, billing, page.first, page.after);
   }
 
   @Authorized(Permission.PlatformRead)
   @FieldResolver(() => PaymentMethodConnection, { description: 'The default first, then the oldest first.' })
-  async paymentMethods(
+  paymentMethods(
     @Ctx() ctx: RequestContext,
     @Granted() access: PlatformDecision,
     @Root() billing: PlatformBilling,
     @Args(() => PageArgs, PAGE_ARGS) page: PageArgs,
   ): Promise<Page<PaymentMethodView>> {
-    await access.get();
-    return this.paymentMethodService.listOf(ctx, billing.organizationId, page.first, page.after);
+    return this.platformReadService.paymentMethods(ctx, access, billing, page.first, page.after);
   }
 }

@@ -7,6 +7,10 @@ import { userRepository } from '../repositories/user.repository';
 import type { RequestContext } from '../request/context';
 import type { Page } from '../types/connection.type';
 import { requireBilling } from './billing-switch';
+import { invoiceService } from './billing-invoice.service';
+import { paymentMethodService } from './billing-payment-method.service';
+import { subscriptionService } from './billing-subscription.service';
+import type { InvoiceView, PaymentMethodView, SubscriptionView } from '../types/billing.types';
 import {
   Platform,
   PlatformBilling,
@@ -97,6 +101,37 @@ export class PlatformReadService {
     await access.get();
     requireBilling(ctx);
     return new PlatformBilling(organization.id);
+  }
+
+  async subscription(
+    ctx: RequestContext,
+    access: PlatformDecision,
+    billing: PlatformBilling,
+  ): Promise<SubscriptionView> {
+    await access.get();
+    return subscriptionService.getOf(ctx, billing.organizationId);
+  }
+
+  async invoices(
+    ctx: RequestContext,
+    access: PlatformDecision,
+    billing: PlatformBilling,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<Page<InvoiceView>> {
+    await access.get();
+    return invoiceService.listOf(ctx, billing.organizationId, first, after);
+  }
+
+  async paymentMethods(
+    ctx: RequestContext,
+    access: PlatformDecision,
+    billing: PlatformBilling,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<Page<PaymentMethodView>> {
+    await access.get();
+    return paymentMethodService.listOf(ctx, billing.organizationId, first, after);
   }
 
   async users(

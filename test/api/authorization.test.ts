@@ -841,7 +841,7 @@ const ACTIONS: readonly Action[] = [
   },
 ];
 
-const TRANSITIONAL = [ProjectStatus.COMING_UP, ProjectStatus.RESTORING];
+const TRANSITIONAL = [ProjectStatus.COMING_UP, ProjectStatus.RESTORING, ProjectStatus.PAUSING];
 
 /** Every row of every table of the platform schema, once no project is still moving between states. */
 async function snapshot(tables: readonly string[]): Promise<Record<string, unknown[]>> {

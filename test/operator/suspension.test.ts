@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   given,
   ok,
+  runScheduledJobs,
   untilActive,
   untilStatus,
   withoutChanges,
@@ -189,6 +190,20 @@ describe('a suspended organization', () => {
     assert.deepEqual(codes(refused), ['NOT_FOUND']);
     const after = await app.sql<{ n: string }>("SELECT count(*) AS n FROM pgboss.job WHERE name = 'project-step'");
     assert.equal(after[0].n, before[0].n);
+  });
+
+  it('has a project that came up after the suspension paused by the next hourly collection', async () => {
+    const { organization, project } = await suspendedScene();
+    // As if its start had finished after the suspension paused the others.
+    await app.sql("UPDATE projects SET status = 'ACTIVE_HEALTHY' WHERE id = $1", [project.id]);
+    const ran = await runScheduledJobs(app, new Date());
+    assert.equal(ran.code, 0, ran.output);
+    await untilStatus(app, project, 'PAUSED');
+    const [row] = await app.sql<{ suspension_reason: string }>(
+      'SELECT suspension_reason FROM organizations WHERE id = $1',
+      [organization.id],
+    );
+    assert.equal(row.suspension_reason, REASON);
   });
 
   it('needs a reason: a blank one is BAD_USER_INPUT naming reason', async () => {

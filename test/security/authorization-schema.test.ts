@@ -121,7 +121,7 @@ interface Foreign {
   project: TestProject;
 }
 
-const TRANSITIONAL = ['COMING_UP', 'RESTORING'];
+const TRANSITIONAL = ['COMING_UP', 'RESTORING', 'PAUSING'];
 
 describe('authorization, generated from the schema: guarded fields and foreign resources', () => {
   let app: TestApp;
