@@ -211,10 +211,13 @@ describe('project lifecycle through the job queue', () => {
       const inits = provisioner.calls.filter((call) => call.step === 'init' && refs.has(call.ref));
       assert.equal(inits.length, projects.length, 'one call per project');
       assert.equal(new Set(inits.map((call) => call.idempotencyKey)).size, projects.length);
-      const completed = await app.sql<{ count: string }>(
-        "SELECT count(*) AS count FROM pgboss.job WHERE name = 'project-step' AND state = 'completed'",
-      );
-      assert.equal(Number(completed[0].count), projects.length, 'each job completed once, none retried');
+      // pg-boss records a job completed just after its handler moved the project on: wait for the last record.
+      await eventually(async () => {
+        const completed = await app.sql<{ count: string }>(
+          "SELECT count(*) AS count FROM pgboss.job WHERE name = 'project-step' AND state = 'completed'",
+        );
+        assert.equal(Number(completed[0].count), projects.length, 'each job completed once, none retried');
+      });
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
