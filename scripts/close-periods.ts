@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { PlatformDataSource } from '../ormconfig';
-import { loadStorageConfig } from '../src/config';
+import { loadBillingConfig, loadStorageConfig } from '../src/config';
 import { billingAccountRepository } from '../src/repositories/billing-account.repository';
 import { closePeriods } from '../src/services/billing-period.service';
 import { parseNow } from './jobs-support';
@@ -19,6 +19,10 @@ async function main(): Promise<number> {
     strict: true,
   });
   const now = parseNow(values.now, USAGE);
+  if (!loadBillingConfig().enabled) {
+    console.log('Billing is turned off (BILLING_ENABLED=false): no period is closed');
+    return 0;
+  }
   const db = new PlatformDataSource({
     storage: loadStorageConfig(),
     applicationName: 'platform-api-billing',

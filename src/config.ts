@@ -70,6 +70,22 @@ export interface AppConfig extends StorageConfig {
   trustProxyHops: number;
   jobs: JobsConfig;
   trustedDocuments: TrustedDocumentsConfig;
+  /** Who may sign up: anyone, only with an invitation, or only with a platform invitation. */
+  signupMode: SignupMode;
+}
+
+export type SignupMode = 'open' | 'invite' | 'closed';
+
+/** Billing as the operator runs it; read by the server and by the job workers. */
+export interface BillingConfig {
+  /** BILLING_ENABLED=false: no plan limits, no billing API, no periods closed. */
+  enabled: boolean;
+  /** An invoice open this many days after its issue suspends its organization. */
+  pastDueSuspendDays: number;
+  /** Days after issue on which a declined charge is tried again, ascending. */
+  paymentRetryDays: number[];
+  /** New organizations get the pro plan's limits for this many days without a card (0: no trial). */
+  trialDays: number;
 }
 
 /** Background work: the job queue's workers, the provisioner they call, deletion's grace period. */
@@ -81,6 +97,7 @@ export interface JobsConfig {
   /** Days a deleted organization or project can be undeleted before it is purged. */
   deletionGraceDays: number;
   provisioner: ProvisionerConfig;
+  billing: BillingConfig;
 }
 
 export interface ProvisionerConfig {
@@ -196,6 +213,36 @@ function parseHttpUrl(env: Env, name: string): string | undefined {
   return url.toString();
 }
 
+/** A comma-separated, ascending list of whole days, each from 1 to 365. */
+function parseDays(env: Env, name: string, fallback: number[]): number[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const days = raw.split(',').map((part) => Number(part.trim()));
+  const ascending = days.every(
+    (day, i) => Number.isInteger(day) && day >= 1 && day <= 365 && (i === 0 || day > days[i - 1]),
+  );
+  if (!ascending)
+    throw new ConfigError(name, `must list whole days from 1 to 365 in ascending order, such as 1,3,7 (got "${raw}")`);
+  return days;
+}
+
+export function loadBillingConfig(env: Env = process.env): BillingConfig {
+  return {
+    enabled: parseBoolean(env, 'BILLING_ENABLED', true),
+    pastDueSuspendDays: parseInteger(env, 'PAST_DUE_SUSPEND_DAYS', 14, 1, 365),
+    paymentRetryDays: parseDays(env, 'PAYMENT_RETRY_DAYS', [1, 3, 7]),
+    trialDays: parseInteger(env, 'TRIAL_DAYS', 0, 0, 365),
+  };
+}
+
+function parseSignupMode(env: Env, nodeEnv: NodeEnv): SignupMode {
+  const raw = env.SIGNUP_MODE || (nodeEnv === 'production' ? 'invite' : 'open');
+  if (raw !== 'open' && raw !== 'invite' && raw !== 'closed') {
+    throw new ConfigError('SIGNUP_MODE', `must be open, invite or closed (got "${raw}")`);
+  }
+  return raw;
+}
+
 /** The job queue's settings: read by the server and by `npm run worker`. */
 export function loadJobsConfig(env: Env = process.env): JobsConfig {
   return {
@@ -208,6 +255,7 @@ export function loadJobsConfig(env: Env = process.env): JobsConfig {
       maxAttempts: parseInteger(env, 'PROVISIONER_MAX_ATTEMPTS', 8, 1, 50),
       retryBaseMs: parseInteger(env, 'PROVISIONER_RETRY_BASE_MS', 2000, 1000, 3_600_000),
     },
+    billing: loadBillingConfig(env),
   };
 }
 
@@ -390,5 +438,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxyHops: parseInteger(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
     jobs: loadJobsConfig(env),
     trustedDocuments: parseTrustedDocuments(env),
+    signupMode: parseSignupMode(env, storage.nodeEnv),
   };
 }

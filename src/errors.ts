@@ -14,6 +14,9 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
   | 'PLAN_LIMIT_REACHED'
+  | 'ORGANIZATION_SUSPENDED'
+  | 'PAYMENT_DECLINED'
+  | 'BILLING_DISABLED'
   | 'RATE_LIMITED'
   | 'SERVICE_UNAVAILABLE'
   | 'PERSISTED_QUERY_NOT_ALLOWED';
@@ -89,6 +92,35 @@ export class ConflictError extends AppError {
 
 export class PlanLimitReachedError extends AppError {
   readonly code = 'PLAN_LIMIT_REACHED';
+}
+
+/** The organization is suspended: it can be read, and it can settle what it owes, but nothing else changes. */
+export class OrganizationSuspendedError extends AppError {
+  readonly code = 'ORGANIZATION_SUSPENDED';
+  constructor(reason: string) {
+    super(
+      reason === 'past_due'
+        ? 'This organization is suspended for an unpaid invoice: pay it (payInvoice) to lift the suspension'
+        : 'This organization is suspended by the operator of this platform: contact them',
+      { reason },
+    );
+  }
+}
+
+/** The payment provider declined the charge; nothing was paid and the invoice stays open. */
+export class PaymentDeclinedError extends AppError {
+  readonly code = 'PAYMENT_DECLINED';
+  constructor(reason: string) {
+    super(`The payment was declined: ${reason}`, { reason });
+  }
+}
+
+/** BILLING_ENABLED=false: this installation bills nobody. */
+export class BillingDisabledError extends AppError {
+  readonly code = 'BILLING_DISABLED';
+  constructor() {
+    super('Billing is turned off on this installation (BILLING_ENABLED=false)');
+  }
 }
 
 /** Too many attempts from this account or address; the attempt was not evaluated. */

@@ -1,5 +1,6 @@
 import { AccessLevel } from './entities/project-grant.entity';
 import { OrganizationRole } from './entities/user-role.entity';
+import { PlatformRole } from './entities/user.entity';
 
 /**
  * The permission matrix: the one place that says who may do what. Resolvers declare the
@@ -25,6 +26,15 @@ export enum Permission {
   ProjectSecretsManage = 'project:secrets:manage',
   ProjectDelete = 'project:delete',
   ProjectPermissionsManage = 'project:permissions:manage',
+
+  /** The operator's view: every organization, user and bill. Gives no membership in any organization. */
+  PlatformRead = 'platform:read',
+  /** Suspend, unsuspend, give a complimentary plan. */
+  PlatformOrganizationsManage = 'platform:organizations:manage',
+  /** Settle invoices: mark one paid (money received outside the provider) or void it. */
+  PlatformBillingManage = 'platform:billing:manage',
+  /** Invite someone to sign up; delete an account. */
+  PlatformUsersManage = 'platform:users:manage',
 }
 
 export type OrganizationPermission =
@@ -43,6 +53,12 @@ export type ProjectPermission =
   | Permission.ProjectSecretsManage
   | Permission.ProjectDelete
   | Permission.ProjectPermissionsManage;
+
+export type PlatformPermission =
+  | Permission.PlatformRead
+  | Permission.PlatformOrganizationsManage
+  | Permission.PlatformBillingManage
+  | Permission.PlatformUsersManage;
 
 export const ROLE_PERMISSIONS = {
   [OrganizationRole.OWNER]: [
@@ -77,6 +93,26 @@ export const ACCESS_LEVEL_PERMISSIONS = {
     Permission.ProjectPermissionsManage,
   ],
 } as const satisfies Record<AccessLevel, readonly ProjectPermission[]>;
+
+export const PLATFORM_ROLE_PERMISSIONS = {
+  [PlatformRole.PLATFORM_ADMIN]: [
+    Permission.PlatformRead,
+    Permission.PlatformOrganizationsManage,
+    Permission.PlatformBillingManage,
+    Permission.PlatformUsersManage,
+  ],
+  [PlatformRole.PLATFORM_VIEWER]: [Permission.PlatformRead],
+} as const satisfies Record<PlatformRole, readonly PlatformPermission[]>;
+
+const PLATFORM_PERMISSIONS = new Set<Permission>(PLATFORM_ROLE_PERMISSIONS[PlatformRole.PLATFORM_ADMIN]);
+
+export function isPlatformPermission(permission: Permission): permission is PlatformPermission {
+  return PLATFORM_PERMISSIONS.has(permission);
+}
+
+export function platformRoleCan(role: PlatformRole | null, permission: PlatformPermission): boolean {
+  return role !== null && (PLATFORM_ROLE_PERMISSIONS[role] as readonly Permission[]).includes(permission);
+}
 
 const PROJECT_PERMISSIONS = new Set<Permission>(ACCESS_LEVEL_PERMISSIONS[AccessLevel.ADMIN]);
 

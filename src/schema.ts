@@ -10,6 +10,8 @@ import { ProjectCredentialsResolver } from './resolvers/project-credentials.reso
 import { ProjectPermissionResolver } from './resolvers/project-permission.resolver';
 import { ProjectResolver } from './resolvers/project.resolver';
 import { PublicResolver } from './resolvers/public.resolver';
+import { PlatformAdminResolver } from './resolvers/platform-admin.resolver';
+import { PlatformBillingResolver, PlatformOrganizationResolver, PlatformResolver } from './resolvers/platform.resolver';
 import { UserResolver } from './resolvers/user.resolver';
 
 export const resolvers = [
@@ -23,6 +25,10 @@ export const resolvers = [
   OrganizationBillingResolver,
   BillingResolver,
   BillingPaymentsResolver,
+  PlatformResolver,
+  PlatformOrganizationResolver,
+  PlatformBillingResolver,
+  PlatformAdminResolver,
 ] as const;
 
 export async function buildApiSchema(): Promise<GraphQLSchema> {

@@ -2,13 +2,16 @@ import type { AccessLevel } from '../entities/project-grant.entity';
 import type { Organization } from '../entities/organization.entity';
 import type { Project } from '../entities/project.entity';
 import type { OrganizationRole } from '../entities/user-role.entity';
-import { ForbiddenError, NotFoundError } from '../errors';
+import type { PlatformRole } from '../entities/user.entity';
+import { ForbiddenError, NotFoundError, OrganizationSuspendedError } from '../errors';
 import {
   accessCan,
   effectiveAccess,
   Permission,
+  platformRoleCan,
   roleCan,
   type OrganizationPermission,
+  type PlatformPermission,
   type ProjectPermission,
 } from '../permissions';
 import type { OrganizationDetails } from '../repositories/organization-details';
@@ -81,11 +84,16 @@ export class ProjectDecision {
     return (this.decided ??= this.decide());
   }
 
-  /** The refusal a write that matched no row stands for: the project is gone, hidden, or not the caller's to change. */
+  /**
+   * The refusal a write that matched no row stands for: the project is gone, hidden, not the
+   * caller's to change, or its organization is suspended.
+   */
   async refusal(): Promise<Error> {
     this.decided = undefined;
     try {
       await this.get();
+      const found = await this.ctx.loaders.projectAccess(this.locator);
+      if (found?.organizationSuspension) return new OrganizationSuspendedError(found.organizationSuspension);
       return new NotFoundError('Project', 'ref' in this.locator ? this.locator.ref : undefined);
     } catch (error) {
       return error as Error;
@@ -107,7 +115,37 @@ export class ProjectDecision {
   }
 }
 
-export type AccessDecision = OrganizationDecision | ProjectDecision;
+/**
+ * The same, for the operator's part of the schema: the caller's platform role, read on every
+ * request that asks (a revoked admin loses it at once). Anyone signed in without the role is
+ * FORBIDDEN: that the platform part exists is no secret.
+ */
+export class PlatformDecision {
+  readonly kind = 'platform';
+  private decided?: Promise<PlatformRole>;
+
+  constructor(
+    private readonly ctx: RequestContext,
+    readonly permission: PlatformPermission,
+  ) {}
+
+  get(): Promise<PlatformRole> {
+    return (this.decided ??= this.decide());
+  }
+
+  private async decide(): Promise<PlatformRole> {
+    requireViewer(this.ctx);
+    const role = await this.ctx.loaders.myPlatformRole();
+    if (!role || !platformRoleCan(role, this.permission)) {
+      throw new ForbiddenError(
+        role ? 'Platform viewers read; only a platform admin may do this' : 'Only platform admins may do this',
+      );
+    }
+    return role;
+  }
+}
+
+export type AccessDecision = OrganizationDecision | ProjectDecision | PlatformDecision;
 
 /** Deleted things are seen by the organization's owners alone: those who may delete the organization. */
 function ownerOf(role: OrganizationRole | null): boolean {

@@ -3,10 +3,11 @@ import { createParameterDecorator, type AuthChecker, type ResolverData } from 't
 import { Organization } from '../entities/organization.entity';
 import { Project } from '../entities/project.entity';
 import { organizationDetails } from '../graphql/look-ahead';
-import { isProjectPermission, type Permission } from '../permissions';
+import { isPlatformPermission, isProjectPermission, type Permission } from '../permissions';
 import { requireViewer, type RequestContext } from '../request/context';
 import {
   OrganizationDecision,
+  PlatformDecision,
   ProjectDecision,
   type AccessDecision,
   type OrganizationLocator,
@@ -89,6 +90,7 @@ type Guarded = ResolverData<RequestContext> & { [DECISION]?: AccessDecision };
 
 function decide({ root, args, context, info }: ResolverData<RequestContext>, permission: Permission): AccessDecision {
   const where = `${info.parentType.name}.${info.fieldName}`;
+  if (isPlatformPermission(permission)) return new PlatformDecision(context, permission);
   if (isProjectPermission(permission)) {
     const locator = locateProject(root, args);
     if (!locator) throw new Error(`${where} requires ${permission} but names no project`);

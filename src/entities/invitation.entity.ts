@@ -17,21 +17,27 @@ import { User } from './user.entity';
 })
 @Check('CHK_invitations_role', sqlIn('role', OrganizationRole))
 @Check('CHK_invitations_email_normalized', 'email = lower(btrim(email))')
+@Index('UQ_invitations_pending_platform_per_email', ['email'], {
+  unique: true,
+  where: 'organization_id IS NULL AND accepted_at IS NULL',
+})
+@Check('CHK_invitations_scope', '(organization_id IS NULL) = (role IS NULL)')
 @Check('CHK_invitations_token_hash', `token_hash ~ '^[0-9a-f]{64}$'`)
 export class Invitation extends BaseEntity {
+  /** Null for a platform invitation: a sign-up (SIGNUP_MODE invite or closed) that joins no organization. */
   @Index()
-  @Column({ type: 'uuid' })
-  organizationId: string;
+  @Column({ type: 'uuid', nullable: true })
+  organizationId: string | null;
 
-  @ManyToOne(() => Organization, { onDelete: 'CASCADE', nullable: false })
+  @ManyToOne(() => Organization, { onDelete: 'CASCADE', nullable: true })
   @JoinColumn({ name: 'organization_id' })
   organization?: Organization;
 
   @Column({ type: 'varchar', length: 320 })
   email: string;
 
-  @Column({ type: 'varchar', length: 16 })
-  role: OrganizationRole;
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  role: OrganizationRole | null;
 
   @Column({ type: 'char', length: 64 })
   tokenHash: string;

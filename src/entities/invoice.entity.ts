@@ -27,6 +27,7 @@ registerEnumType(InvoiceStatus, { name: 'InvoiceStatus' });
 @Check('CHK_invoices_amounts', 'tax_cents >= 0 AND total_cents = subtotal_cents + tax_cents')
 @Check('CHK_invoices_period', 'period_end >= period_start')
 @Check('CHK_invoices_issued_at', `(status = 'draft') = (issued_at IS NULL)`)
+@Check('CHK_invoices_payment_retries', 'payment_retries >= 0')
 @Check('CHK_invoices_paid_at', `(status = 'paid') = (paid_at IS NOT NULL)`)
 export class Invoice extends BaseEntity {
   /** Null once its organization was purged: billing records outlive the organization. */
@@ -74,4 +75,8 @@ export class Invoice extends BaseEntity {
 
   @Column({ type: 'timestamptz', nullable: true })
   paidAt: Date | null;
+
+  /** Declined charges retried so far (PAYMENT_RETRY_DAYS), after the one at issue. */
+  @Column({ type: 'integer', default: 0 })
+  paymentRetries: number;
 }

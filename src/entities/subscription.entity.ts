@@ -22,6 +22,7 @@ registerEnumType(SubscriptionStatus, { name: 'SubscriptionStatus' });
 @Index('IDX_subscriptions_current_period_end', ['currentPeriodEnd'], { where: `status <> 'canceled'` })
 @Check('CHK_subscriptions_status', sqlIn('status', SubscriptionStatus))
 @Check('CHK_subscriptions_period', 'current_period_end > current_period_start')
+@Check('CHK_subscriptions_complimentary', '(complimentary_until IS NULL) = (plan_after_complimentary_id IS NULL)')
 @Check('CHK_subscriptions_canceled_at', `(status = 'canceled') = (canceled_at IS NOT NULL)`)
 export class Subscription extends BaseEntity {
   @Index()
@@ -54,4 +55,16 @@ export class Subscription extends BaseEntity {
 
   @Column({ type: 'timestamptz', nullable: true })
   canceledAt: Date | null;
+
+  /** A complimentary plan (setOrganizationPlan): not charged, until then; then planAfterComplimentaryId. */
+  @Column({ type: 'timestamptz', nullable: true })
+  complimentaryUntil: Date | null;
+
+  @Index()
+  @Column({ type: 'uuid', nullable: true })
+  planAfterComplimentaryId: string | null;
+
+  @ManyToOne(() => Plan, { onDelete: 'RESTRICT', nullable: true })
+  @JoinColumn({ name: 'plan_after_complimentary_id' })
+  planAfterComplimentary?: Plan | null;
 }

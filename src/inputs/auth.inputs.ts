@@ -1,4 +1,4 @@
-import { IsNotEmpty, MaxLength, MinLength } from 'class-validator';
+import { IsNotEmpty, IsOptional, MaxLength, MinLength } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
 
 export const PASSWORD_MIN_LENGTH = 10;
@@ -20,6 +20,15 @@ export class SignUpInput {
   @IsNotEmpty()
   @MaxLength(120)
   displayName: string;
+
+  /**
+   * An invitation's token (to an organization, or from invitePlatformUser): signing up accepts
+   * it in the same transaction. Needed when SIGNUP_MODE is invite or closed.
+   */
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(200)
+  invitationToken?: string | null;
 }
 
 @InputType()

@@ -30,6 +30,8 @@ function queueSettings(config: JobsConfig): Record<JobName, QueueSettings> {
     [JOB.purgeDue]: scheduled,
     [JOB.closePeriods]: scheduled,
     [JOB.expireInvitations]: scheduled,
+    // A retry charges cards: a failed run is left to the next hour rather than run again at once.
+    [JOB.collectPayments]: { ...scheduled, retryLimit: 0 },
   };
 }
 

@@ -4,6 +4,8 @@ import { invitationRepository } from '../repositories/membership.repository';
 import { organizationRepository } from '../repositories/organization.repository';
 import { projectRepository } from '../repositories/project.repository';
 import { closePeriods } from '../services/billing-period.service';
+import { collectPastDue } from '../services/billing-collection.service';
+import { endComplimentaryPlans } from '../services/billing-complimentary.service';
 import { JOB, STEP_OUT_OF, type ScheduledJob } from '../request/jobs';
 import type { JobQueue, RunningJob } from './job-queue';
 
@@ -38,13 +40,25 @@ export async function purgeDue(deps: ScheduledDeps, asOf: Date): Promise<number>
   return organizations.length + projects.length;
 }
 
+/** Retries, past-due suspensions (their pause steps enqueued with them) and the end of complimentary plans. */
+export async function collectPayments(deps: ScheduledDeps, asOf: Date) {
+  if (!deps.config.billing.enabled) return null;
+  const collected = await collectPastDue(deps.db, deps.queue, deps.config.billing, asOf);
+  const complimentaryEnded = await endComplimentaryPlans(deps.db, asOf);
+  if (collected.suspended.length) deps.queue.nudge(JOB.projectStep);
+  return { ...collected, complimentaryEnded };
+}
+
 /** Each scheduled job as a function of the time it runs as of. */
 export function scheduledWork(deps: ScheduledDeps): Record<string, (asOf: Date) => Promise<unknown>> {
   return {
     [JOB.sweep]: () => sweepStuckProjects(deps),
     [JOB.purgeDue]: (asOf) => purgeDue(deps, asOf),
-    [JOB.closePeriods]: (asOf) => closePeriods(deps.db, { now: asOf }),
+    // BILLING_ENABLED=false: no period is closed, nothing is collected.
+    [JOB.closePeriods]: (asOf) =>
+      deps.config.billing.enabled ? closePeriods(deps.db, { now: asOf }) : Promise.resolve(null),
     [JOB.expireInvitations]: (asOf) => invitationRepository.deleteExpired(deps.db.manager, asOf),
+    [JOB.collectPayments]: (asOf) => collectPayments(deps, asOf),
   };
 }
 

@@ -26,6 +26,7 @@ export function jobHandlers(dataSource: DataSource, queue: JobQueue, config: Job
     [JOB.purgeDue]: scheduledHandler(scheduled[JOB.purgeDue]),
     [JOB.closePeriods]: scheduledHandler(scheduled[JOB.closePeriods]),
     [JOB.expireInvitations]: scheduledHandler(scheduled[JOB.expireInvitations]),
+    [JOB.collectPayments]: scheduledHandler(scheduled[JOB.collectPayments]),
   };
 }
 

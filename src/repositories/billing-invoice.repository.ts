@@ -70,6 +70,23 @@ export const invoiceRepository = {
     return { rows, totalCount };
   },
 
+  /** Open invoices whose next retry is due: issued at or before `dueBy[retries]`, fewer than `dueBy.length` retries. */
+  async retriesDue(db: EntityManager, dueBy: readonly Date[]): Promise<Invoice[]> {
+    if (!dueBy.length) return [];
+    return db
+      .createQueryBuilder(Invoice, 'invoice')
+      .where('invoice.status = :open', { open: InvoiceStatus.OPEN })
+      .andWhere('invoice.organization_id IS NOT NULL')
+      .andWhere('invoice.payment_retries < :retries', { retries: dueBy.length })
+      .andWhere('invoice.issued_at <= (:dueBy::timestamptz[])[invoice.payment_retries + 1]', { dueBy })
+      .orderBy('invoice.issued_at', 'ASC')
+      .getMany();
+  },
+
+  async countRetry(tx: EntityManager, id: string): Promise<void> {
+    await tx.query('UPDATE invoices SET payment_retries = payment_retries + 1, updated_at = now() WHERE id = $1', [id]);
+  },
+
   hasOpen(db: EntityManager, organizationId: string): Promise<boolean> {
     return db.existsBy(Invoice, { organizationId, status: InvoiceStatus.OPEN });
   },

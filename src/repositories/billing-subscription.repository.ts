@@ -12,7 +12,14 @@ export type NewSubscription = Pick<
 export type SubscriptionChanges = Partial<
   Pick<
     Subscription,
-    'planId' | 'status' | 'currentPeriodStart' | 'currentPeriodEnd' | 'cancelAtPeriodEnd' | 'canceledAt'
+    | 'planId'
+    | 'status'
+    | 'currentPeriodStart'
+    | 'currentPeriodEnd'
+    | 'cancelAtPeriodEnd'
+    | 'canceledAt'
+    | 'complimentaryUntil'
+    | 'planAfterComplimentaryId'
   >
 >;
 
@@ -47,6 +54,15 @@ export const subscriptionRepository = {
 
   async update(tx: EntityManager, id: string, changes: SubscriptionChanges): Promise<void> {
     await tx.update(Subscription, { id }, changes);
+  },
+
+  /** Organizations whose complimentary plan ended by `asOf`. */
+  async complimentaryEndedBy(db: EntityManager, asOf: Date): Promise<string[]> {
+    const rows = await db.query<{ organization_id: string }[]>(
+      `SELECT organization_id FROM subscriptions WHERE status <> 'canceled' AND complimentary_until <= $1`,
+      [asOf],
+    );
+    return rows.map((row) => row.organization_id);
   },
 
   /** Moves the organization's active or past-due subscription to past due (`owing`) or back to active. */

@@ -18,3 +18,18 @@ export function groupBy<K, V>(keys: readonly K[], rows: readonly V[], keyOf: (ro
   for (const row of rows) map.get(keyOf(row))?.push(row);
   return keys.map((key) => map.get(key) ?? []);
 }
+
+/** `text` for a LIKE pattern, its wildcards and escape character matched literally. */
+export function likeEscaped(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+/** `(created_at, id) > cursor` of a keyset page over `alias`, or true for the first page. */
+export function afterCursor(
+  alias: string,
+  after: { createdAt: Date; id: string } | null,
+  add: (value: unknown) => string,
+): string {
+  if (!after) return 'true';
+  return `(${alias}.created_at, ${alias}.id) > (${add(after.createdAt)}::timestamptz, ${add(after.id)}::uuid)`;
+}

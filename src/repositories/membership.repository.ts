@@ -98,6 +98,15 @@ export const invitationRepository = {
     return tx.save(tx.create(Invitation, values));
   },
 
+  /** A platform invitation (to sign up, joining no organization) replaces a pending one for the same address. */
+  async replacePendingPlatform(
+    tx: EntityManager,
+    values: Pick<Invitation, 'email' | 'tokenHash' | 'expiresAt' | 'invitedById'>,
+  ): Promise<Invitation> {
+    await tx.delete(Invitation, { organizationId: IsNull(), email: values.email, acceptedAt: IsNull() });
+    return tx.save(tx.create(Invitation, { ...values, organizationId: null, role: null }));
+  },
+
   /** The pending invitation with this token hash, unlocked. */
   pending(tx: EntityManager, tokenHash: string): Promise<Invitation | null> {
     return tx.findOneBy(Invitation, { tokenHash, acceptedAt: IsNull() });

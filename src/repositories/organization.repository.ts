@@ -91,7 +91,10 @@ export const organizationRepository = {
     return Number(row.total);
   },
 
-  async insert(tx: EntityManager, values: Pick<Organization, 'name' | 'slug' | 'billingEmail'>): Promise<Organization> {
+  async insert(
+    tx: EntityManager,
+    values: Pick<Organization, 'name' | 'slug' | 'billingEmail' | 'trialEndsAt'>,
+  ): Promise<Organization> {
     return tx.save(tx.create(Organization, values));
   },
 
@@ -184,10 +187,19 @@ export async function lockOrganization(
   organizationId: string,
   options: { deleted?: boolean } = {},
 ): Promise<boolean> {
+  return (await lockOrganizationStanding(tx, organizationId, options)) !== null;
+}
+
+/** lockOrganization, answering with the organization's suspension (null: gone), read by the same statement. */
+export async function lockOrganizationStanding(
+  tx: EntityManager,
+  organizationId: string,
+  options: { deleted?: boolean } = {},
+): Promise<{ suspensionReason: string | null } | null> {
   // A deleted organization takes no more changes (but its undeletion and its purge).
-  const rows = await tx.query<unknown[]>(
-    `SELECT id FROM organizations WHERE id = $1 AND (deleted_at IS NULL OR $2) FOR UPDATE`,
+  const rows = await tx.query<{ suspension_reason: string | null }[]>(
+    `SELECT suspension_reason FROM organizations WHERE id = $1 AND (deleted_at IS NULL OR $2) FOR UPDATE`,
     [organizationId, options.deleted === true],
   );
-  return rows.length > 0;
+  return rows.length ? { suspensionReason: rows[0].suspension_reason } : null;
 }

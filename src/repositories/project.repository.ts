@@ -18,6 +18,8 @@ export interface ProjectRow {
   credential: Credential | null;
   /** Its organization was deleted: the project is hidden with it. */
   organizationDeleted: boolean;
+  /** The reason its organization is suspended; null while it is not. */
+  organizationSuspension: string | null;
 }
 
 type Row = Record<string, unknown>;
@@ -49,7 +51,7 @@ export const projectRepository = {
     const rows = await leanQuery<Row>(
       db,
       `SELECT ${PROJECT.select('p')}, r.role AS viewer_role, g.access_level AS viewer_grant, ${CREDENTIAL.select('c', 'c_')},
-              o.deleted_at IS NOT NULL AS organization_deleted
+              o.deleted_at IS NOT NULL AS organization_deleted, o.suspension_reason AS organization_suspension
        FROM projects p
        JOIN organizations o ON o.id = p.organization_id
        LEFT JOIN user_roles r ON r.organization_id = p.organization_id AND r.user_id = $1
@@ -64,6 +66,7 @@ export const projectRepository = {
       grant: (row.viewer_grant as AccessLevel | null) ?? null,
       credential: row.c_id === null ? null : CREDENTIAL.fromRow(row, 'c_'),
       organizationDeleted: row.organization_deleted === true,
+      organizationSuspension: (row.organization_suspension as string | null) ?? null,
     }));
   },
 
@@ -128,7 +131,7 @@ export const projectRepository = {
       `UPDATE projects p SET name = ${add(name)}, updated_at = now()
        FROM user_roles r JOIN organizations o ON o.id = r.organization_id
        WHERE ${where} AND r.organization_id = p.organization_id AND r.user_id = $1 AND ${allowed}
-         AND p.deleted_at IS NULL AND o.deleted_at IS NULL
+         AND p.deleted_at IS NULL AND o.deleted_at IS NULL AND o.suspended_at IS NULL
        RETURNING ${PROJECT.select('p')}`,
       params,
     );
@@ -161,6 +164,31 @@ export const projectRepository = {
 
   byId(tx: EntityManager, id: string): Promise<Project | null> {
     return tx.findOneBy(Project, { id });
+  },
+
+  /** Moves every running project of the organization to `to` (a compare-and-set on each); the ids moved. */
+  async transitionAll(
+    tx: EntityManager,
+    organizationId: string,
+    from: readonly ProjectStatus[],
+    to: ProjectStatus,
+  ): Promise<string[]> {
+    const [rows] = await tx.query<[{ id: string }[], number]>(
+      `UPDATE projects SET status = $3, updated_at = now()
+       WHERE organization_id = $1 AND status = ANY($2) AND deleted_at IS NULL RETURNING id`,
+      [organizationId, [...from], to],
+    );
+    return rows.map((row) => row.id);
+  },
+
+  /** Suspended organizations that still have a running project (one that finished a step after the suspension). */
+  async suspendedWithRunning(db: EntityManager, running: readonly ProjectStatus[]): Promise<string[]> {
+    const rows = await db.query<{ id: string }[]>(
+      `SELECT DISTINCT o.id FROM organizations o JOIN projects p ON p.organization_id = o.id
+       WHERE o.suspended_at IS NOT NULL AND o.deleted_at IS NULL AND p.deleted_at IS NULL AND p.status = ANY($1)`,
+      [[...running]],
+    );
+    return rows.map((row) => row.id);
   },
 
   /** Whether the project exists and is not deleted, read in the transaction (after the organization's lock). */

@@ -23,8 +23,12 @@ export const ORGANIZATION = new RowShape(
     'billingAddress',
     'lastInvoiceNumber',
     'deletedAt',
+    'suspendedAt',
+    'suspensionReason',
+    'suspensionKind',
+    'trialEndsAt',
   ],
-  [...TIMES, 'deletedAt'],
+  [...TIMES, 'deletedAt', 'suspendedAt', 'trialEndsAt'],
 );
 
 export const PROJECT = new RowShape(
@@ -37,9 +41,12 @@ export const PROJECT = new RowShape(
   },
 );
 
-export const USER = new RowShape(User, [...BASE, 'email', 'displayName', 'lastLoginAt'], [...TIMES, 'lastLoginAt'], {
-  hashed_password: 'read only by log-in, through its own statement',
-});
+export const USER = new RowShape(
+  User,
+  [...BASE, 'email', 'displayName', 'lastLoginAt', 'platformRole', 'emailVerified'],
+  [...TIMES, 'lastLoginAt'],
+  { hashed_password: 'read only by log-in, through its own statement' },
+);
 
 export const MEMBERSHIP = new RowShape(UserRole, [...BASE, 'userId', 'organizationId', 'role'], TIMES);
 

@@ -17,6 +17,8 @@ export const JOB = {
   closePeriods: 'close-billing-periods',
   /** Scheduled: removes invitations past their expiry. */
   expireInvitations: 'expire-invitations',
+  /** Scheduled: retries declined charges, suspends past-due organizations, ends complimentary plans. */
+  collectPayments: 'collect-payments',
 } as const;
 
 export type JobName = (typeof JOB)[keyof typeof JOB];
@@ -47,6 +49,7 @@ export interface JobPayloads {
   [JOB.purgeDue]: ScheduledJob;
   [JOB.closePeriods]: ScheduledJob;
   [JOB.expireInvitations]: ScheduledJob;
+  [JOB.collectPayments]: ScheduledJob;
 }
 
 /** The step that moves a project out of each transitional status. */
@@ -80,4 +83,5 @@ export const SCHEDULES: readonly { name: keyof JobPayloads; cron: string }[] = [
   { name: JOB.purgeDue, cron: '17 * * * *' },
   { name: JOB.closePeriods, cron: '5 * * * *' },
   { name: JOB.expireInvitations, cron: '41 * * * *' },
+  { name: JOB.collectPayments, cron: '23 * * * *' },
 ];

@@ -5,7 +5,7 @@ import type { Organization } from '../entities/organization.entity';
 import type { AccessLevel, ProjectGrant } from '../entities/project-grant.entity';
 import type { Project } from '../entities/project.entity';
 import type { OrganizationRole, UserRole } from '../entities/user-role.entity';
-import type { User } from '../entities/user.entity';
+import type { PlatformRole, User } from '../entities/user.entity';
 import {
   invoiceRepository,
   linePageCacheKey,
@@ -69,6 +69,8 @@ function pageLoader<T>(read: (ownerIds: string[], window: PageWindow) => Promise
 export class RequestLoaders {
   /** Projects read in this request whose organization is deleted: hidden with it. */
   readonly inDeletedOrganization = new Set<string>();
+  /** Projects read in this request whose organization is suspended, with the reason. */
+  readonly organizationSuspension = new Map<string, string>();
   private organizations?: ReturnType<typeof organizationLoaders>;
   private projects?: ReturnType<typeof projectLoaders>;
   private caller?: ReturnType<typeof callerLoaders>;
@@ -121,6 +123,11 @@ export class RequestLoaders {
 
   get userById() {
     return this.callerReads.userById;
+  }
+
+  /** The caller's platform role, read once per request that asks (the operator's part of the schema). */
+  myPlatformRole() {
+    return this.callerReads.myPlatformRole();
   }
 
   /** The caller's role in each organization (null: not a member). */
@@ -192,8 +199,9 @@ export class RequestLoaders {
     }
   }
 
-  private primeProject({ project, role, grant, credential, organizationDeleted }: ProjectRow): void {
+  private primeProject({ project, role, grant, credential, organizationDeleted, organizationSuspension }: ProjectRow) {
     if (organizationDeleted) this.inDeletedOrganization.add(project.id);
+    if (organizationSuspension) this.organizationSuspension.set(project.id, organizationSuspension);
     this.projectById.prime(project.id, project);
     this.projectByRef.prime(project.ref, project);
     this.myRole.prime(project.organizationId, role);
@@ -204,7 +212,12 @@ export class RequestLoaders {
 
 /** Users, and the caller's role in organizations and grant on projects. */
 function callerLoaders(db: DataSource, viewerId: string | null) {
+  let platformRole: Promise<PlatformRole | null> | undefined;
   return {
+    /** The caller's platform role, read once per request that asks (the operator's part of the schema). */
+    myPlatformRole(): Promise<PlatformRole | null> {
+      return (platformRole ??= viewerId ? userRepository.platformRoleOf(db, viewerId) : Promise.resolve(null));
+    },
     userById: new DataLoader<string, User | null>((ids) => userRepository.byIds(db, ids)),
     /** The caller's role in each organization (null: not a member). */
     myRole: new DataLoader<string, OrganizationRole | null>(async (ids) => {
@@ -289,6 +302,8 @@ interface AccessSources {
   organizationById: DataLoader<OrganizationKey, OrganizationRow | null, string>;
   organizationBySlug: DataLoader<OrganizationKey, OrganizationRow | null, string>;
   projectById: DataLoader<string, Project | null>;
+  /** The suspension reason of each read project's organization, when it is suspended. */
+  organizationSuspension: Map<string, string>;
   projectByRef: DataLoader<string, Project | null>;
   myRole: DataLoader<string, OrganizationRole | null>;
   myGrant: DataLoader<string, AccessLevel | null>;
@@ -322,13 +337,20 @@ function accessReads(l: AccessSources) {
       role: OrganizationRole | null;
       grant: AccessLevel | null;
       organizationDeleted: boolean;
+      organizationSuspension: string | null;
     } | null> {
       const key = 'id' in locator ? `p:id:${locator.id}` : `p:ref:${locator.ref}`;
       return remember(key, async () => {
         const project = 'id' in locator ? await l.projectById.load(locator.id) : await l.projectByRef.load(locator.ref);
         if (!project) return null;
         const [role, grant] = await Promise.all([l.myRole.load(project.organizationId), l.myGrant.load(project.id)]);
-        return { project, role, grant, organizationDeleted: l.inDeletedOrganization.has(project.id) };
+        return {
+          project,
+          role,
+          grant,
+          organizationDeleted: l.inDeletedOrganization.has(project.id),
+          organizationSuspension: l.organizationSuspension.get(project.id) ?? null,
+        };
       });
     },
   };

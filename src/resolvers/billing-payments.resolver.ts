@@ -67,24 +67,16 @@ export class BillingPaymentsResolver {
   }
 
   @Authorized(Permission.BillingManage)
-  @Mutation(() => InvoiceView, { description: 'Records a payment made outside the provider; open invoices only.' })
-  markInvoicePaid(
+  @Mutation(() => InvoiceView, {
+    description:
+      'Charges an open invoice to the default payment method now: paid, or PAYMENT_DECLINED with the invoice left open. Allowed while the organization is suspended; paying the last open invoice lifts a past_due suspension.',
+  })
+  payInvoice(
     @Ctx() ctx: RequestContext,
     @Granted() access: OrganizationDecision,
     @Arg('organizationSlug', () => String) _organizationSlug: string,
     @Arg('invoiceId', () => ID) invoiceId: string,
   ): Promise<InvoiceView> {
-    return this.invoiceService.markPaid(ctx, access, invoiceId);
-  }
-
-  @Authorized(Permission.BillingManage)
-  @Mutation(() => InvoiceView, { description: 'Open invoices only; a void invoice keeps its number.' })
-  voidInvoice(
-    @Ctx() ctx: RequestContext,
-    @Granted() access: OrganizationDecision,
-    @Arg('organizationSlug', () => String) _organizationSlug: string,
-    @Arg('invoiceId', () => ID) invoiceId: string,
-  ): Promise<InvoiceView> {
-    return this.invoiceService.markVoid(ctx, access, invoiceId);
+    return this.invoiceService.pay(ctx, access, invoiceId);
   }
 }

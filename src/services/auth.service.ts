@@ -5,7 +5,9 @@ import { issueAccessToken } from '../auth/tokens';
 import { inTransaction } from '../request/transaction';
 import { User } from '../entities/user.entity';
 import { userRepository } from '../repositories/user.repository';
-import { BadUserInputError, UnauthenticatedError } from '../errors';
+import type { SignupMode } from '../config';
+import { BadUserInputError, ForbiddenError, UnauthenticatedError } from '../errors';
+import { acceptPendingInvitation, livePendingInvitation } from './invitation-acceptance';
 import type { LogInInput, SignUpInput } from '../inputs/auth.inputs';
 import { authThrottle } from '../security/auth-throttle';
 import type { AuthPayload } from '../types/auth-payload.type';
@@ -19,6 +21,37 @@ export function normalizeEmail(email: string, field = 'email'): string {
 
 const INVALID_CREDENTIALS = 'Invalid e-mail or password';
 
+const MODE_RULES: Record<SignupMode, string> = {
+  open: 'anyone may sign up',
+  invite: 'signing up needs an invitation (invitationToken), to an organization or from the operator',
+  closed: 'signing up needs an invitation from the operator of this platform (invitationToken)',
+};
+
+/**
+ * SIGNUP_MODE: `open` lets anyone in (an invitation token, when sent, must still be good);
+ * `invite` needs a pending invitation for this address, to an organization or to the platform;
+ * `closed` only a platform invitation. A refusal is FORBIDDEN and names the mode.
+ */
+async function assertMaySignUp(ctx: RequestContext, email: string, token: string | null): Promise<void> {
+  const mode = ctx.config.signupMode;
+  const refused = (why: string) =>
+    new ForbiddenError(`Sign-up refused (SIGNUP_MODE=${mode}: ${MODE_RULES[mode]}): ${why}`);
+  if (!token) {
+    if (mode !== 'open') throw refused('no invitation was given');
+    return;
+  }
+  const invitation = await livePendingInvitation(ctx.db.manager, token);
+  if (!invitation) {
+    if (mode === 'open')
+      throw BadUserInputError.field('invitationToken', 'invitationToken is not a pending invitation');
+    throw refused('the invitation is unknown, used or expired');
+  }
+  if (invitation.email !== email) throw refused('the invitation was sent to another e-mail address');
+  if (mode === 'closed' && invitation.organizationId !== null) {
+    throw refused('an organization invitation only lets an existing account join');
+  }
+}
+
 export class AuthService {
   async signUp(ctx: RequestContext, input: SignUpInput): Promise<AuthPayload> {
     authThrottle(ctx).attempt('signUp', input.email, ctx.clientAddress);
@@ -28,10 +61,15 @@ export class AuthService {
     if (input.password.toLowerCase().includes(email.split('@')[0]) && email.split('@')[0].length >= 4) {
       throw BadUserInputError.field('password', 'password must not contain your e-mail name');
     }
+    const token = input.invitationToken ?? null;
+    // Before any hash: a refused sign-up costs the server nothing and says nothing of existing accounts.
+    await assertMaySignUp(ctx, email, token);
     const hashedPassword = await hashPassword(input.password);
-    const user = await inTransaction(ctx, (tx) =>
-      userRepository.insert(tx, { email, displayName, hashedPassword, lastLoginAt: new Date() }),
-    );
+    const user = await inTransaction(ctx, async (tx) => {
+      const created = await userRepository.insert(tx, { email, displayName, hashedPassword, lastLoginAt: new Date() });
+      if (token) await acceptPendingInvitation(tx, token, created);
+      return created;
+    });
     return { accessToken: await issueAccessToken(ctx.config, user.id), user: withoutHash(user) };
   }
 

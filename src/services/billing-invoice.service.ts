@@ -4,12 +4,16 @@ import { invoiceCursor } from '../billing/page-cursors';
 import { InvoiceStatus, type Invoice } from '../entities/invoice.entity';
 import type { Plan } from '../entities/plan.entity';
 import type { Subscription } from '../entities/subscription.entity';
-import { ConflictError, NotFoundError } from '../errors';
+import { ConflictError, NotFoundError, PaymentDeclinedError } from '../errors';
+import { paymentProvider, type PaymentProvider } from '../billing/payment-provider';
+import { lockOrganization } from '../repositories/organization.repository';
+import { afterSettlement, chargeInvoice } from './billing-collection.service';
+import { auditPlatformAction } from './platform-audit';
+import { requireBilling } from './billing-switch';
 import { pageRequest, toPage } from '../graphql/pagination';
 import { assertUuid } from '../inputs/ids';
 import { billingAccountRepository } from '../repositories/billing-account.repository';
 import { invoiceRepository, type NewLine } from '../repositories/billing-invoice.repository';
-import { subscriptionRepository } from '../repositories/billing-subscription.repository';
 import { lockLiveOrganization } from './organization-lock';
 import type { RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
@@ -50,12 +54,6 @@ export async function periodDraft(tx: EntityManager, subscription: Subscription,
   return draft;
 }
 
-/** A subscription is past due while its organization has an open (unpaid, not written off) invoice. */
-export async function settleSubscriptionStatus(tx: EntityManager, organizationId: string): Promise<void> {
-  const owing = await invoiceRepository.hasOpen(tx, organizationId);
-  await subscriptionRepository.setStanding(tx, organizationId, owing);
-}
-
 /** What an issued invoice can become, by hand. */
 const SETTLEMENTS = {
   [InvoiceStatus.PAID]: [InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE],
@@ -63,6 +61,8 @@ const SETTLEMENTS = {
 } as const;
 
 export class InvoiceService {
+  constructor(private readonly provider: PaymentProvider) {}
+
   /** Issued invoices, newest first (the draft of the current period is `upcoming`). */
   async list(
     ctx: RequestContext,
@@ -71,6 +71,17 @@ export class InvoiceService {
     after?: string | null,
   ): Promise<Page<InvoiceView>> {
     const { organization } = await access.get();
+    return this.listOf(ctx, organization.id, first, after);
+  }
+
+  /** The same, for an organization the caller was let into some other way (the operator's view). */
+  async listOf(
+    ctx: RequestContext,
+    organizationId: string,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<Page<InvoiceView>> {
+    const organization = { id: organizationId };
     const { limit } = pageRequest(ctx, first, null);
     const before = after ? invoiceCursor.decode(after) : null;
     const { rows, totalCount } = await invoiceRepository.issuedPage(ctx.db.manager, organization.id, limit + 1, before);
@@ -110,26 +121,61 @@ export class InvoiceService {
     return { ...page, nodes: page.nodes.map((line) => InvoiceLineView.from(line)) };
   }
 
-  /** Records a payment made outside the provider (a bank transfer, say). */
-  markPaid(ctx: RequestContext, access: OrganizationDecision, invoiceId: string): Promise<InvoiceView> {
-    return this.settle(ctx, access, invoiceId, InvoiceStatus.PAID);
+  /**
+   * Charges an open invoice to the default payment method now: paid, or PAYMENT_DECLINED with the
+   * invoice left open. Allowed while suspended: paying is how a past-due suspension ends.
+   */
+  async pay(ctx: RequestContext, access: OrganizationDecision, invoiceId: string): Promise<InvoiceView> {
+    requireBilling(ctx);
+    const { organization } = await access.get();
+    assertUuid('invoiceId', invoiceId);
+    const outcome = await inTransaction(
+      ctx,
+      async (tx): Promise<{ paid: InvoiceView } | { declined: string }> => {
+        await lockLiveOrganization(tx, organization.id, undefined, { settles: true });
+        const invoice = await invoiceRepository.byId(tx, organization.id, invoiceId);
+        if (!invoice) throw new NotFoundError('Invoice');
+        if (invoice.status !== InvoiceStatus.OPEN) {
+          throw new ConflictError(
+            `Invoice ${formatInvoiceNumber(invoice.number)} is ${invoice.status}; only an open invoice can be paid`,
+            'invoiceId',
+          );
+        }
+        const charged = await chargeInvoice(tx, this.provider, invoice);
+        if (charged.status === 'declined') return { declined: charged.reason };
+        const paid = { ...invoice, status: InvoiceStatus.PAID, paidAt: new Date() };
+        await invoiceRepository.setStatus(tx, invoice.id, { status: paid.status, paidAt: paid.paidAt });
+        await afterSettlement(tx, organization.id);
+        return { paid: InvoiceView.from(paid) };
+        // The provider is called inside: run again after a deadlock, it would charge again.
+      },
+      { retry: false },
+    );
+    if ('declined' in outcome) throw new PaymentDeclinedError(outcome.declined);
+    return outcome.paid;
   }
 
-  markVoid(ctx: RequestContext, access: OrganizationDecision, invoiceId: string): Promise<InvoiceView> {
-    return this.settle(ctx, access, invoiceId, InvoiceStatus.VOID);
+  /** Records a payment made outside the provider (a bank transfer, say): the operator's, not the tenant's. */
+  markPaid(ctx: RequestContext, organizationId: string, invoiceId: string): Promise<InvoiceView> {
+    return this.settle(ctx, organizationId, invoiceId, InvoiceStatus.PAID);
+  }
+
+  markVoid(ctx: RequestContext, organizationId: string, invoiceId: string): Promise<InvoiceView> {
+    return this.settle(ctx, organizationId, invoiceId, InvoiceStatus.VOID);
   }
 
   private async settle(
     ctx: RequestContext,
-    access: OrganizationDecision,
+    organizationId: string,
     invoiceId: string,
     to: keyof typeof SETTLEMENTS,
   ): Promise<InvoiceView> {
-    const { organization } = await access.get();
+    const organization = { id: organizationId };
     assertUuid('invoiceId', invoiceId);
     const from = SETTLEMENTS[to];
     return inTransaction(ctx, async (tx) => {
-      await lockLiveOrganization(tx, organization.id);
+      // A deleted organization's invoices are settled too: its bills outlive it.
+      if (!(await lockOrganization(tx, organization.id, { deleted: true }))) throw new NotFoundError('Organization');
       // Gone with its organization too, when that was deleted while this request waited for the lock.
       const invoice = await invoiceRepository.byId(tx, organization.id, invoiceId);
       if (!invoice) throw new NotFoundError('Invoice');
@@ -141,10 +187,11 @@ export class InvoiceService {
       }
       const settled = { ...invoice, status: to, paidAt: to === InvoiceStatus.PAID ? new Date() : null };
       await invoiceRepository.setStatus(tx, invoice.id, { status: settled.status, paidAt: settled.paidAt });
-      await settleSubscriptionStatus(tx, organization.id);
+      await afterSettlement(tx, organization.id);
+      await auditPlatformAction(ctx, tx, `invoice.${to}`, { organizationId, invoiceId });
       return InvoiceView.from(settled);
     });
   }
 }
 
-export const invoiceService = new InvoiceService();
+export const invoiceService = new InvoiceService(paymentProvider);

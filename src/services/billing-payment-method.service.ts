@@ -8,6 +8,7 @@ import { assertUuid } from '../inputs/ids';
 import { billingAccountRepository } from '../repositories/billing-account.repository';
 import { paymentMethodRepository } from '../repositories/billing-payment-method.repository';
 import { lockLiveOrganization } from './organization-lock';
+import { requireBilling } from './billing-switch';
 import type { RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import { PaymentMethodView } from '../types/billing.types';
@@ -31,6 +32,17 @@ export class PaymentMethodService {
     after?: string | null,
   ): Promise<Page<PaymentMethodView>> {
     const { organization } = await access.get();
+    return this.listOf(ctx, organization.id, first, after);
+  }
+
+  /** The same, for an organization the caller was let into some other way (the operator's view). */
+  async listOf(
+    ctx: RequestContext,
+    organizationId: string,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<Page<PaymentMethodView>> {
+    const organization = { id: organizationId };
     const { limit } = pageRequest(ctx, first, null);
     const position = after ? paymentMethodCursor.decode(after) : null;
     const { rows, totalCount } = await paymentMethodRepository.page(
@@ -57,12 +69,13 @@ export class PaymentMethodService {
     access: OrganizationDecision,
     input: AddPaymentMethodInput,
   ): Promise<PaymentMethodView> {
+    requireBilling(ctx);
     const { organization } = await access.get();
     return inTransaction(
       ctx,
       async (tx) => {
         // Under the lock, concurrent additions count one after another: none goes past the cap.
-        await lockLiveOrganization(tx, organization.id);
+        await lockLiveOrganization(tx, organization.id, undefined, { settles: true });
         const account = await billingAccountRepository.byId(tx, organization.id);
         if (!account) throw new NotFoundError('Organization');
         // Before the provider hears of the card: a refused addition leaves nothing behind, there either.
@@ -99,10 +112,11 @@ export class PaymentMethodService {
   }
 
   async setDefault(ctx: RequestContext, access: OrganizationDecision, id: string): Promise<PaymentMethodView> {
+    requireBilling(ctx);
     const { organization } = await access.get();
     assertUuid('id', id);
     return inTransaction(ctx, async (tx) => {
-      await lockLiveOrganization(tx, organization.id);
+      await lockLiveOrganization(tx, organization.id, undefined, { settles: true });
       // Gone with its organization too, when that was deleted while this request waited for the lock.
       const method = await paymentMethodRepository.byId(tx, organization.id, id);
       if (!method) throw new NotFoundError('Payment method');
@@ -113,6 +127,7 @@ export class PaymentMethodService {
 
   /** The default payment method stays while a paid plan is active: it pays for it. */
   async remove(ctx: RequestContext, access: OrganizationDecision, id: string): Promise<boolean> {
+    requireBilling(ctx);
     const { organization } = await access.get();
     assertUuid('id', id);
     await inTransaction(ctx, async (tx) => {

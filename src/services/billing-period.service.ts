@@ -10,7 +10,8 @@ import { paymentMethodRepository } from '../repositories/billing-payment-method.
 import { subscriptionRepository, type CurrentSubscription } from '../repositories/billing-subscription.repository';
 import { lockOrganization } from '../repositories/organization.repository';
 import { formatInvoiceNumber } from '../types/billing.types';
-import { periodDraft, settleSubscriptionStatus } from './billing-invoice.service';
+import { periodDraft } from './billing-invoice.service';
+import { settleSubscriptionStatus } from './billing-collection.service';
 import { startFreeSubscription } from './billing-plan.service';
 
 export interface ClosePeriodsOptions {
@@ -49,8 +50,9 @@ async function issue(
 ): Promise<Pick<ClosedPeriod, 'invoice' | 'declined'>> {
   const existing = await invoiceRepository.ofPeriod(tx, subscription.id, subscription.currentPeriodStart);
   // Without a draft, nothing changed in the period: a paid plan is charged its price, a free one nothing.
-  const draft =
-    existing ?? (subscription.plan.priceCents > 0 ? await periodDraft(tx, subscription, subscription.plan) : null);
+  // A complimentary plan is not charged (what its period drafted before the gift stays).
+  const charged = subscription.plan.priceCents > 0 && subscription.complimentaryUntil === null;
+  const draft = existing ?? (charged ? await periodDraft(tx, subscription, subscription.plan) : null);
   if (!draft) return { invoice: null };
   // Read again: the draft's totals are kept by the statements that added its lines.
   const invoice = await invoiceRepository.byId(tx, subscription.organizationId, draft.id);
@@ -100,7 +102,9 @@ async function startNextPeriod(tx: EntityManager, subscription: CurrentSubscript
   } else {
     const next = { currentPeriodStart: end, currentPeriodEnd: periodEndAfter(end) };
     await subscriptionRepository.update(tx, subscription.id, next);
-    if (subscription.plan.priceCents > 0) await periodDraft(tx, { ...subscription, ...next }, subscription.plan);
+    if (subscription.plan.priceCents > 0 && subscription.complimentaryUntil === null) {
+      await periodDraft(tx, { ...subscription, ...next }, subscription.plan);
+    }
   }
   await settleSubscriptionStatus(tx, subscription.organizationId);
 }

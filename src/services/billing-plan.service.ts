@@ -14,12 +14,17 @@ export type { CurrentSubscription } from '../repositories/billing-subscription.r
 
 export const FREE_PLAN_CODE = 'free';
 
+/** A trial (TRIAL_DAYS) gives this plan's limits. */
+export const TRIAL_PLAN_CODE = 'pro';
+
 export { INACTIVE_PROJECT_STATUSES };
 
 /** The plan catalog, and what a plan allows. */
 export class PlanService {
   /** Cheapest first. */
   async list(ctx: RequestContext): Promise<PlanView[]> {
+    // An installation that never bills has no catalog to show.
+    if (!ctx.config.jobs.billing.enabled) return [];
     const plans = await planRepository.all(ctx.db.manager);
     return plans.map((plan) => PlanView.from(plan));
   }
@@ -66,11 +71,25 @@ export function planLimitError(plan: Plan, activeProjects: number): PlanLimitRea
  * and so rolls it back, beyond the plan's limit. The caller took the organization's lock
  * (lockOrganization) before the write, so concurrent creations and restorations count one after another.
  */
-export async function assertWithinProjectLimit(tx: EntityManager, organizationId: string): Promise<void> {
-  const { plan } = await currentSubscription(tx, organizationId);
+export async function assertWithinProjectLimit(
+  ctx: RequestContext,
+  tx: EntityManager,
+  organizationId: string,
+): Promise<void> {
+  if (!ctx.config.jobs.billing.enabled) return;
+  const plan = await limitingPlan(tx, organizationId);
   if (plan.maxProjects === null) return;
   const active = await countActiveProjects(tx, organizationId);
   if (active > plan.maxProjects) throw planLimitError(plan, active - 1);
+}
+
+/** The plan whose limits hold: the current one, or the trial's (pro) while a trial runs on the free plan. */
+async function limitingPlan(tx: EntityManager, organizationId: string): Promise<Plan> {
+  const { plan } = await currentSubscription(tx, organizationId);
+  if (plan.code !== FREE_PLAN_CODE) return plan;
+  const account = await billingAccountRepository.byId(tx, organizationId);
+  if (!account?.trialEndsAt || account.trialEndsAt <= new Date()) return plan;
+  return (await planRepository.byCode(tx, TRIAL_PLAN_CODE)) ?? plan;
 }
 
 export const planService = new PlanService();

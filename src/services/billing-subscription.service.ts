@@ -6,16 +6,29 @@ import { paymentMethodRepository } from '../repositories/billing-payment-method.
 import { planRepository } from '../repositories/billing-plan.repository';
 import { subscriptionRepository } from '../repositories/billing-subscription.repository';
 import { lockLiveOrganization } from './organization-lock';
+import { requireBilling } from './billing-switch';
 import type { RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import { SubscriptionView } from '../types/billing.types';
 import { addLine, periodDraft } from './billing-invoice.service';
-import { countActiveProjects, currentSubscription, planLimitError } from './billing-plan.service';
+import { countActiveProjects, currentSubscription, FREE_PLAN_CODE, planLimitError } from './billing-plan.service';
+import { billingAccountRepository } from '../repositories/billing-account.repository';
+import { SubscriptionStatus } from '../entities/subscription.entity';
 
 export class SubscriptionService {
   async get(ctx: RequestContext, access: OrganizationDecision): Promise<SubscriptionView> {
     const { organization } = await access.get();
-    return SubscriptionView.from(await currentSubscription(ctx.db.manager, organization.id));
+    return this.getOf(ctx, organization.id);
+  }
+
+  /** The same, for an organization the caller was let into some other way (the operator's view). */
+  async getOf(ctx: RequestContext, organizationId: string): Promise<SubscriptionView> {
+    const view = SubscriptionView.from(await currentSubscription(ctx.db.manager, organizationId));
+    // A trial runs on the free plan with the pro plan's limits, until trialEndsAt.
+    const account = await billingAccountRepository.byId(ctx.db.manager, organizationId);
+    const trialing = account?.trialEndsAt && account.trialEndsAt > new Date() && view.plan.code === FREE_PLAN_CODE;
+    if (trialing && view.status === SubscriptionStatus.ACTIVE) view.status = SubscriptionStatus.TRIALING;
+    return view;
   }
 
   /**
@@ -28,6 +41,7 @@ export class SubscriptionService {
     access: OrganizationDecision,
     input: ChangePlanInput,
   ): Promise<SubscriptionView> {
+    requireBilling(ctx);
     const { organization } = await access.get();
     const target = await planRepository.byCode(ctx.db.manager, input.planCode);
     if (!target) throw BadUserInputError.field('planCode', 'planCode must be the code of a plan (see Query.plans)');
@@ -88,6 +102,7 @@ export class SubscriptionService {
     access: OrganizationDecision,
     cancelAtPeriodEnd: boolean,
   ): Promise<SubscriptionView> {
+    requireBilling(ctx);
     const { organization } = await access.get();
     return inTransaction(ctx, async (tx) => {
       await lockLiveOrganization(tx, organization.id);

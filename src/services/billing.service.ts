@@ -5,6 +5,8 @@ import type { UpdateBillingDetailsInput } from '../inputs/billing.inputs';
 import { billingAccountRepository, type BillingDetailsChanges } from '../repositories/billing-account.repository';
 import type { RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
+import { lockLiveOrganization } from './organization-lock';
+import { requireBilling } from './billing-switch';
 import { Billing, BillingDetailsView } from '../types/billing.types';
 
 function trimmed(value: string | null | undefined): string | undefined {
@@ -34,7 +36,8 @@ function detailsChanges(input: UpdateBillingDetailsInput): BillingDetailsChanges
 
 /** An organization's billing as a whole, and whom its invoices are addressed to. */
 export class BillingService {
-  async of(_ctx: RequestContext, access: OrganizationDecision): Promise<Billing> {
+  async of(ctx: RequestContext, access: OrganizationDecision): Promise<Billing> {
+    requireBilling(ctx);
     const { organization } = await access.get();
     return new Billing(organization.id);
   }
@@ -49,9 +52,11 @@ export class BillingService {
     access: OrganizationDecision,
     input: UpdateBillingDetailsInput,
   ): Promise<BillingDetailsView> {
+    requireBilling(ctx);
     const { organization } = await access.get();
     const changes = detailsChanges(input);
     return inTransaction(ctx, async (tx) => {
+      await lockLiveOrganization(tx, organization.id);
       const changed = await billingAccountRepository.updateDetails(tx, organization.id, changes);
       // Deleted while this request ran.
       if (!changed) throw new NotFoundError('Organization');

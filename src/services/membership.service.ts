@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { OrganizationDecision } from '../auth/access';
 import type { Organization } from '../entities/organization.entity';
@@ -11,7 +11,6 @@ import type { InviteMemberInput, UpdateMemberRoleInput } from '../inputs/organiz
 import { AccessLevel } from '../entities/project-grant.entity';
 import { MAX_GRANTABLE_ACCESS, Permission, roleCan, roleChangeNeeds } from '../permissions';
 import { invitationRepository, membershipRepository } from '../repositories/membership.repository';
-import { lockOrganization } from '../repositories/organization.repository';
 import { projectGrantRepository } from '../repositories/project-grant.repository';
 import { userRepository } from '../repositories/user.repository';
 import { requireViewer, type RequestContext } from '../request/context';
@@ -21,12 +20,9 @@ import { lockLiveOrganization } from './organization-lock';
 import type { Page } from '../types/connection.type';
 import type { InvitationPayload } from '../types/invitation.type';
 import { normalizeEmail } from './auth.service';
+import { acceptPendingInvitation, hashToken } from './invitation-acceptance';
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
-
-function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
 
 const LAST_OWNER = 'An organization must keep at least one owner: make someone else owner first';
 
@@ -106,7 +102,7 @@ export class MembershipService {
         invitedById: userId,
       });
     });
-    return { invitation, token };
+    return { invitation: { ...invitation, role: input.role }, token };
   }
 
   /** Single use, unexpired, and only by the signed-in user the invitation was sent to. */
@@ -114,22 +110,13 @@ export class MembershipService {
     const { userId } = requireViewer(ctx);
     // Tokens are unguessable, but nobody gets to try many.
     authThrottle(ctx).attempt('acceptInvitation', userId, ctx.clientAddress);
-    const tokenHash = hashToken(token);
     return inTransaction(ctx, async (tx) => {
-      const found = await invitationRepository.pending(tx, tokenHash);
-      // The organization's lock before the invitation's row, in the order every other change takes them.
-      if (!found || !(await lockOrganization(tx, found.organizationId))) throw new NotFoundError('Invitation');
-      const invitation = await invitationRepository.pendingForUpdate(tx, tokenHash);
-      if (!invitation || invitation.expiresAt.getTime() <= Date.now()) throw new NotFoundError('Invitation');
-      if ((await userRepository.emailOf(tx, userId)) !== invitation.email) {
-        throw new ForbiddenError('This invitation was sent to another e-mail address');
-      }
-      const membership = await membershipRepository.insert(tx, {
-        organizationId: invitation.organizationId,
-        userId,
-        role: invitation.role,
+      const membership = await acceptPendingInvitation(tx, token, {
+        id: userId,
+        email: await userRepository.emailOf(tx, userId),
       });
-      await invitationRepository.markAccepted(tx, invitation.id, userId);
+      // A platform invitation is for signing up (signUp's invitationToken), not for joining.
+      if (!membership) throw new NotFoundError('Invitation');
       return membership;
     });
   }

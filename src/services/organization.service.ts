@@ -7,7 +7,7 @@ import type { CreateOrganizationInput, UpdateOrganizationInput } from '../inputs
 import { permissionsOfRole } from '../permissions';
 import { membershipRepository } from '../repositories/membership.repository';
 import type { OrganizationDetails } from '../repositories/organization-details';
-import { lockOrganization, organizationRepository } from '../repositories/organization.repository';
+import { organizationRepository } from '../repositories/organization.repository';
 import { requireViewer, type RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import type { Page } from '../types/connection.type';
@@ -15,6 +15,14 @@ import { startFreeSubscription } from './billing-plan.service';
 import { lockLiveOrganization } from './organization-lock';
 import { graceStart } from './deletion-grace';
 import { slugify, withSuffix } from './slug';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** TRIAL_DAYS: when a new organization's trial ends; null without trials (or without billing). */
+function trialEnd(ctx: RequestContext): Date | null {
+  const { enabled, trialDays } = ctx.config.jobs.billing;
+  return enabled && trialDays > 0 ? new Date(Date.now() + trialDays * DAY_MS) : null;
+}
 
 export class OrganizationService {
   /** The caller becomes the owner, on the free plan. A generated slug that is taken gets a random suffix; a chosen one is a CONFLICT. */
@@ -30,6 +38,7 @@ export class OrganizationService {
             name: input.name.trim(),
             slug,
             billingEmail: input.billingEmail ?? null,
+            trialEndsAt: trialEnd(ctx),
           });
           await membershipRepository.insert(tx, {
             userId,
@@ -84,7 +93,10 @@ export class OrganizationService {
     if (input.name != null) changes.name = input.name.trim();
     if (input.slug != null) changes.slug = input.slug;
     if (input.billingEmail !== undefined) changes.billingEmail = input.billingEmail;
-    const updated = await inTransaction(ctx, (tx) => organizationRepository.update(tx, organization.id, changes));
+    const updated = await inTransaction(ctx, async (tx) => {
+      await lockLiveOrganization(tx, organization.id, () => new NotFoundError('Organization', organization.slug));
+      return organizationRepository.update(tx, organization.id, changes);
+    });
     if (!updated) throw new NotFoundError('Organization', organization.slug);
     return updated;
   }
@@ -108,9 +120,8 @@ export class OrganizationService {
   async undelete(ctx: RequestContext, access: OrganizationDecision): Promise<Organization> {
     const { organization } = await access.get();
     return inTransaction(ctx, async (tx) => {
-      if (!(await lockOrganization(tx, organization.id, { deleted: true }))) {
-        throw new NotFoundError('Organization', organization.slug);
-      }
+      const gone = () => new NotFoundError('Organization', organization.slug);
+      await lockLiveOrganization(tx, organization.id, gone, { deleted: true });
       const restored = await organizationRepository.undelete(tx, organization.id, graceStart(ctx));
       if (!restored) {
         throw new ConflictError(

@@ -43,7 +43,7 @@ export class ProjectService {
         },
         { userId, accessLevel: AccessLevel.ADMIN },
       );
-      await assertWithinProjectLimit(tx, organization.id);
+      await assertWithinProjectLimit(ctx, tx, organization.id);
       await enqueueStep(ctx, tx, created.id, 'init');
       return created;
     });
@@ -134,7 +134,7 @@ export class ProjectService {
       const restored = await projectRepository.undelete(tx, project.id, graceStart(ctx));
       if (!restored)
         throw new ConflictError(`Project ${project.ref} is not deleted, or its grace period is over`, 'ref');
-      await assertWithinProjectLimit(tx, project.organizationId);
+      await assertWithinProjectLimit(ctx, tx, project.organizationId);
       // Deleted mid-step: the step it was waiting for runs again.
       const step = STEP_OUT_OF[restored.status];
       if (step) await enqueueStep(ctx, tx, restored.id, step);
@@ -172,7 +172,7 @@ export class ProjectService {
         if (!current || current.deletedAt) throw new NotFoundError('Project', project.ref);
         throw new ConflictError(`Project is ${current.status}; only ${from.join(' or ')} can become ${to}`, 'status');
       }
-      if (options.withinPlanLimit) await assertWithinProjectLimit(tx, project.organizationId);
+      if (options.withinPlanLimit) await assertWithinProjectLimit(ctx, tx, project.organizationId);
       await enqueueStep(ctx, tx, project.id, options.step);
       return moved;
     });

@@ -6,6 +6,7 @@ import { Permission } from '../../src/permissions';
 import { AccessLevel } from '../../src/entities/project-grant.entity';
 import { ProjectStatus } from '../../src/entities/project.entity';
 import { OrganizationRole } from '../../src/entities/user-role.entity';
+import { PlatformRole } from '../../src/entities/user.entity';
 import { buildApiSchema } from '../../src/schema';
 import {
   eventually,
@@ -40,9 +41,11 @@ interface Scene {
   deletedOrganization: TestOrganization;
   /** A member who is no actor, with read access to both projects: whom member and grant actions act on. */
   target: TestUser;
+  /** An account of nobody's: what deleteUser deletes. */
+  spare: TestUser;
   /** On the team plan, past due: its first period's invoice is open, its charge declined. */
   billing: {
-    /** A card that is not the default (the default declines charges). */
+    /** A card that is not the default: the one that declined (a good one is the default now). */
     paymentMethod: TestPaymentMethod;
     invoice: { id: string };
   };
@@ -63,7 +66,7 @@ interface Action<T = unknown> {
   does: string;
   /** The guarded field (Type.field) that the attempt reaches. */
   field: string;
-  scope: 'organization' | 'project';
+  scope: 'organization' | 'project' | 'platform';
   /** Every permission the attempt needs, the field's own and any the service adds. */
   needs: readonly Permission[];
   /** Allowed attempts change or remove what they act on, so each gets a scene of its own. */
@@ -691,10 +694,27 @@ const ACTIONS: readonly Action[] = [
     },
   },
   {
-    does: 'mark an invoice paid',
-    field: 'Mutation.markInvoicePaid',
+    does: 'pay an invoice',
+    field: 'Mutation.payInvoice',
     scope: 'organization',
     needs: [Permission.BillingManage],
+    fresh: true,
+    request: ({ organization, billing }) => ({
+      document:
+        'mutation ($slug: String!, $id: ID!) { payInvoice(organizationSlug: $slug, invoiceId: $id) { status } }',
+      variables: { slug: organization.slug, id: billing.invoice.id },
+    }),
+    async succeeded({ scene, data }: Success<{ payInvoice: { status: string } }>) {
+      assert.equal(data.payInvoice.status, 'PAID');
+      assert.equal(await invoiceStatusOf(scene.billing.invoice.id), 'paid');
+      assert.equal((await subscriptionOf(scene.organization.id))?.status, 'active', 'nothing is owed any more');
+    },
+  },
+  {
+    does: 'mark an invoice paid',
+    field: 'Mutation.markInvoicePaid',
+    scope: 'platform',
+    needs: [Permission.PlatformBillingManage],
     fresh: true,
     request: ({ organization, billing }) => ({
       document:
@@ -710,8 +730,8 @@ const ACTIONS: readonly Action[] = [
   {
     does: 'void an invoice',
     field: 'Mutation.voidInvoice',
-    scope: 'organization',
-    needs: [Permission.BillingManage],
+    scope: 'platform',
+    needs: [Permission.PlatformBillingManage],
     fresh: true,
     request: ({ organization, billing }) => ({
       document:
@@ -723,9 +743,105 @@ const ACTIONS: readonly Action[] = [
       assert.equal(await invoiceStatusOf(scene.billing.invoice.id), 'void');
     },
   },
+  {
+    does: "open the operator's part of the schema",
+    field: 'Query.platform',
+    scope: 'platform',
+    needs: [Permission.PlatformRead],
+    fresh: false,
+    request: ({ organization }) => ({
+      document: 'query ($slug: String!) { platform { organization(slug: $slug) { slug memberCount } } }',
+      variables: { slug: organization.slug },
+    }),
+    succeeded({ scene, data }: Success<{ platform: { organization: { slug: string; memberCount: number } } }>) {
+      assert.equal(data.platform.organization.slug, scene.organization.slug);
+      assert.ok(data.platform.organization.memberCount > 1);
+    },
+  },
+  {
+    does: 'suspend an organization',
+    field: 'Mutation.suspendOrganization',
+    scope: 'platform',
+    needs: [Permission.PlatformOrganizationsManage],
+    fresh: true,
+    request: ({ organization }) => ({
+      document: 'mutation ($slug: String!) { suspendOrganization(slug: $slug, reason: "Abuse") { status } }',
+      variables: { slug: organization.slug },
+    }),
+    async succeeded({ scene, data }: Success<{ suspendOrganization: { status: string } }>) {
+      assert.equal(data.suspendOrganization.status, 'SUSPENDED');
+      const [row] = await app.sql<{ suspension_reason: string }>(
+        'SELECT suspension_reason FROM organizations WHERE id = $1',
+        [scene.organization.id],
+      );
+      assert.equal(row.suspension_reason, 'Abuse');
+    },
+  },
+  {
+    does: 'unsuspend an organization',
+    field: 'Mutation.unsuspendOrganization',
+    scope: 'platform',
+    needs: [Permission.PlatformOrganizationsManage],
+    fresh: false,
+    request: ({ organization }) => ({
+      document: 'mutation ($slug: String!) { unsuspendOrganization(slug: $slug) { status } }',
+      variables: { slug: organization.slug },
+    }),
+    succeeded({ data }: Success<{ unsuspendOrganization: { status: string } }>) {
+      assert.equal(data.unsuspendOrganization.status, 'ACTIVE');
+    },
+  },
+  {
+    does: 'give an organization a complimentary plan',
+    field: 'Mutation.setOrganizationPlan',
+    scope: 'platform',
+    needs: [Permission.PlatformOrganizationsManage],
+    fresh: true,
+    request: ({ organization }) => ({
+      document: 'mutation ($input: SetOrganizationPlanInput!) { setOrganizationPlan(input: $input) { plan } }',
+      variables: {
+        input: { slug: organization.slug, plan: 'enterprise', until: new Date(Date.now() + 86_400_000).toISOString() },
+      },
+    }),
+    async succeeded({ scene, data }: Success<{ setOrganizationPlan: { plan: string } }>) {
+      assert.equal(data.setOrganizationPlan.plan, 'enterprise');
+      assert.equal((await subscriptionOf(scene.organization.id))?.plan, 'enterprise');
+    },
+  },
+  {
+    does: 'invite someone to sign up',
+    field: 'Mutation.invitePlatformUser',
+    scope: 'platform',
+    needs: [Permission.PlatformUsersManage],
+    fresh: false,
+    request: () => ({
+      document: 'mutation ($email: String!) { invitePlatformUser(email: $email) { invitation { email } token } }',
+      variables: { email: `${unique('signup')}@example.com` },
+    }),
+    async succeeded({ data, variables }: Success<{ invitePlatformUser: { invitation: { email: string } } }>) {
+      assert.equal(data.invitePlatformUser.invitation.email, variables.email);
+      const stored = await row<{ organization_id: string | null }>(
+        'SELECT organization_id FROM invitations WHERE email = $1 AND accepted_at IS NULL',
+        [variables.email],
+      );
+      assert.deepEqual(stored, { organization_id: null });
+    },
+  },
+  {
+    does: 'delete an account',
+    field: 'Mutation.deleteUser',
+    scope: 'platform',
+    needs: [Permission.PlatformUsersManage],
+    fresh: true,
+    request: ({ spare }) => ({ document: 'mutation ($id: ID!) { deleteUser(id: $id) }', variables: { id: spare.id } }),
+    async succeeded({ scene, data }: Success<{ deleteUser: boolean }>) {
+      assert.equal(data.deleteUser, true);
+      assert.equal(await row('SELECT id FROM users WHERE id = $1', [scene.spare.id]), undefined);
+    },
+  },
 ];
 
-const TRANSITIONAL = [ProjectStatus.COMING_UP, ProjectStatus.RESTORING];
+const TRANSITIONAL = [ProjectStatus.COMING_UP, ProjectStatus.RESTORING, ProjectStatus.PAUSING];
 
 /** Every row of every table of the platform schema, once no project is still moving between states. */
 async function snapshot(tables: readonly string[]): Promise<Record<string, unknown[]>> {
@@ -823,17 +939,26 @@ describe('authorization, generated from the permission matrix', () => {
         founder.token,
       ),
     );
-    return { organization, project, pausedProject, deletedProject, deletedOrganization, target, billing };
+    const spare = await make.user();
+    return { organization, project, pausedProject, deletedProject, deletedOrganization, target, billing, spare };
   }
 
   /** The team plan (room for every actor's project), a declined charge and so an open invoice. */
   async function pastDueBilling(organization: TestOrganization): Promise<Scene['billing']> {
     const make = given(app);
-    await make.paymentMethod({ organization, by: founder, token: 'tok_chargeDeclined' });
-    const paymentMethod = await make.paymentMethod({ organization, by: founder, token: 'tok_visa' });
+    const paymentMethod = await make.paymentMethod({ organization, by: founder, token: 'tok_chargeDeclined' });
+    const good = await make.paymentMethod({ organization, by: founder, token: 'tok_visa' });
     await make.changePlan({ organization, by: founder, plan: 'team' });
     const { invoice } = await make.closePeriod({ organization });
     assert.equal(invoice?.status, 'open');
+    // A good card is the default now, so that paying the open invoice succeeds.
+    ok(
+      await app.gql(
+        'mutation ($slug: String!, $id: ID!) { setDefaultPaymentMethod(organizationSlug: $slug, id: $id) { id } }',
+        { slug: organization.slug, id: good.id },
+        founder.token,
+      ),
+    );
     return { paymentMethod, invoice: { id: invoice.id } };
   }
 
@@ -849,6 +974,9 @@ describe('authorization, generated from the permission matrix', () => {
     founder = first;
     target = second;
     signedIn.forEach((actor, index) => users.set(actor, accounts[index]));
+    for (const actor of signedIn.filter((a) => a.platformRole)) {
+      await make.platformUser({ user: userOf(actor), viewer: actor.platformRole === PlatformRole.PLATFORM_VIEWER });
+    }
     for (const actor of signedIn.filter((a) => a.role === null)) {
       await make.organization({ owner: userOf(actor) });
     }

@@ -67,15 +67,9 @@ const WRITES: Record<string, Write> = {
       { slug: organization.slug, id: card.id },
       owner.token,
     ),
-  markInvoicePaid: (app, { owner, organization, draftId }) =>
+  payInvoice: (app, { owner, organization, draftId }) =>
     app.gql(
-      'mutation ($slug: String!, $id: ID!) { markInvoicePaid(organizationSlug: $slug, invoiceId: $id) { status } }',
-      { slug: organization.slug, id: draftId },
-      owner.token,
-    ),
-  voidInvoice: (app, { owner, organization, draftId }) =>
-    app.gql(
-      'mutation ($slug: String!, $id: ID!) { voidInvoice(organizationSlug: $slug, invoiceId: $id) { status } }',
+      'mutation ($slug: String!, $id: ID!) { payInvoice(organizationSlug: $slug, invoiceId: $id) { status } }',
       { slug: organization.slug, id: draftId },
       owner.token,
     ),

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config';
 import { startServer, type RunningServer } from '../../src/server';
-import { given, type TestOrganization, type TestProject, type TestUser } from '../support/given';
+import { untilActive, given, type TestOrganization, type TestProject, type TestUser } from '../support/given';
 import { startTestApp, type TestApp } from '../support/server';
 
 interface Request {
@@ -50,8 +50,11 @@ describe('compiled queries answer as graphql-js does', () => {
     organization = await make.organization({ owner });
     await make.member({ organization, role: 'MEMBER', by: owner, user: reader });
     project = await make.project({ organization, by: owner, name: 'Granted' });
-    await make.project({ organization, by: owner, name: 'Not granted' });
+    const other = await make.project({ organization, by: owner, name: 'Not granted' });
     await make.grant({ project, user: reader, level: 'READ', by: owner });
+    // Both servers must see the same statuses: no start may finish between their answers.
+    await untilActive(app, project);
+    await untilActive(app, other);
   });
   after(async () => {
     await interpreted.stop();

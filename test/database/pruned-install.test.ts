@@ -121,6 +121,15 @@ describe('a pruned production install (the Dockerfile runtime stage, without Doc
     assert.match(await run('npm run migration:status'), /Up to date\./);
   });
 
+  it("runs the operator's commands from dist/: platform:admin and platform:plans", async () => {
+    assert.match(await run('npm run platform:admin -- list'), /0 platform user\(s\)/);
+    const invited = await run('npm run platform:admin -- invite first@example.com');
+    assert.match(invited, /invitationToken: \S+/);
+    await run('npm run platform:admin -- grant nobody@example.com', 1);
+    await run('npm run platform:admin -- promote someone', 2);
+    assert.match(await run('npm run platform:plans -- list'), /free\t0 USD\tmax projects: 2/);
+  });
+
   it(`starts with ${PRODUCTION_START_COMMAND}, serves, and stops on SIGTERM`, async () => {
     const port = await freePort();
     const stop = await startProduction(dir, { ...env, PORT: String(port) }, port);

@@ -149,7 +149,8 @@ describe('query limits in production', () => {
   let app: TestApp;
   let owner: TestUser;
   before(async () => {
-    app = await startTestApp({ NODE_ENV: 'production', ...secrets });
+    // Open sign-up: these tests sign up users as the accounts they need.
+    app = await startTestApp({ NODE_ENV: 'production', SIGNUP_MODE: 'open', ...secrets });
     owner = await given(app).user();
   });
   after(() => app.close());
@@ -186,6 +187,7 @@ describe('configured limits', () => {
   before(async () => {
     app = await startTestApp({
       NODE_ENV: 'production',
+      SIGNUP_MODE: 'open',
       ...secrets,
       GRAPHQL_INTROSPECTION: 'true',
       GRAPHQL_MAX_DEPTH: '3',

@@ -29,7 +29,8 @@ describe('errors in production', () => {
   const logs = logSink();
   before(async () => {
     app = await startTestApp(
-      { NODE_ENV: 'production', LOG_LEVEL: 'debug', ...secrets },
+      // Open sign-up: these tests sign up users as the accounts they need.
+      { NODE_ENV: 'production', SIGNUP_MODE: 'open', LOG_LEVEL: 'debug', ...secrets },
       {
         logDestination: logs.destination,
       },
@@ -88,7 +89,7 @@ describe('errors in production', () => {
 describe('request hygiene', () => {
   let app: TestApp;
   before(async () => {
-    app = await startTestApp({ NODE_ENV: 'production', ...secrets });
+    app = await startTestApp({ NODE_ENV: 'production', SIGNUP_MODE: 'open', ...secrets });
   });
   after(() => app.close());
 

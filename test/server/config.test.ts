@@ -76,6 +76,32 @@ describe('the configuration', () => {
     assert.deepEqual([development.migrationLockWaitMs, development.migrationsAllowOutOfOrder], [60_000, false]);
   });
 
+  it("the operator's settings: sign-up by invitation in production, open elsewhere; billing on, no trial; bad values named", () => {
+    const development = loadConfig({ ...base, NODE_ENV: 'development' });
+    const production = loadConfig({ ...base, NODE_ENV: 'production' });
+    assert.deepEqual([development.signupMode, production.signupMode], ['open', 'invite']);
+    assert.deepEqual(production.jobs.billing, {
+      enabled: true,
+      pastDueSuspendDays: 14,
+      paymentRetryDays: [1, 3, 7],
+      trialDays: 0,
+    });
+    assert.deepEqual(loadConfig({ ...base, PAYMENT_RETRY_DAYS: ' 2, 5 ' }).jobs.billing.paymentRetryDays, [2, 5]);
+    const bad = {
+      SIGNUP_MODE: 'public',
+      BILLING_ENABLED: 'no',
+      PAYMENT_RETRY_DAYS: '3,1',
+      PAST_DUE_SUSPEND_DAYS: '0',
+      TRIAL_DAYS: '-1',
+    };
+    for (const [variable, value] of Object.entries(bad)) {
+      assert.throws(
+        () => loadConfig({ ...base, [variable]: value }),
+        (error: Error) => error.message.includes(variable),
+      );
+    }
+  });
+
   it('DATABASE_POOL_SIZE and DATABASE_READ_POOL_SIZE size the two pools of a running server', async () => {
     const app = await startTestApp({ DATABASE_POOL_SIZE: '3', DATABASE_READ_POOL_SIZE: '2' });
     try {

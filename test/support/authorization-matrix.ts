@@ -3,9 +3,11 @@ import {
   ACCESS_LEVEL_PERMISSIONS,
   accessAtLeast,
   MAX_GRANTABLE_ACCESS,
+  PLATFORM_ROLE_PERMISSIONS,
   ROLE_PERMISSIONS,
   Permission,
 } from '../../src/permissions';
+import { PlatformRole } from '../../src/entities/user.entity';
 import { AccessLevel } from '../../src/entities/project-grant.entity';
 import { OrganizationRole } from '../../src/entities/user-role.entity';
 
@@ -24,6 +26,8 @@ export interface Actor {
   /** The grant on the projects acted on. */
   grant: AccessLevel | null;
   signedIn: boolean;
+  /** The operator's role, granted from the command line; it makes nobody a member of anything. */
+  platformRole?: PlatformRole;
 }
 
 /** Owners and admins hold admin access on every project; members and viewers only what they are granted. */
@@ -54,6 +58,35 @@ export const ACTORS: readonly Actor[] = [
   ),
   { name: 'an outsider', role: null, grant: null, signedIn: true },
   { name: 'an anonymous caller', role: null, grant: null, signedIn: false },
+  // The operator's staff, from outside the organization and from inside it.
+  {
+    name: 'a platform admin from outside',
+    role: null,
+    grant: null,
+    signedIn: true,
+    platformRole: PlatformRole.PLATFORM_ADMIN,
+  },
+  {
+    name: 'a platform viewer from outside',
+    role: null,
+    grant: null,
+    signedIn: true,
+    platformRole: PlatformRole.PLATFORM_VIEWER,
+  },
+  {
+    name: 'a viewer who is a platform admin',
+    role: OrganizationRole.VIEWER,
+    grant: null,
+    signedIn: true,
+    platformRole: PlatformRole.PLATFORM_ADMIN,
+  },
+  {
+    name: 'an owner who is a platform viewer',
+    role: OrganizationRole.OWNER,
+    grant: null,
+    signedIn: true,
+    platformRole: PlatformRole.PLATFORM_VIEWER,
+  },
 ];
 
 /**
@@ -65,11 +98,17 @@ export const ACTORS: readonly Actor[] = [
  */
 export function expectedOutcome(
   actor: Actor,
-  scope: 'organization' | 'project',
+  scope: 'organization' | 'project' | 'platform',
   needs: readonly Permission[],
   options: { deleted?: boolean } = {},
 ): Outcome {
   if (!actor.signedIn) return 'UNAUTHENTICATED';
+  // The platform part answers to the platform role alone; that the part exists is no secret.
+  if (scope === 'platform') {
+    const held: readonly Permission[] = actor.platformRole ? PLATFORM_ROLE_PERMISSIONS[actor.platformRole] : [];
+    return needs.every((permission) => held.includes(permission)) ? 'OK' : 'FORBIDDEN';
+  }
+  // A platform role grants nothing in an organization: below, only the organization role and grant count.
   if (actor.role === null) return 'NOT_FOUND';
   // Something deleted is seen by the organization's owners alone (those who may delete it).
   if (options.deleted && !ROLE_PERMISSIONS[actor.role].some((p) => p === Permission.OrganizationDelete)) {

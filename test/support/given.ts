@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
+import { PlatformRole } from '../../src/entities/user.entity';
+import { userRepository } from '../../src/repositories/user.repository';
 import { closePeriods, type ClosedPeriod } from '../../src/services/billing-period.service';
 import type { TestApp } from './server';
 
@@ -57,6 +59,17 @@ export function given(app: TestApp) {
         ),
       );
       return { id: data.signUp.user.id, email: data.signUp.user.email, password, token: data.signUp.accessToken };
+    },
+
+    /**
+     * A user holding a platform role (PLATFORM_ADMIN unless told), granted as `npm run platform:admin`
+     * grants it: by the same repository call, outside the API.
+     */
+    async platformUser(options: { viewer?: boolean; user?: TestUser } = {}): Promise<TestUser> {
+      const user = options.user ?? (await api.user());
+      const role = options.viewer ? PlatformRole.PLATFORM_VIEWER : PlatformRole.PLATFORM_ADMIN;
+      assert.ok(await userRepository.setPlatformRole(app.server.dataSource.manager, user.email, role));
+      return user;
     },
 
     async organization(options: { owner: TestUser; name?: string; slug?: string }): Promise<TestOrganization> {

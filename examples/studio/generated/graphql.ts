@@ -90,6 +90,7 @@ export type ProjectStatus =
 export type SignUpInput = {
   displayName: string;
   email: string;
+  invitationToken?: string | null | undefined;
   password: string;
 };
 

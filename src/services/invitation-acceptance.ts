@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import type { Invitation } from '../entities/invitation.entity';
+import type { UserRole } from '../entities/user-role.entity';
+import { ForbiddenError, NotFoundError } from '../errors';
+import { invitationRepository, membershipRepository } from '../repositories/membership.repository';
+import { lockLiveOrganization } from './organization-lock';
+
+/** Only the SHA-256 of an invitation token is stored. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** The pending, unexpired invitation with this token, unlocked: what a sign-up checks before it hashes anything. */
+export async function livePendingInvitation(db: EntityManager, token: string): Promise<Invitation | null> {
+  const found = await invitationRepository.pending(db, hashToken(token));
+  return found && found.expiresAt.getTime() > Date.now() ? found : null;
+}
+
+/**
+ * Accepts the pending invitation behind `token` for `user`, in `tx`: an organization invitation
+ * makes them a member (under the organization's lock, taken first as every change of it does),
+ * a platform invitation is used up. Single use, unexpired, and only for the address it was sent to.
+ */
+export async function acceptPendingInvitation(
+  tx: EntityManager,
+  token: string,
+  user: { id: string; email: string | null },
+): Promise<UserRole | null> {
+  const tokenHash = hashToken(token);
+  const found = await invitationRepository.pending(tx, tokenHash);
+  if (!found) throw new NotFoundError('Invitation');
+  if (found.organizationId) {
+    await lockLiveOrganization(tx, found.organizationId, () => new NotFoundError('Invitation'));
+  }
+  const invitation = await invitationRepository.pendingForUpdate(tx, tokenHash);
+  if (!invitation || invitation.expiresAt.getTime() <= Date.now()) throw new NotFoundError('Invitation');
+  if (user.email !== invitation.email) throw new ForbiddenError('This invitation was sent to another e-mail address');
+  await invitationRepository.markAccepted(tx, invitation.id, user.id);
+  if (!invitation.organizationId || !invitation.role) return null;
+  return membershipRepository.insert(tx, {
+    organizationId: invitation.organizationId,
+    userId: user.id,
+    role: invitation.role,
+  });
+}
