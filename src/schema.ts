@@ -9,7 +9,9 @@ import { ProjectCredentialsResolver } from './resolvers/project-credentials.reso
 import { ProjectPermissionResolver } from './resolvers/project-permission.resolver';
 import { ProjectResolver } from './resolvers/project.resolver';
 import { PublicResolver } from './resolvers/public.resolver';
+import { OrganizationServiceAccountsResolver, ServiceAccountResolver } from './resolvers/service-account.resolver';
 import { UserResolver } from './resolvers/user.resolver';
+import { ViewerResolver } from './resolvers/viewer.resolver';
 
 export const resolvers = [
   PublicResolver,
@@ -22,6 +24,9 @@ export const resolvers = [
   OrganizationBillingResolver,
   BillingResolver,
   BillingPaymentsResolver,
+  ServiceAccountResolver,
+  OrganizationServiceAccountsResolver,
+  ViewerResolver,
 ] as const;
 
 export async function buildApiSchema(): Promise<GraphQLSchema> {
