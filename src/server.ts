@@ -159,7 +159,6 @@ async function serveWithJobs(
       throw error;
     });
   }
-  // Listening starts once serving does: until then, keys are read on every use.
   accessKeys.listen((dataSource.options as PostgresDataSourceOptions).url as string);
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
   return {

@@ -16,16 +16,19 @@ export class ViewerResolver {
     return this.viewerService.whoami(ctx);
   }
 
+  @Authorized()
   @FieldResolver(() => User, { nullable: true, description: 'The user, when the caller is one.' })
   user(@Ctx() ctx: RequestContext, @Root() viewer: ViewerView): Promise<User | null> {
     return this.viewerService.user(ctx, viewer);
   }
 
+  @Authorized()
   @FieldResolver(() => ServiceAccount, { nullable: true, description: 'The service account, when the caller is one.' })
   serviceAccount(@Ctx() ctx: RequestContext, @Root() viewer: ViewerView): Promise<ServiceAccount | null> {
     return this.viewerService.serviceAccount(ctx, viewer);
   }
 
+  @Authorized()
   @FieldResolver(() => Organization, { nullable: true, description: "The service account's organization." })
   organization(@Ctx() ctx: RequestContext, @Root() viewer: ViewerView): Promise<Organization | null> {
     return this.viewerService.organization(ctx, viewer);

@@ -12,6 +12,7 @@ export class ViewerService {
     const { principal, authentication, organizationId } = requireViewer(ctx);
     const user = principal.kind === PrincipalKind.USER;
     return {
+      id: principal.id,
       kind: principal.kind,
       authentication,
       userId: user ? principal.id : null,

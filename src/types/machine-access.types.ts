@@ -78,6 +78,10 @@ export class PersonalAccessTokenPayload {
 /** The caller, as `viewer` answers: the principal's kind and how it authenticated (the rest is resolved). */
 @ObjectType('Viewer')
 export class ViewerView {
+  /** The principal's id: a client's cache keeps one Viewer per caller. */
+  @Field(() => ID)
+  id: string;
+
   @Field(() => PrincipalKind)
   kind: PrincipalKind;
 
