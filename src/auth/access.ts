@@ -17,10 +17,7 @@ import { requireViewer, type RequestContext } from '../request/context';
 
 /** An organization by id or slug, or as the one a service account or an API key belongs to. */
 export type OrganizationLocator =
-  | { id: string }
-  | { slug: string }
-  | { serviceAccountId: string }
-  | { apiKeyId: string };
+  { id: string } | { slug: string } | { serviceAccountId: string } | { apiKeyId: string };
 export type ProjectLocator = { id: string } | { ref: string };
 
 export interface OrganizationAccess {

@@ -6,7 +6,11 @@ import { OrganizationRole } from './user-role.entity';
 import { User } from './user.entity';
 
 /** The roles a service account may hold: any but owner. */
-export const SERVICE_ACCOUNT_ROLES = [OrganizationRole.ADMIN, OrganizationRole.MEMBER, OrganizationRole.VIEWER] as const;
+export const SERVICE_ACCOUNT_ROLES = [
+  OrganizationRole.ADMIN,
+  OrganizationRole.MEMBER,
+  OrganizationRole.VIEWER,
+] as const;
 
 /**
  * A machine principal of one organization (CI, Terraform, cron): its row is its membership, with

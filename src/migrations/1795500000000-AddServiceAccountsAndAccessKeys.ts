@@ -11,7 +11,9 @@ export class AddServiceAccountsAndAccessKeys1795500000000 implements MigrationIn
     await queryRunner.query(
       `CREATE INDEX "IDX_service_accounts_organization_id" ON "service_accounts"  ("organization_id") `,
     );
-    await queryRunner.query(`CREATE INDEX "IDX_service_accounts_created_by_id" ON "service_accounts"  ("created_by_id") `);
+    await queryRunner.query(
+      `CREATE INDEX "IDX_service_accounts_created_by_id" ON "service_accounts"  ("created_by_id") `,
+    );
     await queryRunner.query(
       `CREATE TABLE "access_keys" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "created_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), "lookup_id" character varying(32) NOT NULL, "secret_hash" character(64) NOT NULL, "name" character varying(120) NOT NULL, "service_account_id" uuid, "user_id" uuid, "expires_at" TIMESTAMP WITH TIME ZONE, "last_used_at" TIMESTAMP WITH TIME ZONE, "revoked_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "UQ_access_keys_lookup_id" UNIQUE ("lookup_id"), CONSTRAINT "CHK_access_keys_owner" CHECK (num_nonnulls(service_account_id, user_id) = 1), CONSTRAINT "CHK_access_keys_secret_hash" CHECK (secret_hash ~ '^[0-9a-f]{64}$'), CONSTRAINT "PK_access_keys" PRIMARY KEY ("id"))`,
     );

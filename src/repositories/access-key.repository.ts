@@ -101,9 +101,10 @@ export const accessKeyRepository = {
 
   /** Marks it revoked (once: a second revocation changes nothing) and tells every replica; what was told. */
   async revoke(tx: EntityManager, key: AccessKey): Promise<KeyInvalidation> {
-    await tx.query('UPDATE access_keys SET revoked_at = now(), updated_at = now() WHERE id = $1 AND revoked_at IS NULL', [
-      key.id,
-    ]);
+    await tx.query(
+      'UPDATE access_keys SET revoked_at = now(), updated_at = now() WHERE id = $1 AND revoked_at IS NULL',
+      [key.id],
+    );
     return accessKeyRepository.invalidate(tx, `key:${key.lookupId}`);
   },
 

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { leanQuery } from '../database/request-database';
-import { AccessLevel, ProjectGrant } from '../entities/project-grant.entity';
+import { AccessLevel, type ProjectGrant } from '../entities/project-grant.entity';
 import { matching } from './matching';
 import type { PageWindow, Rows } from './organization-details';
 import { PROJECT_GRANT } from './shapes';
@@ -52,7 +52,12 @@ export const projectGrantRepository = {
   },
 
   /** Grants or changes a user's or a service account's access (one row per grantee and project). */
-  async upsert(tx: EntityManager, projectId: string, grantee: Principal, accessLevel: AccessLevel): Promise<ProjectGrant> {
+  async upsert(
+    tx: EntityManager,
+    projectId: string,
+    grantee: Principal,
+    accessLevel: AccessLevel,
+  ): Promise<ProjectGrant> {
     const column = tablesOf(grantee).grantee;
     const [row] = await tx.query<Row[]>(
       `INSERT INTO permissions (project_id, ${column}, access_level) VALUES ($1, $2, $3)

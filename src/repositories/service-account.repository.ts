@@ -47,7 +47,8 @@ export const serviceAccountRepository = {
        ORDER BY page.created_at, page.id LIMIT $4`,
       [organizationId, window.after?.createdAt ?? null, window.after?.id ?? null, window.limit + 1],
     );
-    if (rows.length) return { rows: rows.map((row) => SERVICE_ACCOUNT.fromRow(row)), totalCount: Number(rows[0].total) };
+    if (rows.length)
+      return { rows: rows.map((row) => SERVICE_ACCOUNT.fromRow(row)), totalCount: Number(rows[0].total) };
     const [count] = await leanQuery<{ total: string }>(
       db,
       'SELECT count(*) AS total FROM service_accounts WHERE organization_id = $1',

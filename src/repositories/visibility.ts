@@ -1,6 +1,13 @@
 import { AccessLevel } from '../entities/project-grant.entity';
 import { OrganizationRole } from '../entities/user-role.entity';
-import { accessCan, effectiveAccess, Permission, PrincipalKind, type Principal, type ProjectPermission } from '../permissions';
+import {
+  accessCan,
+  effectiveAccess,
+  Permission,
+  PrincipalKind,
+  type Principal,
+  type ProjectPermission,
+} from '../permissions';
 
 /**
  * Where a principal's organization roles and project grants are: a user's in `user_roles`, a

@@ -82,9 +82,7 @@ export function createLoaders(db: DataSource, viewer: Principal | null) {
     grantPages: pageLoader<ProjectGrant>((ids, window) => projectGrantRepository.pagesFor(db, ids, window)),
     /** The projects the caller sees, a page per organization. */
     projectPages: pageLoader<Project>((ids, window) =>
-      viewer
-        ? projectRepository.pagesFor(db, viewer, ids, window)
-        : Promise.resolve(new Map<string, Rows<Project>>()),
+      viewer ? projectRepository.pagesFor(db, viewer, ids, window) : Promise.resolve(new Map<string, Rows<Project>>()),
     ),
     /** The lines of a page of invoices, in one statement. */
     invoiceLinePages: new DataLoader<LinePageKey, LinePage, string>(

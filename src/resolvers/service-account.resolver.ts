@@ -5,7 +5,11 @@ import type { AccessKey } from '../entities/access-key.entity';
 import { Organization } from '../entities/organization.entity';
 import { ServiceAccount } from '../entities/service-account.entity';
 import { User } from '../entities/user.entity';
-import { CreateApiKeyInput, CreateServiceAccountInput, UpdateServiceAccountInput } from '../inputs/machine-access.inputs';
+import {
+  CreateApiKeyInput,
+  CreateServiceAccountInput,
+  UpdateServiceAccountInput,
+} from '../inputs/machine-access.inputs';
 import { Permission } from '../permissions';
 import type { RequestContext } from '../request/context';
 import { accessKeyService } from '../services/access-key.service';
@@ -41,7 +45,7 @@ export class ServiceAccountResolver {
   }
 
   @Authorized(Permission.MembersManage)
-  @Mutation(() => ServiceAccount, { description: 'Up to the caller\'s own role; never OWNER.' })
+  @Mutation(() => ServiceAccount, { description: "Up to the caller's own role; never OWNER." })
   createServiceAccount(
     @Ctx() ctx: RequestContext,
     @Arg('input', () => CreateServiceAccountInput) input: CreateServiceAccountInput,
@@ -52,7 +56,9 @@ export class ServiceAccountResolver {
 
   @Authorized(Permission.MembersManage)
   @LocatedBy('serviceAccount')
-  @Mutation(() => ServiceAccount, { description: 'Absent fields stay as they are. A viewer keeps at most read grants.' })
+  @Mutation(() => ServiceAccount, {
+    description: 'Absent fields stay as they are. A viewer keeps at most read grants.',
+  })
   updateServiceAccount(
     @Ctx() ctx: RequestContext,
     @Arg('id', () => ID) id: string,

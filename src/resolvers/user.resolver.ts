@@ -41,7 +41,7 @@ export class UserResolver {
   }
 
   @Authorized()
-  @Mutation(() => Boolean, { description: 'One of the caller\'s own; UNAUTHENTICATED from the next request on.' })
+  @Mutation(() => Boolean, { description: "One of the caller's own; UNAUTHENTICATED from the next request on." })
   revokePersonalAccessToken(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<boolean> {
     return this.accessKeyService.revokePersonalAccessToken(ctx, id);
   }

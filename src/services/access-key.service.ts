@@ -26,7 +26,11 @@ function expiry(expiresAt: Date | null | undefined): Date | null {
 
 export class AccessKeyService {
   /** The secret is in the answer this once; only its hash is stored. */
-  async createApiKey(ctx: RequestContext, access: OrganizationDecision, input: CreateApiKeyInput): Promise<ApiKeyPayload> {
+  async createApiKey(
+    ctx: RequestContext,
+    access: OrganizationDecision,
+    input: CreateApiKeyInput,
+  ): Promise<ApiKeyPayload> {
     requireUser(ctx);
     const expiresAt = expiry(input.expiresAt);
     const { organization } = await access.get();

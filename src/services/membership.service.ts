@@ -9,7 +9,14 @@ import { pageRequest, toPage } from '../graphql/pagination';
 import { assertUuid } from '../inputs/ids';
 import type { InviteMemberInput, UpdateMemberRoleInput } from '../inputs/organization.inputs';
 import { AccessLevel } from '../entities/project-grant.entity';
-import { MAX_GRANTABLE_ACCESS, Permission, PrincipalKind, roleCan, roleChangeNeeds, type Principal } from '../permissions';
+import {
+  MAX_GRANTABLE_ACCESS,
+  Permission,
+  PrincipalKind,
+  roleCan,
+  roleChangeNeeds,
+  type Principal,
+} from '../permissions';
 import { invitationRepository, membershipRepository } from '../repositories/membership.repository';
 import { lockOrganization } from '../repositories/organization.repository';
 import { projectGrantRepository } from '../repositories/project-grant.repository';

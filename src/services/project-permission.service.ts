@@ -39,7 +39,10 @@ async function granteeRole(tx: EntityManager, project: Project, grantee: Princip
   }
   const account = await serviceAccountRepository.forUpdate(tx, grantee.id);
   if (account?.organizationId !== project.organizationId) {
-    throw BadUserInputError.field('serviceAccountId', "serviceAccountId must be a service account of the project's organization");
+    throw BadUserInputError.field(
+      'serviceAccountId',
+      "serviceAccountId must be a service account of the project's organization",
+    );
   }
   return account.role;
 }
@@ -88,7 +91,8 @@ export class ProjectPermissionService {
     const { project } = await access.get();
     await inTransaction(ctx, async (tx) => {
       await lockLiveProject(tx, project);
-      if (!(await projectGrantRepository.delete(tx, project.id, grantee))) throw new NotFoundError('Project permission');
+      if (!(await projectGrantRepository.delete(tx, project.id, grantee)))
+        throw new NotFoundError('Project permission');
     });
     return true;
   }

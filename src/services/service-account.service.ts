@@ -24,7 +24,10 @@ const ABOVE_OWN_ROLE = 'You cannot manage a service account with a role above yo
 function assertWithin(callerRole: OrganizationRole, ...roles: (OrganizationRole | null | undefined)[]): void {
   for (const role of roles) {
     if (role === OrganizationRole.OWNER) {
-      throw BadUserInputError.field('role', 'role must be ADMIN, MEMBER or VIEWER: a service account is never an owner');
+      throw BadUserInputError.field(
+        'role',
+        'role must be ADMIN, MEMBER or VIEWER: a service account is never an owner',
+      );
     }
     if (role && !roleAtLeast(callerRole, role)) throw new ForbiddenError(ABOVE_OWN_ROLE);
   }
@@ -91,7 +94,10 @@ export class ServiceAccountService {
     return inTransaction(ctx, async (tx) => {
       const { account, callerRole } = await lockedServiceAccount(ctx, tx, organization, id);
       assertWithin(callerRole, account.role, input.role);
-      const changes = { ...(input.name != null && { name: input.name.trim() }), ...(input.role && { role: input.role }) };
+      const changes = {
+        ...(input.name != null && { name: input.name.trim() }),
+        ...(input.role && { role: input.role }),
+      };
       await serviceAccountRepository.update(tx, id, changes);
       if (input.role) await capGrants(tx, organization.id, { kind: PrincipalKind.SERVICE_ACCOUNT, id }, input.role);
       return Object.assign(account, changes);

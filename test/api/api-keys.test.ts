@@ -50,7 +50,9 @@ describe('API keys', () => {
   async function used(key: TestKey): Promise<void> {
     ok(await app.gql(ORGANIZATION, { slug: organization.slug }, key.secret));
     await eventually(async () => {
-      const [row] = await app.sql<{ last_used_at: Date | null }>('SELECT last_used_at FROM access_keys WHERE id = $1', [key.id]);
+      const [row] = await app.sql<{ last_used_at: Date | null }>('SELECT last_used_at FROM access_keys WHERE id = $1', [
+        key.id,
+      ]);
       assert.ok(row.last_used_at);
     });
   }
@@ -70,7 +72,9 @@ describe('API keys', () => {
       assert.equal(row.secret_hash, createHash('sha256').update(key.secret).digest('hex'));
       assert.ok(!JSON.stringify(await snapshot(app)).includes(key.secret.slice(21)), 'the secret is stored nowhere');
       const listed = ok(
-        await app.gql<{ organization: { serviceAccounts: { nodes: { id: string; apiKeys: { prefix: string }[] }[] } } }>(
+        await app.gql<{
+          organization: { serviceAccounts: { nodes: { id: string; apiKeys: { prefix: string }[] }[] } };
+        }>(
           'query ($slug: String!) { organization(slug: $slug) { serviceAccounts { nodes { id apiKeys { id name prefix createdAt expiresAt lastUsedAt revokedAt } } } } }',
           { slug: organization.slug },
           owner.token,
@@ -265,7 +269,11 @@ describe('API keys', () => {
 
     it('and its permissions say so', async () => {
       const data = ok(
-        await app.gql<{ organization: { myPermissions: string[] } }>(ORGANIZATION, { slug: organization.slug }, admin.key.secret),
+        await app.gql<{ organization: { myPermissions: string[] } }>(
+          ORGANIZATION,
+          { slug: organization.slug },
+          admin.key.secret,
+        ),
       );
       assert.ok(!data.organization.myPermissions.includes('members:manage'));
       assert.ok(data.organization.myPermissions.includes('organization:update'));
@@ -324,13 +332,18 @@ describe('API keys', () => {
       ok(await app.gql(ORGANIZATION, { slug: organization.slug }, key.secret));
       let firstUse: Date | null = null;
       await eventually(async () => {
-        const [row] = await app.sql<{ last_used_at: Date | null }>('SELECT last_used_at FROM access_keys WHERE id = $1', [key.id]);
+        const [row] = await app.sql<{ last_used_at: Date | null }>(
+          'SELECT last_used_at FROM access_keys WHERE id = $1',
+          [key.id],
+        );
         assert.ok(row.last_used_at);
         firstUse = row.last_used_at;
       });
       ok(await app.gql(ORGANIZATION, { slug: organization.slug }, key.secret));
       await sleep(100);
-      const [row] = await app.sql<{ last_used_at: Date }>('SELECT last_used_at FROM access_keys WHERE id = $1', [key.id]);
+      const [row] = await app.sql<{ last_used_at: Date }>('SELECT last_used_at FROM access_keys WHERE id = $1', [
+        key.id,
+      ]);
       assert.deepEqual(row.last_used_at, firstUse);
     });
   });
@@ -348,24 +361,28 @@ describe('API keys', () => {
       // Known to the replica: it reads nothing for it now.
       assert.equal(statementsOf(await replica.gql(ORGANIZATION, { slug: organization.slug }, key.secret)), 1);
       ok(await app.gql('mutation ($id: ID!) { revokeApiKey(id: $id) }', { id: key.id }, owner.token));
-      await eventually(async () =>
-        assert.equal(
-          codeOf(await replica.gql(ORGANIZATION, { slug: organization.slug }, key.secret)),
-          'UNAUTHENTICATED',
-        ),
-      1000);
+      await eventually(
+        async () =>
+          assert.equal(
+            codeOf(await replica.gql(ORGANIZATION, { slug: organization.slug }, key.secret)),
+            'UNAUTHENTICATED',
+          ),
+        1000,
+      );
     });
 
-    it("a service account deleted through one server: its keys are refused by the other", async () => {
+    it('a service account deleted through one server: its keys are refused by the other', async () => {
       const { account, key } = await keyOf('VIEWER');
       ok(await replica.gql(ORGANIZATION, { slug: organization.slug }, key.secret));
       ok(await app.gql('mutation ($id: ID!) { deleteServiceAccount(id: $id) }', { id: account.id }, owner.token));
-      await eventually(async () =>
-        assert.equal(
-          codeOf(await replica.gql(ORGANIZATION, { slug: organization.slug }, key.secret)),
-          'UNAUTHENTICATED',
-        ),
-      1000);
+      await eventually(
+        async () =>
+          assert.equal(
+            codeOf(await replica.gql(ORGANIZATION, { slug: organization.slug }, key.secret)),
+            'UNAUTHENTICATED',
+          ),
+        1000,
+      );
     });
   });
 });

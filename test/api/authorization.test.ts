@@ -752,9 +752,10 @@ const ACTIONS: readonly Action[] = [
     }),
     async succeeded({ scene, data }: Success<{ createServiceAccount: { id: string; role: string } }>) {
       assert.equal(data.createServiceAccount.role, 'VIEWER');
-      const stored = await row<{ organization_id: string }>('SELECT organization_id FROM service_accounts WHERE id = $1', [
-        data.createServiceAccount.id,
-      ]);
+      const stored = await row<{ organization_id: string }>(
+        'SELECT organization_id FROM service_accounts WHERE id = $1',
+        [data.createServiceAccount.id],
+      );
       assert.equal(stored?.organization_id, scene.organization.id);
     },
   },
@@ -902,7 +903,10 @@ describe('authorization, generated from the permission matrix', () => {
         ),
     );
     const account = await make.serviceAccount({ organization, role: 'VIEWER', by: founder });
-    const serviceAccount = { id: account.id, apiKeyId: (await make.apiKey({ serviceAccount: account, by: founder })).id };
+    const serviceAccount = {
+      id: account.id,
+      apiKeyId: (await make.apiKey({ serviceAccount: account, by: founder })).id,
+    };
     const grants = [
       ...members.flatMap((actor) => (actor.grant ? [{ user: userOf(actor), level: actor.grant }] : [])),
       { user: target, level: AccessLevel.READ },

@@ -66,7 +66,11 @@ describe('personal access tokens', () => {
     const me = ok(await app.gql<{ me: { id: string } }>('{ me { id } }', {}, pat.secret));
     assert.equal(me.me.id, user.id);
     const viewer = ok(
-      await app.gql<{ viewer: unknown }>('{ viewer { kind authentication user { id } serviceAccount { id } organization { slug } } }', {}, pat.secret),
+      await app.gql<{ viewer: unknown }>(
+        '{ viewer { kind authentication user { id } serviceAccount { id } organization { slug } } }',
+        {},
+        pat.secret,
+      ),
     );
     assert.deepEqual(viewer.viewer, {
       kind: 'USER',

@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  given,
-  ok,
-  withoutChanges,
-  type TestOrganization,
-  type TestProject,
-  type TestUser,
-} from '../support/given';
+import { given, ok, withoutChanges, type TestOrganization, type TestProject, type TestUser } from '../support/given';
 import { startTestApp, type TestApp } from '../support/server';
 
 const CREATE = 'mutation ($input: CreateServiceAccountInput!) { createServiceAccount(input: $input) { id name role } }';
@@ -50,7 +43,9 @@ describe('service accounts', () => {
   });
 
   it('an admin creates a service account up to admin, and it is listed with its creator for those who manage members', async () => {
-    const data = ok(await app.gql<{ createServiceAccount: { id: string; role: string } }>(CREATE, input('ADMIN', 'ci'), admin.token));
+    const data = ok(
+      await app.gql<{ createServiceAccount: { id: string; role: string } }>(CREATE, input('ADMIN', 'ci'), admin.token),
+    );
     assert.equal(data.createServiceAccount.role, 'ADMIN');
     const listed = ok(
       await app.gql<{ organization: { serviceAccounts: { totalCount: number; nodes: Record<string, unknown>[] } } }>(
@@ -102,7 +97,7 @@ describe('service accounts', () => {
     assert.equal(response.errors?.[0].extensions.field, 'name');
   });
 
-  it('an outsider gets NOT_FOUND for another organization\'s service account, whatever they try', async () => {
+  it("an outsider gets NOT_FOUND for another organization's service account, whatever they try", async () => {
     const account = await given(app).serviceAccount({ organization, role: 'MEMBER', by: owner });
     for (const [document, variables] of [
       [UPDATE, { id: account.id, input: { name: 'mine now' } }],
@@ -208,7 +203,11 @@ describe('service accounts', () => {
     const account = await make.serviceAccount({ organization, role: 'MEMBER', by: owner });
     await make.grantServiceAccount({ project, serviceAccount: account, level: 'WRITE', by: owner });
     await make.apiKey({ serviceAccount: account, by: owner });
-    assert.equal(ok(await app.gql<{ deleteServiceAccount: boolean }>(DELETE, { id: account.id }, admin.token)).deleteServiceAccount, true);
+    assert.equal(
+      ok(await app.gql<{ deleteServiceAccount: boolean }>(DELETE, { id: account.id }, admin.token))
+        .deleteServiceAccount,
+      true,
+    );
     assert.deepEqual(await app.sql('SELECT id FROM permissions WHERE service_account_id = $1', [account.id]), []);
     assert.deepEqual(await app.sql('SELECT id FROM access_keys WHERE service_account_id = $1', [account.id]), []);
   });

@@ -541,7 +541,13 @@ class CreateServiceAccount extends Step {
     if (expected === 'OK' && accounts >= MAX_SERVICE_ACCOUNTS) return;
     const response = await world.app.gql<{ createServiceAccount: { id: string } }>(
       'mutation ($input: CreateServiceAccountInput!) { createServiceAccount(input: $input) { id } }',
-      { input: { organizationSlug: organization.slug, name: `robot-${randomBytes(3).toString('hex')}`, role: this.role.toUpperCase() } },
+      {
+        input: {
+          organizationSlug: organization.slug,
+          name: `robot-${randomBytes(3).toString('hex')}`,
+          role: this.role.toUpperCase(),
+        },
+      },
       tokenOf(world, by),
     );
     assert.equal(outcomeOf(response), expected, `${this.toString()} as ${who(by)} (${byRole ?? 'outsider'})`);

@@ -80,9 +80,27 @@ export const ACTORS: readonly Actor[] = [
     signedIn: true,
     key: 'valid' as const,
   })),
-  { name: "an admin service account's expired key", role: OrganizationRole.ADMIN, grant: null, signedIn: true, key: 'expired' },
-  { name: "an admin service account's revoked key", role: OrganizationRole.ADMIN, grant: null, signedIn: true, key: 'revoked' },
-  { name: "a key of another organization's admin service account", role: null, grant: null, signedIn: true, key: 'foreign' },
+  {
+    name: "an admin service account's expired key",
+    role: OrganizationRole.ADMIN,
+    grant: null,
+    signedIn: true,
+    key: 'expired',
+  },
+  {
+    name: "an admin service account's revoked key",
+    role: OrganizationRole.ADMIN,
+    grant: null,
+    signedIn: true,
+    key: 'revoked',
+  },
+  {
+    name: "a key of another organization's admin service account",
+    role: null,
+    grant: null,
+    signedIn: true,
+    key: 'foreign',
+  },
 ];
 
 /**
@@ -134,7 +152,8 @@ export async function serviceAccountCaller(
   const account = await make.serviceAccount({ organization, role, by: founder });
   if (actor.grant && actor.key !== 'foreign') {
     const level = actor.grant.toUpperCase() as Level;
-    for (const project of projects) await make.grantServiceAccount({ project, serviceAccount: account, level, by: founder });
+    for (const project of projects)
+      await make.grantServiceAccount({ project, serviceAccount: account, level, by: founder });
   }
   const expiresAt = actor.key === 'expired' ? new Date(Date.now() + 1000) : undefined;
   const key = await make.apiKey({ serviceAccount: account, by: founder, expiresAt });
