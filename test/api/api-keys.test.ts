@@ -411,3 +411,35 @@ describe('failed key authentications', () => {
     ok(await app.gql('{ me { id } }', {}, owner.token));
   });
 });
+
+describe('key secrets in the log', () => {
+  const lines: string[] = [];
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp(
+      { LOG_LEVEL: 'debug' },
+      { logDestination: { write: (line: string) => void lines.push(line) } },
+    );
+  });
+  after(() => app.close());
+
+  it('appear in no line, at debug level, whether the key is made, used, refused or revoked', async () => {
+    const owner = await given(app).user();
+    const organization = await given(app).organization({ owner });
+    const account = await given(app).serviceAccount({ organization, role: 'MEMBER', by: owner });
+    const key = await given(app).apiKey({ serviceAccount: account, by: owner });
+    const pat = await given(app).personalAccessToken({ user: owner });
+    ok(await app.gql(ORGANIZATION, { slug: organization.slug }, key.secret));
+    ok(await app.gql('{ me { id } }', {}, pat.secret));
+    // A failing request logs its error, and a refused key its refusal.
+    await app.gql('{ me { id } }', {}, key.secret);
+    await app.gql(ORGANIZATION, { slug: organization.slug }, `${key.secret.slice(0, -1)}x`);
+    ok(await app.gql('mutation ($id: ID!) { revokeApiKey(id: $id) }', { id: key.id }, owner.token));
+    await eventually(async () =>
+      assert.ok(lines.some((line) => line.includes('revokeApiKey') || line.includes('"request"'))),
+    );
+    const secrets = [key.secret, pat.secret].map((secret) => secret.slice(21));
+    assert.ok(lines.length > 10, 'the server logged the requests');
+    for (const secret of secrets) assert.ok(!lines.some((line) => line.includes(secret)), 'no line holds a secret');
+  });
+});

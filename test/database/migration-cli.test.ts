@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
@@ -13,6 +14,15 @@ import { createDatabase, dropDatabase } from '../support/database';
 import { CreateWidgets1700000000001 } from '../support/fixture-migrations';
 
 const SCRIPT = path.join(__dirname, '..', '..', 'scripts', 'migrations.js');
+
+/** The project's migrations by class name, oldest first (`<timestamp>-<Name>.js` holds `<Name><timestamp>`). */
+const MIGRATIONS = readdirSync(path.join(__dirname, '..', '..', 'src', 'migrations'))
+  .filter((file) => file.endsWith('.js'))
+  .sort()
+  .map((file) => {
+    const [timestamp, name] = path.basename(file, '.js').split('-');
+    return `${name}${timestamp}`;
+  });
 
 async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
   const client = new Client({ connectionString: url });
@@ -96,16 +106,17 @@ describe('the migration CLI', () => {
     assert.equal(status.code, 1, 'not up to date while one is pending');
     const json = JSON.parse(status.stdout) as { upToDate: boolean; pending: string[]; records: { state: string }[] };
     assert.equal(json.upToDate, false);
-    assert.deepEqual(json.pending, ['AddBillingRules1795241575777', 'AddLifecycleAndDeletion1795300000000']);
+    assert.deepEqual(json.pending, MIGRATIONS.slice(4));
+    assert.equal(json.pending[0], 'AddBillingRules1795241575777');
     assert.deepEqual(
       json.records.map((r) => r.state),
-      ['applied', 'applied', 'applied', 'applied', 'pending', 'pending'],
+      MIGRATIONS.map((_, i) => (i < 4 ? 'applied' : 'pending')),
     );
   });
 
   it('migration:status lists every applied migration with when it ran, how long it took and its checksum', async () => {
     const url = await emptyDatabase();
-    await migration(url, 'up', '--steps', '6');
+    await migration(url, 'up', '--steps', String(MIGRATIONS.length));
     const status = await migration(url, 'status');
     assert.equal(status.code, 0);
     assert.match(
@@ -117,13 +128,13 @@ describe('the migration CLI', () => {
 
   it('migration:stamp records migrations as applied without running them, and is refused when later ones are applied', async () => {
     const url = await emptyDatabase();
-    await migration(url, 'up', '--steps', '6');
+    await migration(url, 'up', '--steps', String(MIGRATIONS.length));
     // A schema built by other means: the tables exist, the history does not.
     await sql(url, 'DROP TABLE platform.migrations, platform.migration_ledger');
-    const stamped = await migration(url, 'stamp', '--to', 'AddLifecycleAndDeletion1795300000000');
+    const stamped = await migration(url, 'stamp', '--to', MIGRATIONS[MIGRATIONS.length - 1]);
     assert.equal(stamped.code, 0, stamped.stderr);
     const ledger = await sql<{ stamped: boolean }>(url, 'SELECT stamped FROM platform.migration_ledger');
-    assert.equal(ledger.length, 6);
+    assert.equal(ledger.length, MIGRATIONS.length);
     assert.ok(ledger.every((row) => row.stamped));
     const status = await migration(url, 'status');
     assert.equal(status.code, 0);
