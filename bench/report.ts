@@ -30,6 +30,8 @@ export interface Settings {
   noisyRetries: number;
   /** Our server loads its documents as trusted ones (TRUSTED_DOCUMENTS) and the load sends them by hash. */
   trustedDocuments: boolean;
+  /** Our server is called with personal access tokens (`pat_…`, checked like API keys) instead of session tokens. */
+  accessKey: boolean;
 }
 
 export interface SideSummary {
@@ -464,6 +466,10 @@ ${s.rounds} round(s); in each, every workload ran against each server in turn (t
 workloads and rounds), each run with ${s.warmupSeconds} s of warm-up then ${s.seconds} s measured, ${s.connections} connections.${
     s.trustedDocuments
       ? '\nOur servers ran with TRUSTED_DOCUMENTS holding our documents, and the load sent each by its hash\n(extensions.persistedQuery.sha256Hash) instead of its text.'
+      : ''
+  }${
+    s.accessKey
+      ? '\nOur servers were called with personal access tokens of the benchmark users (checked like API keys: prefix,\nSHA-256, remembered per process) instead of their session tokens.'
       : ''
   }
 req/s, p50 and p99 are over all rounds. The whole benchmark took ${fixed(report.elapsedSeconds / 60, 0)} minutes.

@@ -10,8 +10,9 @@
  * skips the NODE_ENV=production instance), BENCH_QUIET_WAIT_SECONDS (20), BENCH_QUIET_PERCENT (10) and
  * BENCH_NOISY_RETRIES (2: a run during which other processes used over that share is run again),
  * BENCH_CPU_PROF (a directory: our server runs with --cpu-prof), BENCH_TRUSTED_DOCUMENTS (0; 1: our
- * server loads our documents as trusted ones and the load sends them by hash), BENCH_RESULTS (the file
- * to write; "none").
+ * server loads our documents as trusted ones and the load sends them by hash), BENCH_ACCESS_KEY (0; 1:
+ * our server is called with the benchmark users' personal access tokens, which take the API keys' path,
+ * instead of their session tokens), BENCH_RESULTS (the file to write; "none").
  */
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
@@ -81,7 +82,8 @@ function readSettings(argv: string[]): Settings {
   }
   const cpuProfileDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : null;
   const trustedDocuments = integer('BENCH_TRUSTED_DOCUMENTS', 0, 0, 1) === 1;
-  const partial = workloadList.length < 5 || cpuProfileDir !== null || trustedDocuments;
+  const accessKey = integer('BENCH_ACCESS_KEY', 0, 0, 1) === 1;
+  const partial = workloadList.length < 5 || cpuProfileDir !== null || trustedDocuments || accessKey;
   const results = process.env.BENCH_RESULTS;
   return {
     warmupSeconds: integer('BENCH_WARMUP_SECONDS', 3, 0, 600),
@@ -99,6 +101,7 @@ function readSettings(argv: string[]): Settings {
     quietThreshold: integer('BENCH_QUIET_PERCENT', 10, 1, 100) / 100,
     noisyRetries: integer('BENCH_NOISY_RETRIES', 2, 0, 5),
     trustedDocuments,
+    accessKey,
     cpuProfileDir,
     // A partial or profiled run does not replace the results of a full one unless told to.
     resultsFile:
@@ -179,6 +182,24 @@ async function signUp(url: string, email: string, password: string, displayName:
     `signUp ${email}`,
   ) as { signUp: { accessToken: string; user: { id: string } } };
   return { id: data.signUp.user.id, token: data.signUp.accessToken };
+}
+
+/**
+ * A personal access token of the user whose session token this is. It is checked as an API key is
+ * (src/auth/access-keys.ts); a service account's key reads one organization, not the benchmark user's
+ * several, so the key variant of the read workloads calls with the user's token and reads the same rows.
+ */
+async function personalAccessToken(url: string, sessionToken: string): Promise<string> {
+  const data = expectData(
+    await graphql(
+      url,
+      'mutation { createPersonalAccessToken(input: { name: "bench" }) { secret } }',
+      {},
+      { authorization: `Bearer ${sessionToken}` },
+    ),
+    'createPersonalAccessToken',
+  ) as { createPersonalAccessToken: { secret: string } };
+  return data.createPersonalAccessToken.secret;
 }
 
 /** hashPassword timed alone, in a process of the project's Node (the one our server runs on). */
@@ -343,8 +364,14 @@ async function main(): Promise<void> {
     });
     log(`PostGraphile ready (pid ${theirs.pid}, ${machine.postgraphileNode})`);
 
-    const oursHeaders = { authorization: `Bearer ${loggedIn.logIn.accessToken}` };
-    const smallHeaders = { authorization: `Bearer ${small.token}` };
+    const [benchToken, smallToken] = settings.accessKey
+      ? [
+          await personalAccessToken(oursUrl, loggedIn.logIn.accessToken),
+          await personalAccessToken(oursUrl, small.token),
+        ]
+      : [loggedIn.logIn.accessToken, small.token];
+    const oursHeaders = { authorization: `Bearer ${benchToken}` };
+    const smallHeaders = { authorization: `Bearer ${smallToken}` };
     const targets: Partial<Record<Server, Target>> & Record<Side, Target> = {
       ours: { side: 'ours', server: ours, url: oursUrl, headers: oursHeaders, smallHeaders },
       postgraphile: { side: 'postgraphile', server: theirs, url: theirsUrl, headers: {}, smallHeaders: {} },

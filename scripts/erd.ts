@@ -18,6 +18,10 @@ export const AREAS: Record<string, { title: string; tables: string[] }> = {
     title: 'Access: users, their memberships, project grants and invitations',
     tables: ['users', 'user_roles', 'permissions', 'invitations'],
   },
+  machines: {
+    title: 'Machine access: service accounts and the keys that authenticate as them or as users',
+    tables: ['service_accounts', 'access_keys'],
+  },
   billing: {
     title: 'Billing: plans, subscriptions, payment methods and invoices',
     tables: ['plans', 'subscriptions', 'payment_methods', 'invoices', 'invoice_line_items'],

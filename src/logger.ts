@@ -54,6 +54,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
           '*.accessToken',
           '*.jwtSecret',
           '*.serviceRoleKey',
+          '*.secret',
           'variables.*',
         ],
         censor: '[redacted]',

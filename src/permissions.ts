@@ -144,12 +144,61 @@ export const MAX_GRANTABLE_ACCESS: Record<OrganizationRole, AccessLevel> = {
   viewer: AccessLevel.READ,
 };
 
-export function roleCan(role: OrganizationRole | null, permission: OrganizationPermission): boolean {
-  return role !== null && (ROLE_PERMISSIONS[role] as readonly Permission[]).includes(permission);
+/** Who a caller acts as: a user, or a service account of one organization. */
+export enum PrincipalKind {
+  USER = 'user',
+  SERVICE_ACCOUNT = 'service_account',
 }
 
-export function accessCan(level: AccessLevel | null, permission: ProjectPermission): boolean {
-  return level !== null && (ACCESS_LEVEL_PERMISSIONS[level] as readonly Permission[]).includes(permission);
+export interface Principal {
+  kind: PrincipalKind;
+  id: string;
+}
+
+/** How a request authenticated. */
+export enum Authentication {
+  SESSION = 'session',
+  PERSONAL_ACCESS_TOKEN = 'personal_access_token',
+  API_KEY = 'api_key',
+}
+
+/**
+ * What a credential never gives, whatever its principal's role: a request made with an API key
+ * cannot change who may act (members, their grants, service accounts and keys), so a leaked key
+ * cannot entrench itself.
+ */
+export const WITHHELD_FROM = {
+  [Authentication.SESSION]: [],
+  [Authentication.PERSONAL_ACCESS_TOKEN]: [],
+  [Authentication.API_KEY]: [Permission.MembersManage, Permission.OwnersManage, Permission.ProjectPermissionsManage],
+} as const satisfies Record<Authentication, readonly Permission[]>;
+
+function withheld(authentication: Authentication, permission: Permission): boolean {
+  return (WITHHELD_FROM[authentication] as readonly Permission[]).includes(permission);
+}
+
+export function roleCan(
+  role: OrganizationRole | null,
+  permission: OrganizationPermission,
+  authentication: Authentication = Authentication.SESSION,
+): boolean {
+  return (
+    role !== null &&
+    (ROLE_PERMISSIONS[role] as readonly Permission[]).includes(permission) &&
+    !withheld(authentication, permission)
+  );
+}
+
+export function accessCan(
+  level: AccessLevel | null,
+  permission: ProjectPermission,
+  authentication: Authentication = Authentication.SESSION,
+): boolean {
+  return (
+    level !== null &&
+    (ACCESS_LEVEL_PERMISSIONS[level] as readonly Permission[]).includes(permission) &&
+    !withheld(authentication, permission)
+  );
 }
 
 /**
@@ -179,10 +228,16 @@ export function roleChangeNeeds(from: OrganizationRole | null, to: OrganizationR
     : Permission.MembersManage;
 }
 
-export function permissionsOfRole(role: OrganizationRole | null): OrganizationPermission[] {
-  return role ? [...ROLE_PERMISSIONS[role]] : [];
+export function permissionsOfRole(
+  role: OrganizationRole | null,
+  authentication: Authentication = Authentication.SESSION,
+): OrganizationPermission[] {
+  return role ? ROLE_PERMISSIONS[role].filter((permission) => !withheld(authentication, permission)) : [];
 }
 
-export function permissionsOfAccess(level: AccessLevel | null): ProjectPermission[] {
-  return level ? [...ACCESS_LEVEL_PERMISSIONS[level]] : [];
+export function permissionsOfAccess(
+  level: AccessLevel | null,
+  authentication: Authentication = Authentication.SESSION,
+): ProjectPermission[] {
+  return level ? ACCESS_LEVEL_PERMISSIONS[level].filter((permission) => !withheld(authentication, permission)) : [];
 }

@@ -12,7 +12,9 @@ import { ProjectResolver } from './resolvers/project.resolver';
 import { PublicResolver } from './resolvers/public.resolver';
 import { PlatformAdminResolver } from './resolvers/platform-admin.resolver';
 import { PlatformBillingResolver, PlatformOrganizationResolver, PlatformResolver } from './resolvers/platform.resolver';
+import { OrganizationServiceAccountsResolver, ServiceAccountResolver } from './resolvers/service-account.resolver';
 import { UserResolver } from './resolvers/user.resolver';
+import { ViewerResolver } from './resolvers/viewer.resolver';
 
 export const resolvers = [
   PublicResolver,
@@ -29,6 +31,9 @@ export const resolvers = [
   PlatformOrganizationResolver,
   PlatformBillingResolver,
   PlatformAdminResolver,
+  ServiceAccountResolver,
+  OrganizationServiceAccountsResolver,
+  ViewerResolver,
 ] as const;
 
 export async function buildApiSchema(): Promise<GraphQLSchema> {

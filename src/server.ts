@@ -5,6 +5,7 @@ import type { DestinationStream, Logger } from 'pino';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { PlatformDataSource } from '../ormconfig';
+import { AccessKeyVerifier } from './auth/access-keys';
 import { decoyHash } from './auth/passwords';
 import type { AppConfig } from './config';
 import { CountingQueryLogger } from './database/query-counter';
@@ -125,11 +126,13 @@ async function serveWithJobs(
     metrics.registry ? [graphqlMetricsPlugin(metrics)] : [],
   );
   let metricsListener: MetricsListener | undefined;
+  const accessKeys = new AccessKeyVerifier(dataSource, log);
   const shutdown = shutdownSequence({
     apollo,
     jobs,
     dataSource,
     delayMs: config.shutdownDelayMs,
+    beforeDatabase: () => accessKeys.close(),
     afterwards: async () => metricsListener?.close(),
   });
   const routes: Routes = {
@@ -143,7 +146,7 @@ async function serveWithJobs(
       bodyLimitBytes: config.maxBodyBytes,
       exposeQueryCount: !production,
       exposeLimits: !production,
-      context: requestContextBuilder(config, dataSource, jobs),
+      context: requestContextBuilder(config, dataSource, jobs, accessKeys),
       trustedDocuments,
     },
   };
@@ -156,6 +159,7 @@ async function serveWithJobs(
       throw error;
     });
   }
+  accessKeys.listen((dataSource.options as PostgresDataSourceOptions).url as string);
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
   return {
     url: `http://${host}:${port}/graphql`,

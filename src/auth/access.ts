@@ -10,6 +10,7 @@ import {
   Permission,
   platformRoleCan,
   roleCan,
+  type Authentication,
   type OrganizationPermission,
   type PlatformPermission,
   type ProjectPermission,
@@ -17,18 +18,23 @@ import {
 import type { OrganizationDetails } from '../repositories/organization-details';
 import { requireViewer, type RequestContext } from '../request/context';
 
-export type OrganizationLocator = { id: string } | { slug: string };
+/** An organization by id or slug, or as the one a service account or an API key belongs to. */
+export type OrganizationLocator =
+  { id: string } | { slug: string } | { serviceAccountId: string } | { apiKeyId: string };
 export type ProjectLocator = { id: string } | { ref: string };
 
 export interface OrganizationAccess {
   organization: Organization;
   role: OrganizationRole;
+  /** How the caller authenticated: what the role gives depends on it too (see `WITHHELD_FROM`). */
+  authentication: Authentication;
 }
 
 export interface ProjectAccess {
   project: Project;
   role: OrganizationRole;
   level: AccessLevel;
+  authentication: Authentication;
 }
 
 /**
@@ -57,13 +63,30 @@ export class OrganizationDecision {
   }
 
   private async decide(): Promise<OrganizationAccess> {
-    const { ctx, locator, permission } = this;
-    requireViewer(ctx);
-    const found = await ctx.loaders.organizationAccess(locator, this.details);
+    const { ctx, permission } = this;
+    const { authentication } = requireViewer(ctx);
+    const locator = await this.organizationLocator();
+    const found = locator && (await ctx.loaders.organizationAccess(locator, this.details));
     const hidden = found?.organization.deletedAt && !(this.seesDeleted && ownerOf(found.role));
-    if (!found || hidden) throw new NotFoundError('Organization', 'slug' in locator ? locator.slug : undefined);
-    if (!roleCan(found.role, permission)) throw new ForbiddenError();
-    return found;
+    if (!found || hidden) throw this.notFound();
+    if (!roleCan(found.role, permission, authentication)) throw new ForbiddenError();
+    return { ...found, authentication };
+  }
+
+  /** The organization's id or slug; for a service account or key, the organization it belongs to (null: none). */
+  private async organizationLocator(): Promise<{ id: string } | { slug: string } | null> {
+    const { locator, ctx } = this;
+    if ('serviceAccountId' in locator) return ctx.loaders.organizationOfServiceAccount(locator.serviceAccountId);
+    if ('apiKeyId' in locator) return ctx.loaders.organizationOfApiKey(locator.apiKeyId);
+    return locator;
+  }
+
+  /** "Absent" and "not yours" alike, naming what the caller named. */
+  private notFound(): NotFoundError {
+    const { locator } = this;
+    if ('serviceAccountId' in locator) return new NotFoundError('Service account');
+    if ('apiKeyId' in locator) return new NotFoundError('API key');
+    return new NotFoundError('Organization', 'slug' in locator ? locator.slug : undefined);
   }
 }
 
@@ -102,7 +125,7 @@ export class ProjectDecision {
 
   private async decide(): Promise<ProjectAccess> {
     const { ctx, locator, permission } = this;
-    requireViewer(ctx);
+    const { authentication } = requireViewer(ctx);
     const found = await ctx.loaders.projectAccess(locator);
     const level = found ? effectiveAccess(found.role, found.grant) : null;
     const hidden =
@@ -110,8 +133,8 @@ export class ProjectDecision {
     if (!found || !found.role || !level || hidden) {
       throw new NotFoundError('Project', 'ref' in locator ? locator.ref : undefined);
     }
-    if (!accessCan(level, permission)) throw new ForbiddenError();
-    return { project: found.project, role: found.role, level };
+    if (!accessCan(level, permission, authentication)) throw new ForbiddenError();
+    return { project: found.project, role: found.role, level, authentication };
   }
 }
 

@@ -30,7 +30,26 @@ export function locateOrganization(root: unknown, args: Args): OrganizationLocat
   if (owned) return { id: owned };
   const slug = text(args.slug) ?? text(args.organizationSlug) ?? text(args.input?.organizationSlug);
   // An empty slug names an organization too (one that does not exist): NOT_FOUND, not a server error.
-  return slug !== undefined ? { slug } : undefined;
+  if (slug !== undefined) return { slug };
+  const serviceAccountId = text(args.serviceAccountId) ?? text(args.input?.serviceAccountId);
+  return serviceAccountId !== undefined ? { serviceAccountId } : undefined;
+}
+
+/** Mutations whose `id` argument names a service account or an API key (see `LocatedBy`). */
+const locatedBy = new Map<string, 'serviceAccount' | 'apiKey'>();
+
+/** Marks a mutation whose `id` argument names what it acts on: its organization is the one that thing belongs to. */
+export function LocatedBy(kind: 'serviceAccount' | 'apiKey'): MethodDecorator {
+  return (_target, name) => {
+    locatedBy.set(String(name), kind);
+  };
+}
+
+function locateByMark(info: GraphQLResolveInfo, args: Args): OrganizationLocator | undefined {
+  const kind = info.parentType === info.schema.getMutationType() ? locatedBy.get(info.fieldName) : undefined;
+  const id = text(args.id);
+  if (!kind || id === undefined) return undefined;
+  return kind === 'serviceAccount' ? { serviceAccountId: id } : { apiKeyId: id };
 }
 
 /** Which project a guarded field is about: the parent object, else the `ref`/`projectRef` argument. */
@@ -61,7 +80,7 @@ export function SeesDeleted(): MethodDecorator {
  */
 export function assertMarkedMutationsExist(schema: GraphQLSchema): void {
   const fields = schema.getMutationType()?.getFields() ?? {};
-  const missing = [...checkedInWrite, ...seesDeleted].filter((name) => !(name in fields));
+  const missing = [...checkedInWrite, ...seesDeleted, ...locatedBy.keys()].filter((name) => !(name in fields));
   if (missing.length) throw new Error(`Marked mutations that the schema does not have: ${missing.join(', ')}`);
 }
 
@@ -96,7 +115,7 @@ function decide({ root, args, context, info }: ResolverData<RequestContext>, per
     if (!locator) throw new Error(`${where} requires ${permission} but names no project`);
     return new ProjectDecision(context, locator, permission, deletedSeen(info));
   }
-  const locator = locateOrganization(root, args);
+  const locator = locateByMark(info, args) ?? locateOrganization(root, args);
   if (!locator) throw new Error(`${where} requires ${permission} but names no organization`);
   // The organization a root field returns is read with what its selection asks for, in one statement.
   const returnsOrganization = root === undefined && getNamedType(info.returnType).name === 'Organization';

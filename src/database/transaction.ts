@@ -18,6 +18,12 @@ const CONSTRAINT_ERRORS: Record<string, () => Error> = {
   UQ_users_email: () => new ConflictError('An account with this e-mail address already exists', 'email'),
   UQ_user_roles_user_id_organization_id: () => new ConflictError('This user is already a member', 'userId'),
   UQ_permissions_user_id_project_id: () => new ConflictError('This user already has access to the project', 'userId'),
+  UQ_service_accounts_organization_id_name: () =>
+    new ConflictError('The organization already has a service account of that name', 'name'),
+  FK_permissions_service_account_id: () => new NotFoundError('Service account'),
+  FK_access_keys_service_account_id: () => new NotFoundError('Service account'),
+  FK_access_keys_user_id: () => new NotFoundError('User'),
+  FK_service_accounts_organization_id: () => new NotFoundError('Organization'),
   UQ_invitations_pending_per_email: () =>
     new ConflictError('An invitation for this e-mail address is already pending', 'email'),
   // Billing writes run under the organization's lock, so these only answer a race that slipped past it.

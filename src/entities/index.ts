@@ -1,3 +1,4 @@
+import { AccessKey } from './access-key.entity';
 import { Credential } from './credential.entity';
 import { Invitation } from './invitation.entity';
 import { InvoiceLineItem } from './invoice-line-item.entity';
@@ -7,6 +8,7 @@ import { PaymentMethod } from './payment-method.entity';
 import { Plan } from './plan.entity';
 import { Project } from './project.entity';
 import { ProjectGrant } from './project-grant.entity';
+import { ServiceAccount } from './service-account.entity';
 import { Subscription } from './subscription.entity';
 import { UserRole } from './user-role.entity';
 import { User } from './user.entity';
@@ -24,4 +26,6 @@ export const entities = [
   UserRole,
   ProjectGrant,
   Invitation,
+  ServiceAccount,
+  AccessKey,
 ];

@@ -1,4 +1,4 @@
-import { IsIn, IsNotEmpty, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsUUID, Matches, MaxLength } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
 import { AccessLevel } from '../entities/project-grant.entity';
 
@@ -46,9 +46,17 @@ export class GrantProjectPermissionInput {
   @Field()
   projectRef: string;
 
-  @Field(() => ID)
+  /** The member to grant: this or serviceAccountId. */
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
   @IsUUID('all', { message: 'userId must be a user id' })
-  userId: string;
+  userId?: string | null;
+
+  /** The service account to grant: this or userId. */
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
+  @IsUUID('all', { message: 'serviceAccountId must be a service account id' })
+  serviceAccountId?: string | null;
 
   @Field(() => AccessLevel)
   @IsIn(Object.values(AccessLevel))

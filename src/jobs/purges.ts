@@ -1,5 +1,6 @@
 import { runTransaction } from '../database/transaction';
 import { ProjectStatus } from '../entities/project.entity';
+import { accessKeyRepository } from '../repositories/access-key.repository';
 import { lockOrganization, organizationRepository } from '../repositories/organization.repository';
 import { projectRepository } from '../repositories/project.repository';
 import type { OrganizationPurgeJob } from '../request/jobs';
@@ -27,5 +28,7 @@ export async function purgeOrganization(deps: StepDeps, job: RunningJob<Organiza
   await runTransaction(deps.db, async (tx) => {
     if (!(await lockOrganization(tx, organizationId, { deleted: true }))) return;
     await organizationRepository.purgeIfDeleted(tx, organizationId);
+    // Its service accounts and their keys went with it: every replica forgets them.
+    await accessKeyRepository.invalidate(tx, `organization:${organizationId}`);
   });
 }

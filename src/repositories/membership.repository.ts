@@ -6,7 +6,8 @@ import type { User } from '../entities/user.entity';
 import { matching } from './matching';
 import type { PageWindow, Rows } from './organization-details';
 import { MEMBERSHIP, USER } from './shapes';
-import { parameters } from './visibility';
+import { parameters, tablesOf } from './visibility';
+import type { Principal } from '../permissions';
 
 type Row = Record<string, unknown>;
 
@@ -14,13 +15,14 @@ export const membershipRepository = {
   /** The caller's role in each organization (absent: not a member). */
   async rolesOf(
     db: DataSource,
-    userId: string,
+    viewer: Principal,
     organizationIds: readonly string[],
   ): Promise<Map<string, OrganizationRole>> {
-    const { params, add } = parameters([userId]);
+    const tables = tablesOf(viewer);
+    const { params, add } = parameters([viewer.id]);
     const rows = await leanQuery<Row>(
       db,
-      `SELECT organization_id, role FROM user_roles WHERE user_id = $1 AND ${matching('organization_id', organizationIds, add)}`,
+      `SELECT organization_id, role FROM ${tables.roles} WHERE ${tables.roleHolder} = $1 AND ${matching('organization_id', organizationIds, add)}`,
       params,
     );
     return new Map(rows.map((row) => [row.organization_id as string, row.role as OrganizationRole]));

@@ -2,7 +2,7 @@ import type { Project } from '../entities/project.entity';
 import type { UserRole, OrganizationRole } from '../entities/user-role.entity';
 import type { User } from '../entities/user.entity';
 import { MEMBERSHIP, PROJECT, USER } from './shapes';
-import { callerSees } from './visibility';
+import { callerSees, type PrincipalTables } from './visibility';
 
 /** A page of a list in (created_at, id) order: at most `limit` rows after the cursor. */
 export interface PageWindow {
@@ -53,7 +53,7 @@ function pageOf(tuple: string, from: string, window: PageWindow, alias: string, 
  */
 export function detailColumns(
   details: OrganizationDetails,
-  on: { org: string; role: string; viewer: string },
+  on: { org: string; role: string; viewer: string; tables: PrincipalTables },
   add: (value: unknown) => string,
 ): string {
   const columns: string[] = [];
@@ -65,7 +65,7 @@ export function detailColumns(
     );
   }
   if (details.projectPage) {
-    const visible = callerSees({ project: 'p', role: on.role, viewer: on.viewer }, add);
+    const visible = callerSees({ project: 'p', role: on.role, viewer: on.viewer, tables: on.tables }, add);
     const from = `projects p WHERE p.organization_id = ${on.org} AND p.deleted_at IS NULL AND ${visible}`;
     columns.push(
       `CASE WHEN ${on.role} IS NOT NULL THEN ${pageOf(PROJECT.tuple('p'), from, details.projectPage, 'p', add)} END AS detail_projects`,

@@ -12,7 +12,8 @@ import {
 } from './organization-details';
 import { matching } from './matching';
 import { ORGANIZATION } from './shapes';
-import { parameters } from './visibility';
+import { parameters, tablesOf } from './visibility';
+import type { Principal } from '../permissions';
 
 /** An organization as the caller sees it: with their role in it, and what the query asked to read with it. */
 export interface OrganizationRow {
@@ -32,18 +33,19 @@ export const organizationRepository = {
   /** Organizations by id or slug, each with the caller's role and the asked details, in one statement. */
   async withRole(
     db: DataSource,
-    viewerId: string | null,
+    viewer: Principal | null,
     column: 'id' | 'slug',
     keys: readonly string[],
     details: OrganizationDetails | null,
   ): Promise<OrganizationRow[]> {
-    const { params, add } = parameters([viewerId]);
+    const tables = tablesOf(viewer);
+    const { params, add } = parameters([viewer?.id ?? null]);
     const where = matching(`o.${column}`, keys, add);
-    const extra = details ? detailColumns(details, { org: 'o.id', role: 'r.role', viewer: '$1' }, add) : '';
+    const extra = details ? detailColumns(details, { org: 'o.id', role: 'r.role', viewer: '$1', tables }, add) : '';
     const rows = await leanQuery<Row>(
       db,
       `SELECT ${ORGANIZATION.select('o')}, r.role AS viewer_role${extra} FROM organizations o
-       LEFT JOIN user_roles r ON r.organization_id = o.id AND r.user_id = $1
+       LEFT JOIN ${tables.roles} r ON r.organization_id = o.id AND r.${tables.roleHolder} = $1
        WHERE ${where}`,
       params,
     );
@@ -53,21 +55,22 @@ export const organizationRepository = {
   /** A page of the caller's organizations, oldest first, with the total, in one statement. */
   async pageForMember(
     db: DataSource,
-    userId: string,
+    viewer: Principal,
     window: PageWindow,
     details: OrganizationDetails | null,
   ): Promise<{ rows: OrganizationRow[]; totalCount: number }> {
-    const { params, add } = parameters([userId, window.after?.createdAt ?? null, window.after?.id ?? null]);
+    const tables = tablesOf(viewer);
+    const { params, add } = parameters([viewer.id, window.after?.createdAt ?? null, window.after?.id ?? null]);
     const limit = add(window.limit + 1);
     const extra = details
-      ? detailColumns(details, { org: 'page.id', role: 'page.viewer_role', viewer: '$1' }, add)
+      ? detailColumns(details, { org: 'page.id', role: 'page.viewer_role', viewer: '$1', tables }, add)
       : '';
     const rows = await leanQuery<Row>(
       db,
       `WITH mine AS (
          SELECT ${ORGANIZATION.select('o')}, r.role AS viewer_role
-         FROM user_roles r JOIN organizations o ON o.id = r.organization_id
-         WHERE r.user_id = $1 AND o.deleted_at IS NULL
+         FROM ${tables.roles} r JOIN organizations o ON o.id = r.organization_id
+         WHERE r.${tables.roleHolder} = $1 AND o.deleted_at IS NULL
        ), page AS (
          SELECT mine.*, (SELECT count(*) FROM mine) AS total FROM mine
          WHERE $2::timestamptz IS NULL OR (mine.created_at, mine.id) > ($2::timestamptz, $3::uuid)
@@ -77,16 +80,17 @@ export const organizationRepository = {
        SELECT page.*${extra} FROM page ORDER BY page.created_at, page.id`,
       params,
     );
-    const totalCount = rows.length ? Number(rows[0].total) : await organizationRepository.countForMember(db, userId);
+    const totalCount = rows.length ? Number(rows[0].total) : await organizationRepository.countForMember(db, viewer);
     return { rows: rows.map((row) => toOrganizationRow(row, details)), totalCount };
   },
 
-  async countForMember(db: DataSource, userId: string): Promise<number> {
+  async countForMember(db: DataSource, viewer: Principal): Promise<number> {
+    const tables = tablesOf(viewer);
     const [row] = await leanQuery<{ total: string }>(
       db,
-      `SELECT count(*) AS total FROM user_roles r JOIN organizations o ON o.id = r.organization_id
-       WHERE r.user_id = $1 AND o.deleted_at IS NULL`,
-      [userId],
+      `SELECT count(*) AS total FROM ${tables.roles} r JOIN organizations o ON o.id = r.organization_id
+       WHERE r.${tables.roleHolder} = $1 AND o.deleted_at IS NULL`,
+      [viewer.id],
     );
     return Number(row.total);
   },

@@ -1,20 +1,21 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { leanQuery } from '../database/request-database';
-import { AccessLevel, ProjectGrant } from '../entities/project-grant.entity';
+import { AccessLevel, type ProjectGrant } from '../entities/project-grant.entity';
 import { matching } from './matching';
 import type { PageWindow, Rows } from './organization-details';
 import { PROJECT_GRANT } from './shapes';
-import { parameters } from './visibility';
+import { parameters, tablesOf } from './visibility';
+import type { Principal } from '../permissions';
 
 type Row = Record<string, unknown>;
 
 export const projectGrantRepository = {
   /** The caller's grant on each project (null: none). */
-  async levelsOf(db: DataSource, userId: string, projectIds: readonly string[]): Promise<Map<string, AccessLevel>> {
-    const { params, add } = parameters([userId]);
+  async levelsOf(db: DataSource, viewer: Principal, projectIds: readonly string[]): Promise<Map<string, AccessLevel>> {
+    const { params, add } = parameters([viewer.id]);
     const rows = await leanQuery<Row>(
       db,
-      `SELECT project_id, access_level FROM permissions WHERE user_id = $1 AND ${matching('project_id', projectIds, add)}`,
+      `SELECT project_id, access_level FROM permissions WHERE ${tablesOf(viewer).grantee} = $1 AND ${matching('project_id', projectIds, add)}`,
       params,
     );
     return new Map(rows.map((row) => [row.project_id as string, row.access_level as AccessLevel]));
@@ -50,23 +51,29 @@ export const projectGrantRepository = {
     return pages;
   },
 
-  /** Grants or changes a user's access (one row per user and project). */
+  /** Grants or changes a user's or a service account's access (one row per grantee and project). */
   async upsert(
     tx: EntityManager,
-    grant: Pick<ProjectGrant, 'projectId' | 'userId' | 'accessLevel'>,
+    projectId: string,
+    grantee: Principal,
+    accessLevel: AccessLevel,
   ): Promise<ProjectGrant> {
-    await tx
-      .createQueryBuilder()
-      .insert()
-      .into(ProjectGrant)
-      .values(grant)
-      .orUpdate(['access_level', 'updated_at'], ['user_id', 'project_id'])
-      .execute();
-    return tx.findOneByOrFail(ProjectGrant, { projectId: grant.projectId, userId: grant.userId });
+    const column = tablesOf(grantee).grantee;
+    const [row] = await tx.query<Row[]>(
+      `INSERT INTO permissions (project_id, ${column}, access_level) VALUES ($1, $2, $3)
+       ON CONFLICT (${column}, project_id) DO UPDATE SET access_level = EXCLUDED.access_level, updated_at = now()
+       RETURNING ${PROJECT_GRANT.select('permissions')}`,
+      [projectId, grantee.id, accessLevel],
+    );
+    return PROJECT_GRANT.fromRow(row);
   },
 
-  async delete(tx: EntityManager, projectId: string, userId: string): Promise<boolean> {
-    return Boolean((await tx.delete(ProjectGrant, { projectId, userId })).affected);
+  async delete(tx: EntityManager, projectId: string, grantee: Principal): Promise<boolean> {
+    const [rows] = await tx.query<[unknown[], number]>(
+      `DELETE FROM permissions WHERE project_id = $1 AND ${tablesOf(grantee).grantee} = $2 RETURNING id`,
+      [projectId, grantee.id],
+    );
+    return rows.length > 0;
   },
 
   /** Removes a user's grants on every project of an organization. */
@@ -77,13 +84,14 @@ export const projectGrantRepository = {
     );
   },
 
-  /** Lowers a user's grants on an organization's projects to read. */
-  async lowerToRead(tx: EntityManager, organizationId: string, userId: string): Promise<void> {
+  /** Lowers a principal's grants on an organization's projects to read. */
+  async lowerToRead(tx: EntityManager, organizationId: string, grantee: Principal): Promise<void> {
     const level = AccessLevel.READ;
     await tx.query(
       `UPDATE permissions SET access_level = $3, updated_at = now()
-       WHERE user_id = $1 AND access_level <> $3 AND project_id IN (SELECT id FROM projects WHERE organization_id = $2)`,
-      [userId, organizationId, level],
+       WHERE ${tablesOf(grantee).grantee} = $1 AND access_level <> $3
+         AND project_id IN (SELECT id FROM projects WHERE organization_id = $2)`,
+      [grantee.id, organizationId, level],
     );
   },
 };

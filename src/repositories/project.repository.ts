@@ -8,7 +8,8 @@ import type { ProjectPermission } from '../permissions';
 import { matching } from './matching';
 import type { PageWindow, Rows } from './organization-details';
 import { CREDENTIAL, PROJECT } from './shapes';
-import { callerMay, callerSees, parameters } from './visibility';
+import { callerMay, callerSees, parameters, tablesOf } from './visibility';
+import type { Principal } from '../permissions';
 
 /** A project as the caller sees it: with their role in its organization, their grant, and its credentials. */
 export interface ProjectRow {
@@ -43,19 +44,20 @@ export const projectRepository = {
    */
   async withAccess(
     db: DataSource,
-    viewerId: string | null,
+    viewer: Principal | null,
     column: 'id' | 'ref',
     keys: readonly string[],
   ): Promise<ProjectRow[]> {
-    const { params, add } = parameters([viewerId]);
+    const tables = tablesOf(viewer);
+    const { params, add } = parameters([viewer?.id ?? null]);
     const rows = await leanQuery<Row>(
       db,
       `SELECT ${PROJECT.select('p')}, r.role AS viewer_role, g.access_level AS viewer_grant, ${CREDENTIAL.select('c', 'c_')},
               o.deleted_at IS NOT NULL AS organization_deleted, o.suspension_reason AS organization_suspension
        FROM projects p
        JOIN organizations o ON o.id = p.organization_id
-       LEFT JOIN user_roles r ON r.organization_id = p.organization_id AND r.user_id = $1
-       LEFT JOIN permissions g ON g.project_id = p.id AND g.user_id = $1
+       LEFT JOIN ${tables.roles} r ON r.organization_id = p.organization_id AND r.${tables.roleHolder} = $1
+       LEFT JOIN permissions g ON g.project_id = p.id AND g.${tables.grantee} = $1
        LEFT JOIN credentials c ON c.project_id = p.id
        WHERE ${matching(`p.${column}`, keys, add)}`,
       params,
@@ -76,17 +78,18 @@ export const projectRepository = {
    */
   async pagesFor(
     db: DataSource,
-    viewerId: string,
+    viewer: Principal,
     organizationIds: readonly string[],
     window: PageWindow,
   ): Promise<Map<string, Rows<Project>>> {
-    const { params, add } = parameters([viewerId, window.after?.createdAt ?? null, window.after?.id ?? null]);
-    const visible = callerSees({ project: 'p', role: 'r.role', viewer: '$1' }, add);
+    const tables = tablesOf(viewer);
+    const { params, add } = parameters([viewer.id, window.after?.createdAt ?? null, window.after?.id ?? null]);
+    const visible = callerSees({ project: 'p', role: 'r.role', viewer: '$1', tables }, add);
     const rows = await leanQuery<Row>(
       db,
       `WITH visible AS (
          SELECT ${PROJECT.select('p')} FROM projects p
-         JOIN user_roles r ON r.organization_id = p.organization_id AND r.user_id = $1
+         JOIN ${tables.roles} r ON r.organization_id = p.organization_id AND r.${tables.roleHolder} = $1
          WHERE ${matching('p.organization_id', organizationIds, add)} AND p.deleted_at IS NULL AND ${visible}
        ), totals AS (
          SELECT organization_id, count(*) AS total FROM visible GROUP BY organization_id
@@ -119,18 +122,19 @@ export const projectRepository = {
    */
   async renameAsCaller(
     db: DataSource,
-    caller: { viewerId: string; permission: ProjectPermission },
+    caller: { viewer: Principal; permission: ProjectPermission },
     locator: { id: string } | { ref: string },
     name: string,
   ): Promise<Project | null> {
-    const { params, add } = parameters([caller.viewerId]);
-    const allowed = callerMay(caller.permission, { project: 'p', role: 'r.role', viewer: '$1' }, add);
+    const tables = tablesOf(caller.viewer);
+    const { params, add } = parameters([caller.viewer.id]);
+    const allowed = callerMay(caller.permission, { project: 'p', role: 'r.role', viewer: '$1', tables }, add);
     const where = 'id' in locator ? `p.id = ${add(locator.id)}` : `p.ref = ${add(locator.ref)}`;
     const rows = await leanQuery<Row>(
       db,
       `UPDATE projects p SET name = ${add(name)}, updated_at = now()
-       FROM user_roles r JOIN organizations o ON o.id = r.organization_id
-       WHERE ${where} AND r.organization_id = p.organization_id AND r.user_id = $1 AND ${allowed}
+       FROM ${tables.roles} r JOIN organizations o ON o.id = r.organization_id
+       WHERE ${where} AND r.organization_id = p.organization_id AND r.${tables.roleHolder} = $1 AND ${allowed}
          AND p.deleted_at IS NULL AND o.deleted_at IS NULL AND o.suspended_at IS NULL
        RETURNING ${PROJECT.select('p')}`,
       params,
@@ -142,7 +146,7 @@ export const projectRepository = {
     tx: EntityManager,
     values: Pick<Project, 'name' | 'ref' | 'region' | 'organizationId' | 'status'>,
     credential: Pick<Credential, 'anonKey' | 'serviceRoleKey' | 'jwtSecret'>,
-    creatorGrant: { userId: string; accessLevel: AccessLevel },
+    creatorGrant: Pick<ProjectGrant, 'userId' | 'serviceAccountId' | 'accessLevel'>,
   ): Promise<Project> {
     const project = await tx.save(tx.create(Project, values));
     await tx.insert(Credential, { projectId: project.id, ...credential });

@@ -1,8 +1,10 @@
+import { AccessKey } from '../entities/access-key.entity';
 import { Credential } from '../entities/credential.entity';
 import { InvoiceLineItem } from '../entities/invoice-line-item.entity';
 import { Organization } from '../entities/organization.entity';
 import { ProjectGrant } from '../entities/project-grant.entity';
 import { Project } from '../entities/project.entity';
+import { ServiceAccount } from '../entities/service-account.entity';
 import { UserRole } from '../entities/user-role.entity';
 import { User } from '../entities/user.entity';
 import { RowShape, type ShapeOutline } from './row-shape';
@@ -50,7 +52,25 @@ export const USER = new RowShape(
 
 export const MEMBERSHIP = new RowShape(UserRole, [...BASE, 'userId', 'organizationId', 'role'], TIMES);
 
-export const PROJECT_GRANT = new RowShape(ProjectGrant, [...BASE, 'userId', 'projectId', 'accessLevel'], TIMES);
+export const PROJECT_GRANT = new RowShape(
+  ProjectGrant,
+  [...BASE, 'userId', 'serviceAccountId', 'projectId', 'accessLevel'],
+  TIMES,
+);
+
+export const SERVICE_ACCOUNT = new RowShape(
+  ServiceAccount,
+  [...BASE, 'organizationId', 'name', 'role', 'createdById'],
+  TIMES,
+);
+
+/** Never the secret's hash: only authentication reads it, through its own statement. */
+export const ACCESS_KEY = new RowShape(
+  AccessKey,
+  [...BASE, 'lookupId', 'name', 'serviceAccountId', 'userId', 'expiresAt', 'lastUsedAt', 'revokedAt'],
+  [...TIMES, 'expiresAt', 'lastUsedAt', 'revokedAt'],
+  { secret_hash: 'read only to authenticate, by accessKeyRepository.byLookupId' },
+);
 
 /** Secret columns included, still encrypted: only the fields that check the permission open them. */
 export const CREDENTIAL = new RowShape(
@@ -74,4 +94,6 @@ export const SHAPES: readonly ShapeOutline[] = [
   PROJECT_GRANT,
   CREDENTIAL,
   INVOICE_LINE,
+  SERVICE_ACCOUNT,
+  ACCESS_KEY,
 ];

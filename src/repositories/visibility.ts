@@ -1,6 +1,38 @@
 import { AccessLevel } from '../entities/project-grant.entity';
 import { OrganizationRole } from '../entities/user-role.entity';
-import { accessCan, effectiveAccess, Permission, type ProjectPermission } from '../permissions';
+import {
+  accessCan,
+  effectiveAccess,
+  Permission,
+  PrincipalKind,
+  type Principal,
+  type ProjectPermission,
+} from '../permissions';
+
+/**
+ * Where a principal's organization roles and project grants are: a user's in `user_roles`, a
+ * service account's in its own row (it belongs to one organization); both kinds' grants in
+ * `permissions`, in a column each. Every statement that decides a caller's access reads through
+ * these names, so users and service accounts are decided by the same SQL.
+ */
+export interface PrincipalTables {
+  /** The table holding `organization_id` and `role` per principal. */
+  roles: string;
+  /** Its column naming the principal. */
+  roleHolder: string;
+  /** The column of `permissions` naming the principal. */
+  grantee: string;
+}
+
+const TABLES: Record<PrincipalKind, PrincipalTables> = {
+  [PrincipalKind.USER]: { roles: 'user_roles', roleHolder: 'user_id', grantee: 'user_id' },
+  [PrincipalKind.SERVICE_ACCOUNT]: { roles: 'service_accounts', roleHolder: 'id', grantee: 'service_account_id' },
+};
+
+/** The tables of a caller's kind; an anonymous caller reads as a user that matches nothing. */
+export function tablesOf(principal: Principal | null): PrincipalTables {
+  return TABLES[principal?.kind ?? PrincipalKind.USER];
+}
 
 interface Holders {
   /** Roles whose organization role alone gives the permission on every project. */
@@ -35,8 +67,10 @@ export interface CallerOnProject {
   project: string;
   /** The SQL expression of the caller's role in the project's organization (NULL: no member). */
   role: string;
-  /** The placeholder of the caller's user id. */
+  /** The placeholder of the caller's id. */
   viewer: string;
+  /** The caller's kind: which column of `permissions` names them. */
+  tables: PrincipalTables;
 }
 
 /**
@@ -47,7 +81,7 @@ export interface CallerOnProject {
 export function callerMay(permission: ProjectPermission, on: CallerOnProject, add: (value: unknown) => string): string {
   const { roles, grants } = holdersOf(permission);
   return `(${on.role} = ANY(${add(roles)}::text[]) OR EXISTS (
-    SELECT 1 FROM permissions g WHERE g.project_id = ${on.project}.id AND g.user_id = ${on.viewer}
+    SELECT 1 FROM permissions g WHERE g.project_id = ${on.project}.id AND g.${on.tables.grantee} = ${on.viewer}
       AND (${on.role} || ':' || g.access_level) = ANY(${add(grants)}::text[])))`;
 }
 

@@ -19,6 +19,12 @@ import { organizationRepository, type OrganizationRow } from '../repositories/or
 import { projectGrantRepository } from '../repositories/project-grant.repository';
 import { projectRepository, type ProjectRow } from '../repositories/project.repository';
 import { userRepository } from '../repositories/user.repository';
+import { PrincipalKind, type Principal } from '../permissions';
+import type { AccessKey } from '../entities/access-key.entity';
+import type { ServiceAccount } from '../entities/service-account.entity';
+import { accessKeyRepository } from '../repositories/access-key.repository';
+import { serviceAccountRepository } from '../repositories/service-account.repository';
+import { isUuid } from '../inputs/ids';
 
 export type MemberRows = Rows<{ membership: UserRole; user: User }>;
 
@@ -80,24 +86,25 @@ export class RequestLoaders {
   private invoiceLines?: DataLoader<LinePageKey, LinePage, string>;
   private credentials?: DataLoader<string, Credential | null>;
   private access?: ReturnType<typeof accessReads>;
+  private machines?: ReturnType<typeof machineLoaders>;
 
   constructor(
     private readonly db: DataSource,
-    private readonly viewerId: string | null,
+    private readonly viewer: Principal | null,
   ) {}
 
   private get organizationReads() {
-    return (this.organizations ??= organizationLoaders(this.db, this.viewerId, (row, details) =>
+    return (this.organizations ??= organizationLoaders(this.db, this.viewer, (row, details) =>
       this.primeOrganization(row, details),
     ));
   }
 
   private get projectReads() {
-    return (this.projects ??= projectLoaders(this.db, this.viewerId, (row) => this.primeProject(row)));
+    return (this.projects ??= projectLoaders(this.db, this.viewer, (row) => this.primeProject(row)));
   }
 
   private get callerReads() {
-    return (this.caller ??= callerLoaders(this.db, this.viewerId));
+    return (this.caller ??= callerLoaders(this.db, this.viewer));
   }
 
   get organizationById() {
@@ -109,8 +116,8 @@ export class RequestLoaders {
   }
 
   /** A page of the caller's organizations, read with the details asked, priming what they answer. */
-  organizationPage(userId: string, window: PageWindow, details: Details) {
-    return this.organizationReads.organizationPage(userId, window, details);
+  organizationPage(member: Principal, window: PageWindow, details: Details) {
+    return this.organizationReads.organizationPage(member, window, details);
   }
 
   get projectById() {
@@ -152,12 +159,33 @@ export class RequestLoaders {
 
   /** The projects the caller sees, a page per organization. */
   get projectPages() {
-    const { db, viewerId } = this;
+    const { db, viewer } = this;
     return (this.projectPageLoader ??= pageLoader<Project>((ids, window) =>
-      viewerId
-        ? projectRepository.pagesFor(db, viewerId, ids, window)
-        : Promise.resolve(new Map<string, Rows<Project>>()),
+      viewer ? projectRepository.pagesFor(db, viewer, ids, window) : Promise.resolve(new Map<string, Rows<Project>>()),
     ));
+  }
+
+  private get machineReads() {
+    return (this.machines ??= machineLoaders(this.db));
+  }
+
+  get serviceAccountById() {
+    return this.machineReads.serviceAccountById;
+  }
+
+  /** Each service account's keys, newest first. */
+  get apiKeysOf() {
+    return this.machineReads.apiKeysOf;
+  }
+
+  /** The organization a service account belongs to; null for none (or for what is not an id). */
+  organizationOfServiceAccount(id: string) {
+    return this.machineReads.organizationOfServiceAccount(id);
+  }
+
+  /** The organization of the service account an API key belongs to; null for none. */
+  organizationOfApiKey(id: string) {
+    return this.machineReads.organizationOfApiKey(id);
   }
 
   /** The lines of a page of invoices, in one statement. */
@@ -210,23 +238,50 @@ export class RequestLoaders {
   }
 }
 
+/** Service accounts and their API keys, and the organization each belongs to. */
+function machineLoaders(db: DataSource) {
+  const serviceAccountById = new DataLoader<string, ServiceAccount | null>((ids) =>
+    serviceAccountRepository.byIds(db, ids),
+  );
+  const organizationOfKey = new DataLoader<string, string | null>(async (ids) => {
+    const found = await serviceAccountRepository.organizationsOfKeys(db, ids);
+    return ids.map((id) => found.get(id) ?? null);
+  });
+  return {
+    serviceAccountById,
+    /** Each service account's keys, newest first. */
+    apiKeysOf: new DataLoader<string, AccessKey[]>((ids) => accessKeyRepository.ofServiceAccounts(db, ids)),
+    /** The organization a service account belongs to; null for none (or for what is not an id). */
+    async organizationOfServiceAccount(id: string): Promise<{ id: string } | null> {
+      const account = isUuid(id) ? await serviceAccountById.load(id) : null;
+      return account ? { id: account.organizationId } : null;
+    },
+    /** The organization of the service account an API key belongs to; null for none. */
+    async organizationOfApiKey(id: string): Promise<{ id: string } | null> {
+      const organizationId = isUuid(id) ? await organizationOfKey.load(id) : null;
+      return organizationId ? { id: organizationId } : null;
+    },
+  };
+}
+
 /** Users, and the caller's role in organizations and grant on projects. */
-function callerLoaders(db: DataSource, viewerId: string | null) {
+function callerLoaders(db: DataSource, viewer: Principal | null) {
   let platformRole: Promise<PlatformRole | null> | undefined;
   return {
-    /** The caller's platform role, read once per request that asks (the operator's part of the schema). */
+    /** The caller's platform role, read once per request that asks; a service account holds none. */
     myPlatformRole(): Promise<PlatformRole | null> {
-      return (platformRole ??= viewerId ? userRepository.platformRoleOf(db, viewerId) : Promise.resolve(null));
+      return (platformRole ??=
+        viewer?.kind === PrincipalKind.USER ? userRepository.platformRoleOf(db, viewer.id) : Promise.resolve(null));
     },
     userById: new DataLoader<string, User | null>((ids) => userRepository.byIds(db, ids)),
     /** The caller's role in each organization (null: not a member). */
     myRole: new DataLoader<string, OrganizationRole | null>(async (ids) => {
-      const roles = viewerId ? await membershipRepository.rolesOf(db, viewerId, ids) : new Map<string, never>();
+      const roles = viewer ? await membershipRepository.rolesOf(db, viewer, ids) : new Map<string, never>();
       return ids.map((id) => roles.get(id) ?? null);
     }),
     /** The caller's grant on each project (null: no grant). */
     myGrant: new DataLoader<string, AccessLevel | null>(async (ids) => {
-      const levels = viewerId ? await projectGrantRepository.levelsOf(db, viewerId, ids) : new Map<string, never>();
+      const levels = viewer ? await projectGrantRepository.levelsOf(db, viewer, ids) : new Map<string, never>();
       return ids.map((id) => levels.get(id) ?? null);
     }),
   };
@@ -243,7 +298,7 @@ export interface OrganizationKey {
 /** Organizations by id or slug with the caller's role, one statement per kind of details asked. */
 function organizationLoaders(
   db: DataSource,
-  viewerId: string | null,
+  viewer: Principal | null,
   prime: (row: OrganizationRow, details: Details) => void,
 ) {
   const read = async (column: 'id' | 'slug', keys: readonly OrganizationKey[]) => {
@@ -256,7 +311,7 @@ function organizationLoaders(
     }
     const found: OrganizationRow[] = [];
     for (const { details, keys: group } of groups.values()) {
-      const rows = await organizationRepository.withRole(db, viewerId, column, group, details);
+      const rows = await organizationRepository.withRole(db, viewer, column, group, details);
       for (const row of rows) prime(row, details);
       found.push(...rows);
     }
@@ -274,8 +329,8 @@ function organizationLoaders(
     organizationById: loader('id'),
     organizationBySlug: loader('slug'),
     /** A page of the caller's organizations, read with the details asked, priming what they answer. */
-    async organizationPage(userId: string, window: PageWindow, details: Details) {
-      const page = await organizationRepository.pageForMember(db, userId, window, details);
+    async organizationPage(member: Principal, window: PageWindow, details: Details) {
+      const page = await organizationRepository.pageForMember(db, member, window, details);
       for (const row of page.rows) prime(row, details);
       return page;
     },
@@ -283,10 +338,10 @@ function organizationLoaders(
 }
 
 /** Projects by id or ref, read with the caller's role and grant and the credentials. */
-function projectLoaders(db: DataSource, viewerId: string | null, prime: (row: ProjectRow) => void) {
+function projectLoaders(db: DataSource, viewer: Principal | null, prime: (row: ProjectRow) => void) {
   const loader = (column: 'id' | 'ref') =>
     new DataLoader<string, Project | null>(async (keys) => {
-      const rows = await projectRepository.withAccess(db, viewerId, column, keys);
+      const rows = await projectRepository.withAccess(db, viewer, column, keys);
       rows.forEach(prime);
       return byKey(
         keys,

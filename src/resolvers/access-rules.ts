@@ -1,12 +1,18 @@
 import { getMetadataStorage } from 'type-graphql';
+import { Authentication, WITHHELD_FROM, type Permission } from '../permissions';
 import { PublicResolver } from './public.resolver';
 
 export interface AccessRule {
   /** `Query.organization`, `Mutation.createProject`, `ProjectCredentials.jwtSecret`… */
   field: string;
-  /** The permission keys required, `signed-in` for any caller with a token, `public` for anyone. */
+  /**
+   * The permission keys required, `signed-in` for any caller with a token, `public` for anyone;
+   * marked when a request made with an API key is refused it whatever its role.
+   */
   requires: string;
 }
+
+const API_KEY_WITHHELD: readonly Permission[] = WITHHELD_FROM[Authentication.API_KEY];
 
 /**
  * Who can reach each operation and resolved field, read from the resolvers' own
@@ -17,8 +23,13 @@ export function accessRules(): AccessRule[] {
   const storage = getMetadataStorage();
   const typeName = (target: unknown) =>
     storage.objectTypes.find((type) => type.target === target)?.name ?? '<unknown type>';
+  const withheld = (roles: unknown[]) => roles.some((role) => API_KEY_WITHHELD.includes(role as Permission));
   const requires = (roles: unknown[] | undefined) =>
-    roles === undefined ? 'public' : roles.length === 0 ? 'signed-in' : roles.map(String).join(' + ');
+    roles === undefined
+      ? 'public'
+      : roles.length === 0
+        ? 'signed-in'
+        : `${roles.map(String).join(' + ')}${withheld(roles) ? ', not with an API key' : ''}`;
   const rules: AccessRule[] = [
     ...storage.queries.map((q) => ({ field: `Query.${q.schemaName}`, requires: requires(q.roles) })),
     ...storage.mutations.map((m) => ({ field: `Mutation.${m.schemaName}`, requires: requires(m.roles) })),

@@ -3,8 +3,8 @@ import type { AppConfig, AuthRateLimit } from '../config';
 import { RateLimitedError } from '../errors';
 import { TokenBuckets } from './token-buckets';
 
-/** The operations that check a secret (a password, an invitation token) and so invite guessing. */
-export type ThrottledOperation = 'logIn' | 'signUp' | 'acceptInvitation';
+/** The operations that check a secret (a password, an invitation token, an access key) and so invite guessing. */
+export type ThrottledOperation = 'logIn' | 'signUp' | 'acceptInvitation' | 'accessKey';
 
 /**
  * Counts attempts at the throttled operations per account and per client address. Each
@@ -31,6 +31,16 @@ export class AuthThrottle {
     if (waitMs > 0) throw new RateLimitedError(Math.ceil(waitMs / 1000));
     this.accounts.take(accountKey);
     this.addresses.take(addressKey);
+  }
+
+  /** Seconds until the address may try `operation` again; 0 while it may. */
+  retryAfterSeconds(operation: ThrottledOperation, address: string): number {
+    return Math.ceil(this.addresses.retryAfterMs(`${operation}\u0000${address}`) / 1000);
+  }
+
+  /** Counts a failed attempt against the address: for operations where only failures are limited. */
+  failed(operation: ThrottledOperation, address: string): void {
+    this.addresses.take(`${operation}\u0000${address}`);
   }
 }
 

@@ -1,10 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { DataSource } from 'typeorm';
+import type { AccessKeyVerifier } from '../auth/access-keys';
 import { cachedTokenVerifier } from '../auth/tokens';
 import type { AppConfig } from '../config';
+import { looksLikeKey } from '../crypto/access-key-secrets';
 import { requestDatabase, type RequestScope } from '../database/request-database';
-import { RequestContext } from '../request/context';
+import { Authentication, PrincipalKind } from '../permissions';
+import { RequestContext, type Viewer } from '../request/context';
 import type { JobEnqueuer } from '../request/jobs';
+import { authThrottle } from '../security/auth-throttle';
 import { clientAddress } from '../security/client-address';
 
 export type ContextBuilder = (req: IncomingMessage, scope: RequestScope) => Promise<RequestContext>;
@@ -17,22 +21,63 @@ function bearerToken(req: IncomingMessage): string | null {
   return match ? match[1] : '';
 }
 
-/** Builds each request's context: its caller from the bearer token, its database handle and loaders. */
-export function requestContextBuilder(config: AppConfig, dataSource: DataSource, jobs: JobEnqueuer): ContextBuilder {
+interface Caller {
+  viewer: Viewer | null;
+  throttledSeconds: number;
+}
+
+/**
+ * Builds each request's context: its caller from the bearer token (a session's access token, or
+ * an API key or personal access token by its prefix), its database handle and loaders.
+ */
+export function requestContextBuilder(
+  config: AppConfig,
+  dataSource: DataSource,
+  jobs: JobEnqueuer,
+  keys: AccessKeyVerifier,
+): ContextBuilder {
   const verifyToken = cachedTokenVerifier(config);
+  const sessionCaller = async (token: string): Promise<Caller> => {
+    const userId = await verifyToken(token);
+    const viewer: Viewer | null = userId
+      ? {
+          principal: { kind: PrincipalKind.USER, id: userId },
+          authentication: Authentication.SESSION,
+          organizationId: null,
+          accessKeyId: null,
+        }
+      : null;
+    return { viewer, throttledSeconds: 0 };
+  };
+  // Failed key authentications are throttled per address like failed log-ins; a throttled one costs no lookup.
+  const keyCaller = async (token: string, address: string, db: DataSource): Promise<Caller> => {
+    const throttle = authThrottle({ config });
+    const waitSeconds = throttle.retryAfterSeconds('accessKey', address);
+    if (waitSeconds > 0) return { viewer: null, throttledSeconds: waitSeconds };
+    const viewer = await keys.verify(token, db);
+    if (!viewer) throttle.failed('accessKey', address);
+    return { viewer, throttledSeconds: 0 };
+  };
   return async (req, scope) => {
     const token = bearerToken(req);
-    const userId = token ? await verifyToken(token) : null;
-    scope.userId = userId;
+    const address = clientAddress(req, config.trustProxyHops);
     const db = requestDatabase(dataSource, scope);
+    const caller: Caller = !token
+      ? { viewer: null, throttledSeconds: 0 }
+      : looksLikeKey(token)
+        ? await keyCaller(token, address, db)
+        : await sessionCaller(token);
+    scope.userId = caller.viewer?.principal.id ?? null;
     return new RequestContext({
       scope,
-      viewer: userId ? { userId } : null,
-      invalidToken: token !== null && userId === null,
-      clientAddress: clientAddress(req, config.trustProxyHops),
+      viewer: caller.viewer,
+      invalidToken: token !== null && caller.viewer === null,
+      throttledSeconds: caller.throttledSeconds,
+      clientAddress: address,
       db,
       config,
       jobs,
+      accessKeys: keys,
     });
   };
 }

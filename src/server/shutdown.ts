@@ -19,6 +19,8 @@ export interface ShutdownParts {
   dataSource: DataSource;
   /** How long the server goes on serving once /readyz answers 503 (SHUTDOWN_DELAY_MS). */
   delayMs: number;
+  /** What closes just before the database: listeners of its own, writes in flight. */
+  beforeDatabase?: () => Promise<void>;
   /** What else closes after the database: the metrics listener, so the drain can be watched to the end. */
   afterwards?: () => Promise<void>;
 }
@@ -46,6 +48,7 @@ export function shutdownSequence(parts: ShutdownParts): Shutdown {
         try {
           await parts.apollo.stop();
           await parts.jobs.stop();
+          await parts.beforeDatabase?.();
           await parts.dataSource.destroy();
         } finally {
           await parts.afterwards?.();

@@ -1,5 +1,5 @@
 import { isEmail } from 'class-validator';
-import { requireViewer, type RequestContext } from '../request/context';
+import { requireUser, type RequestContext } from '../request/context';
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from '../auth/passwords';
 import { issueAccessToken } from '../auth/tokens';
 import { inTransaction } from '../request/transaction';
@@ -93,7 +93,7 @@ export class AuthService {
   }
 
   async me(ctx: RequestContext): Promise<User> {
-    const { userId } = requireViewer(ctx);
+    const userId = requireUser(ctx, 'An API key acts as a service account, not a user: ask for viewer instead');
     const user = await ctx.loaders.userById.load(userId);
     // A valid token for a deleted account is no longer a session.
     if (!user) throw new UnauthenticatedError();

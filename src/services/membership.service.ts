@@ -9,11 +9,18 @@ import { pageRequest, toPage } from '../graphql/pagination';
 import { assertUuid } from '../inputs/ids';
 import type { InviteMemberInput, UpdateMemberRoleInput } from '../inputs/organization.inputs';
 import { AccessLevel } from '../entities/project-grant.entity';
-import { MAX_GRANTABLE_ACCESS, Permission, roleCan, roleChangeNeeds } from '../permissions';
+import {
+  MAX_GRANTABLE_ACCESS,
+  Permission,
+  PrincipalKind,
+  roleCan,
+  roleChangeNeeds,
+  type Principal,
+} from '../permissions';
 import { invitationRepository, membershipRepository } from '../repositories/membership.repository';
 import { projectGrantRepository } from '../repositories/project-grant.repository';
 import { userRepository } from '../repositories/user.repository';
-import { requireViewer, type RequestContext } from '../request/context';
+import { requireUser, type RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import { authThrottle } from '../security/auth-throttle';
 import { lockLiveOrganization } from './organization-lock';
@@ -35,12 +42,12 @@ function locked(tx: EntityManager, organization: Organization): Promise<void> {
  * The caller's role read again under the organization lock: a racing request may have changed
  * it since the access decision, and a demoted owner must not act as one.
  */
-async function lockedCallerRole(
+export async function lockedCallerRole(
   ctx: RequestContext,
   tx: EntityManager,
   organization: Organization,
 ): Promise<OrganizationRole> {
-  const { userId } = requireViewer(ctx);
+  const userId = requireUser(ctx);
   const mine = await membershipRepository.find(tx, organization.id, userId);
   if (!mine) throw new NotFoundError('Organization', organization.slug);
   if (!roleCan(mine.role, Permission.MembersManage)) throw new ForbiddenError();
@@ -48,9 +55,9 @@ async function lockedCallerRole(
 }
 
 /** A member whose role may hold less than their grants give keeps only what it may. */
-async function capGrants(tx: EntityManager, organizationId: string, userId: string, role: OrganizationRole) {
+export async function capGrants(tx: EntityManager, organizationId: string, grantee: Principal, role: OrganizationRole) {
   if (MAX_GRANTABLE_ACCESS[role] === AccessLevel.READ)
-    await projectGrantRepository.lowerToRead(tx, organizationId, userId);
+    await projectGrantRepository.lowerToRead(tx, organizationId, grantee);
 }
 
 export class MembershipService {
@@ -82,9 +89,9 @@ export class MembershipService {
     access: OrganizationDecision,
     input: InviteMemberInput,
   ): Promise<InvitationPayload> {
-    const { userId } = requireViewer(ctx);
-    const { organization, role } = await access.get();
-    if (!roleCan(role, roleChangeNeeds(null, input.role)))
+    const userId = requireUser(ctx);
+    const { organization, role, authentication } = await access.get();
+    if (!roleCan(role, roleChangeNeeds(null, input.role), authentication))
       throw new ForbiddenError('Only an owner can invite an owner');
     const email = normalizeEmail(input.email);
     const token = randomBytes(32).toString('base64url');
@@ -107,7 +114,7 @@ export class MembershipService {
 
   /** Single use, unexpired, and only by the signed-in user the invitation was sent to. */
   async accept(ctx: RequestContext, token: string): Promise<UserRole> {
-    const { userId } = requireViewer(ctx);
+    const userId = requireUser(ctx, 'A service account cannot join another organization');
     // Tokens are unguessable, but nobody gets to try many.
     authThrottle(ctx).attempt('acceptInvitation', userId, ctx.clientAddress);
     return inTransaction(ctx, async (tx) => {
@@ -135,7 +142,7 @@ export class MembershipService {
         if ((await membershipRepository.ownerCount(tx, organization.id)) <= 1) throw new ConflictError(LAST_OWNER);
       }
       await membershipRepository.setRole(tx, target.id, input.role);
-      await capGrants(tx, organization.id, target.userId, input.role);
+      await capGrants(tx, organization.id, { kind: PrincipalKind.USER, id: target.userId }, input.role);
       target.role = input.role;
       return target;
     });
@@ -162,7 +169,7 @@ export class MembershipService {
   }
 
   async leave(ctx: RequestContext, access: OrganizationDecision): Promise<boolean> {
-    const { userId } = requireViewer(ctx);
+    const userId = requireUser(ctx, 'A service account cannot leave its organization: an admin deletes it');
     const { organization } = await access.get();
     await inTransaction(ctx, async (tx) => {
       await locked(tx, organization);

@@ -8,7 +8,7 @@ import { permissionsOfRole } from '../permissions';
 import { membershipRepository } from '../repositories/membership.repository';
 import type { OrganizationDetails } from '../repositories/organization-details';
 import { organizationRepository } from '../repositories/organization.repository';
-import { requireViewer, type RequestContext } from '../request/context';
+import { requireUser, requireViewer, type RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import type { Page } from '../types/connection.type';
 import { startFreeSubscription } from './billing-plan.service';
@@ -27,7 +27,7 @@ function trialEnd(ctx: RequestContext): Date | null {
 export class OrganizationService {
   /** The caller becomes the owner, on the free plan. A generated slug that is taken gets a random suffix; a chosen one is a CONFLICT. */
   async create(ctx: RequestContext, input: CreateOrganizationInput): Promise<Organization> {
-    const { userId } = requireViewer(ctx);
+    const userId = requireUser(ctx, 'A service account belongs to its one organization: it cannot create another');
     const chosen = input.slug ?? null;
     const base = chosen ?? slugify(input.name);
     for (let attempt = 0; ; attempt += 1) {
@@ -61,9 +61,9 @@ export class OrganizationService {
     after: string | null | undefined,
     details: OrganizationDetails | null,
   ): Promise<Page<Organization>> {
-    const { userId } = requireViewer(ctx);
+    const { principal } = requireViewer(ctx);
     const window = pageRequest(ctx, first, after);
-    const { rows, totalCount } = await ctx.loaders.organizationPage(userId, window, details);
+    const { rows, totalCount } = await ctx.loaders.organizationPage(principal, window, details);
     return toPage(
       rows.map((row) => row.organization),
       window.limit,
@@ -80,7 +80,8 @@ export class OrganizationService {
   }
 
   async myPermissions(ctx: RequestContext, access: OrganizationDecision): Promise<string[]> {
-    return permissionsOfRole((await access.get()).role);
+    const { role, authentication } = await access.get();
+    return permissionsOfRole(role, authentication);
   }
 
   async update(
@@ -135,7 +136,7 @@ export class OrganizationService {
 
   /** The caller's deleted organizations (as owner), until they are purged. */
   async deletedMine(ctx: RequestContext, first?: number | null, after?: string | null): Promise<Page<Organization>> {
-    const { userId } = requireViewer(ctx);
+    const userId = requireUser(ctx);
     const window = pageRequest(ctx, first, after);
     const { rows, totalCount } = await organizationRepository.deletedOwnedBy(ctx.db, userId, window);
     return toPage(rows, window.limit, totalCount);

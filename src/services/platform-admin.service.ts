@@ -25,6 +25,7 @@ import { invoiceService } from './billing-invoice.service';
 import { hashToken } from './invitation-acceptance';
 import { INVITATION_TTL_MS } from './membership.service';
 import { auditPlatformAction } from './platform-audit';
+import { accessKeyRepository } from '../repositories/access-key.repository';
 
 const REASON_LENGTH = 200;
 
@@ -126,7 +127,7 @@ export class PlatformAdminService {
         email,
         tokenHash: hashToken(token),
         expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
-        invitedById: ctx.viewer?.userId ?? null,
+        invitedById: ctx.viewer?.principal.id ?? null,
       });
       await auditPlatformAction(ctx, tx, 'user.invite', { invitationId: created.id, email });
       return created;
@@ -141,8 +142,8 @@ export class PlatformAdminService {
   async deleteUser(ctx: RequestContext, access: PlatformDecision, id: string): Promise<boolean> {
     await access.get();
     assertUuid('id', id);
-    if (id === ctx.viewer?.userId) throw new ConflictError('You cannot delete your own account', 'id');
-    await inTransaction(ctx, async (tx) => {
+    if (id === ctx.viewer?.principal.id) throw new ConflictError('You cannot delete your own account', 'id');
+    const told = await inTransaction(ctx, async (tx) => {
       // The locks of the organizations it owns, first and in one order: no owner leaves meanwhile.
       for (const organizationId of await platformRepository.ownedOrganizations(tx, id)) {
         await lockOrganization(tx, organizationId, { deleted: true });
@@ -156,7 +157,10 @@ export class PlatformAdminService {
       }
       if (!(await userRepository.delete(tx, id))) throw new NotFoundError('User');
       await auditPlatformAction(ctx, tx, 'user.delete', { userId: id });
+      // Its personal access tokens stop working on the next request, on every replica.
+      return accessKeyRepository.invalidate(tx, `principal:${id}`);
     });
+    await ctx.accessKeys.forget(told);
     return true;
   }
 

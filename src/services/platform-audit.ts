@@ -14,7 +14,7 @@ export function auditPlatformAction(
   subject: Record<string, string | null>,
 ): Promise<void> {
   ctx.afterCommit(() =>
-    ctx.scope.log.info({ audit: true, actorId: ctx.viewer?.userId, action, ...subject }, 'platform action'),
+    ctx.scope.log.info({ audit: true, actorId: ctx.viewer?.principal.id, action, ...subject }, 'platform action'),
   );
   return Promise.resolve();
 }

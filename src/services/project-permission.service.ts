@@ -1,17 +1,51 @@
+import type { EntityManager } from 'typeorm';
 import type { ProjectDecision } from '../auth/access';
 import type { ProjectGrant } from '../entities/project-grant.entity';
 import type { Project } from '../entities/project.entity';
+import type { OrganizationRole } from '../entities/user-role.entity';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../errors';
 import { pageRequest, toPage } from '../graphql/pagination';
 import { assertUuid } from '../inputs/ids';
 import type { GrantProjectPermissionInput } from '../inputs/project.inputs';
-import { accessAtLeast, MAX_GRANTABLE_ACCESS } from '../permissions';
+import { accessAtLeast, MAX_GRANTABLE_ACCESS, PrincipalKind, type Principal } from '../permissions';
 import { membershipRepository } from '../repositories/membership.repository';
 import { projectGrantRepository } from '../repositories/project-grant.repository';
+import { serviceAccountRepository } from '../repositories/service-account.repository';
 import type { RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import type { Page } from '../types/connection.type';
 import { lockLiveProject } from './organization-lock';
+
+/** Who a grant or revocation names: a user or a service account, exactly one of the two. */
+export function granteeOf(ids: { userId?: string | null; serviceAccountId?: string | null }): Principal {
+  const { userId, serviceAccountId } = ids;
+  if ((userId == null) === (serviceAccountId == null)) {
+    throw BadUserInputError.field('userId', 'name either userId or serviceAccountId, not both');
+  }
+  if (userId != null) {
+    assertUuid('userId', userId);
+    return { kind: PrincipalKind.USER, id: userId };
+  }
+  assertUuid('serviceAccountId', serviceAccountId as string);
+  return { kind: PrincipalKind.SERVICE_ACCOUNT, id: serviceAccountId as string };
+}
+
+/** The grantee's role in the project's organization, read under its lock; BAD_USER_INPUT when it has none. */
+async function granteeRole(tx: EntityManager, project: Project, grantee: Principal): Promise<OrganizationRole> {
+  if (grantee.kind === PrincipalKind.USER) {
+    const member = await membershipRepository.find(tx, project.organizationId, grantee.id);
+    if (!member) throw BadUserInputError.field('userId', "userId must be a member of the project's organization");
+    return member.role;
+  }
+  const account = await serviceAccountRepository.forUpdate(tx, grantee.id);
+  if (account?.organizationId !== project.organizationId) {
+    throw BadUserInputError.field(
+      'serviceAccountId',
+      "serviceAccountId must be a service account of the project's organization",
+    );
+  }
+  return account.role;
+}
 
 export class ProjectPermissionService {
   async list(
@@ -26,38 +60,39 @@ export class ProjectPermissionService {
   }
 
   /**
-   * Grants (or changes) a member's access. Only members of the project's organization can be
-   * granted, a viewer at most read, and nobody grants more than they hold themselves.
+   * Grants (or changes) a member's or a service account's access. Only principals of the project's
+   * organization can be granted, a viewer at most read, and nobody grants more than they hold.
    */
   async grant(ctx: RequestContext, access: ProjectDecision, input: GrantProjectPermissionInput): Promise<ProjectGrant> {
+    const grantee = granteeOf(input);
     const { project, level } = await access.get();
     if (!accessAtLeast(level, input.accessLevel))
       throw new ForbiddenError('You cannot grant more access than you hold');
     return inTransaction(ctx, async (tx) => {
       // Serialized with membership changes, so that a grant cannot outlive a racing removal.
       await lockLiveProject(tx, project);
-      const member = await membershipRepository.find(tx, project.organizationId, input.userId);
-      if (!member) throw BadUserInputError.field('userId', "userId must be a member of the project's organization");
-      if (!accessAtLeast(MAX_GRANTABLE_ACCESS[member.role], input.accessLevel)) {
+      const role = await granteeRole(tx, project, grantee);
+      if (!accessAtLeast(MAX_GRANTABLE_ACCESS[role], input.accessLevel)) {
         throw BadUserInputError.field(
           'accessLevel',
-          `a ${member.role} can be granted at most ${MAX_GRANTABLE_ACCESS[member.role]} access`,
+          `a ${role} can be granted at most ${MAX_GRANTABLE_ACCESS[role]} access`,
         );
       }
-      return projectGrantRepository.upsert(tx, {
-        projectId: project.id,
-        userId: input.userId,
-        accessLevel: input.accessLevel,
-      });
+      return projectGrantRepository.upsert(tx, project.id, grantee, input.accessLevel);
     });
   }
 
-  async revoke(ctx: RequestContext, access: ProjectDecision, userId: string): Promise<boolean> {
-    assertUuid('userId', userId);
+  async revoke(
+    ctx: RequestContext,
+    access: ProjectDecision,
+    ids: { userId?: string | null; serviceAccountId?: string | null },
+  ): Promise<boolean> {
+    const grantee = granteeOf(ids);
     const { project } = await access.get();
     await inTransaction(ctx, async (tx) => {
       await lockLiveProject(tx, project);
-      if (!(await projectGrantRepository.delete(tx, project.id, userId))) throw new NotFoundError('Project permission');
+      if (!(await projectGrantRepository.delete(tx, project.id, grantee)))
+        throw new NotFoundError('Project permission');
     });
     return true;
   }

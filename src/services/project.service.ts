@@ -8,7 +8,7 @@ import { JOB, STEP_OUT_OF, type ProvisionStep } from '../request/jobs';
 import { ConflictError, NotFoundError } from '../errors';
 import { pageRequest, toPage } from '../graphql/pagination';
 import type { CreateProjectInput, UpdateProjectInput } from '../inputs/project.inputs';
-import { permissionsOfAccess } from '../permissions';
+import { permissionsOfAccess, PrincipalKind } from '../permissions';
 import { graceStart } from './deletion-grace';
 import { lockLiveOrganization } from './organization-lock';
 import { projectRepository } from '../repositories/project.repository';
@@ -21,7 +21,7 @@ import { assertWithinProjectLimit } from './billing-plan.service';
 export class ProjectService {
   /** The project, its keys and the creator's admin grant are written in one transaction, within the plan's limit. */
   async create(ctx: RequestContext, access: OrganizationDecision, input: CreateProjectInput): Promise<Project> {
-    const { userId } = requireViewer(ctx);
+    const { principal } = requireViewer(ctx);
     const { organization } = await access.get();
     const ref = generateProjectRef();
     const keys = await generateProjectKeys(ref);
@@ -41,7 +41,12 @@ export class ProjectService {
           serviceRoleKey: seal(ctx.config.encryptionKey, keys.serviceRoleKey),
           jwtSecret: seal(ctx.config.encryptionKey, keys.jwtSecret),
         },
-        { userId, accessLevel: AccessLevel.ADMIN },
+        // The creator keeps admin on what it made, a service account as much as a user.
+        {
+          userId: principal.kind === PrincipalKind.USER ? principal.id : null,
+          serviceAccountId: principal.kind === PrincipalKind.SERVICE_ACCOUNT ? principal.id : null,
+          accessLevel: AccessLevel.ADMIN,
+        },
       );
       await assertWithinProjectLimit(ctx, tx, organization.id);
       await enqueueStep(ctx, tx, created.id, 'init');
@@ -75,16 +80,17 @@ export class ProjectService {
   }
 
   async myPermissions(ctx: RequestContext, access: ProjectDecision): Promise<string[]> {
-    return permissionsOfAccess((await access.get()).level);
+    const { level, authentication } = await access.get();
+    return permissionsOfAccess(level, authentication);
   }
 
   /** One statement: the rename carries the permission check, so it is atomic and reads nothing first. */
   async update(ctx: RequestContext, access: ProjectDecision, input: UpdateProjectInput): Promise<Project> {
-    const { userId } = requireViewer(ctx);
+    const { principal } = requireViewer(ctx);
     try {
       const renamed = await projectRepository.renameAsCaller(
         ctx.db,
-        { viewerId: userId, permission: access.permission },
+        { viewer: principal, permission: access.permission },
         access.locator,
         input.name.trim(),
       );

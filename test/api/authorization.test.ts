@@ -11,6 +11,7 @@ import { buildApiSchema } from '../../src/schema';
 import {
   eventually,
   given,
+  rowsOf,
   ok,
   untilStatus,
   type Level,
@@ -20,7 +21,14 @@ import {
   type TestProject,
   type TestUser,
 } from '../support/given';
-import { ACTORS, article, declaredGuards, expectedOutcome, type Actor } from '../support/authorization-matrix';
+import {
+  ACTORS,
+  article,
+  declaredGuards,
+  expectedOutcome,
+  serviceAccountCaller,
+  type Actor,
+} from '../support/authorization-matrix';
 import { startTestApp, type TestApp } from '../support/server';
 
 interface SceneProject extends TestProject {
@@ -43,6 +51,10 @@ interface Scene {
   target: TestUser;
   /** An account of nobody's: what deleteUser deletes. */
   spare: TestUser;
+  /** A viewer service account that is no actor, with a key: what service-account actions act on. */
+  serviceAccount: { id: string; apiKeyId: string };
+  /** The service-account actors of this scene, each with its own key (as their token). */
+  callers: Map<Actor, TestUser>;
   /** On the team plan, past due: its first period's invoice is open, its charge declined. */
   billing: {
     /** A card that is not the default: the one that declined (a good one is the default now). */
@@ -76,6 +88,8 @@ interface Action<T = unknown> {
   succeeded(success: Success<T>): Promise<void> | void;
   /** The attempt is on something deleted, which only the organization's owners see. */
   onDeleted?: boolean;
+  /** Only a person may do it: a service account is refused it, whatever its role. */
+  usersOnly?: boolean;
 }
 
 let app: TestApp;
@@ -124,12 +138,13 @@ async function storedAnonKey(projectId: string): Promise<string | undefined> {
     ?.anon_key;
 }
 
-async function grantOf(userId: string, projectId: string): Promise<string | undefined> {
+/** The grant of a user or a service account. */
+async function grantOf(granteeId: string, projectId: string): Promise<string | undefined> {
   return (
-    await row<{ access_level: string }>('SELECT access_level FROM permissions WHERE user_id = $1 AND project_id = $2', [
-      userId,
-      projectId,
-    ])
+    await row<{ access_level: string }>(
+      'SELECT access_level FROM permissions WHERE (user_id = $1 OR service_account_id = $1) AND project_id = $2',
+      [granteeId, projectId],
+    )
   )?.access_level;
 }
 
@@ -298,6 +313,7 @@ const ACTIONS: readonly Action[] = [
     scope: 'organization',
     needs: [Permission.OrganizationRead],
     fresh: true,
+    usersOnly: true,
     request: ({ organization }) => ({
       document: 'mutation ($slug: String!) { leaveOrganization(slug: $slug) }',
       variables: { slug: organization.slug },
@@ -839,6 +855,96 @@ const ACTIONS: readonly Action[] = [
       assert.equal(await row('SELECT id FROM users WHERE id = $1', [scene.spare.id]), undefined);
     },
   },
+  {
+    does: 'create a service account',
+    field: 'Mutation.createServiceAccount',
+    scope: 'organization',
+    needs: [Permission.MembersManage],
+    fresh: false,
+    request: ({ organization }) => ({
+      document:
+        'mutation ($input: CreateServiceAccountInput!) { createServiceAccount(input: $input) { id name role } }',
+      variables: { input: { organizationSlug: organization.slug, name: unique('robot'), role: 'VIEWER' } },
+    }),
+    async succeeded({ scene, data }: Success<{ createServiceAccount: { id: string; role: string } }>) {
+      assert.equal(data.createServiceAccount.role, 'VIEWER');
+      const stored = await row<{ organization_id: string }>(
+        'SELECT organization_id FROM service_accounts WHERE id = $1',
+        [data.createServiceAccount.id],
+      );
+      assert.equal(stored?.organization_id, scene.organization.id);
+    },
+  },
+  {
+    does: 'change a service account',
+    field: 'Mutation.updateServiceAccount',
+    scope: 'organization',
+    needs: [Permission.MembersManage],
+    fresh: true,
+    request: ({ serviceAccount }) => ({
+      document: 'mutation ($id: ID!) { updateServiceAccount(id: $id, input: { role: MEMBER }) { role } }',
+      variables: { id: serviceAccount.id },
+    }),
+    async succeeded({ scene, data }: Success<{ updateServiceAccount: { role: string } }>) {
+      assert.equal(data.updateServiceAccount.role, 'MEMBER');
+      const stored = await row<{ role: string }>('SELECT role FROM service_accounts WHERE id = $1', [
+        scene.serviceAccount.id,
+      ]);
+      assert.equal(stored?.role, 'member');
+    },
+  },
+  {
+    does: 'delete a service account',
+    field: 'Mutation.deleteServiceAccount',
+    scope: 'organization',
+    needs: [Permission.MembersManage],
+    fresh: true,
+    request: ({ serviceAccount }) => ({
+      document: 'mutation ($id: ID!) { deleteServiceAccount(id: $id) }',
+      variables: { id: serviceAccount.id },
+    }),
+    async succeeded({ scene, data }: Success<{ deleteServiceAccount: boolean }>) {
+      assert.equal(data.deleteServiceAccount, true);
+      assert.deepEqual(await app.sql('SELECT id FROM service_accounts WHERE id = $1', [scene.serviceAccount.id]), []);
+    },
+  },
+  {
+    does: 'make an API key',
+    field: 'Mutation.createApiKey',
+    scope: 'organization',
+    needs: [Permission.MembersManage],
+    fresh: false,
+    request: ({ serviceAccount }) => ({
+      document: 'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } secret } }',
+      variables: { input: { serviceAccountId: serviceAccount.id, name: unique('key') } },
+    }),
+    async succeeded({ scene, data }: Success<{ createApiKey: { apiKey: { id: string }; secret: string } }>) {
+      assert.match(data.createApiKey.secret, /^pak_/);
+      const stored = await row<{ service_account_id: string }>(
+        'SELECT service_account_id FROM access_keys WHERE id = $1',
+        [data.createApiKey.apiKey.id],
+      );
+      assert.equal(stored?.service_account_id, scene.serviceAccount.id);
+    },
+  },
+  {
+    does: 'revoke an API key',
+    field: 'Mutation.revokeApiKey',
+    scope: 'organization',
+    needs: [Permission.MembersManage],
+    fresh: true,
+    request: ({ serviceAccount }) => ({
+      document: 'mutation ($id: ID!) { revokeApiKey(id: $id) }',
+      variables: { id: serviceAccount.apiKeyId },
+    }),
+    async succeeded({ scene, data }: Success<{ revokeApiKey: boolean }>) {
+      assert.equal(data.revokeApiKey, true);
+      const stored = await row<{ revoked_at: Date | null }>('SELECT revoked_at FROM access_keys WHERE id = $1', [
+        scene.serviceAccount.apiKeyId,
+      ]);
+      assert.ok(stored?.revoked_at);
+    },
+  },
 ];
 
 const TRANSITIONAL = [ProjectStatus.COMING_UP, ProjectStatus.RESTORING, ProjectStatus.PAUSING];
@@ -850,7 +956,7 @@ async function snapshot(tables: readonly string[]): Promise<Record<string, unkno
   );
   const rows: Record<string, unknown[]> = {};
   // Table names come from the catalog, not from input.
-  for (const table of tables) rows[table] = await app.sql(`SELECT * FROM "${table}" ORDER BY id`);
+  for (const table of tables) rows[table] = await rowsOf(app, table);
   return rows;
 }
 
@@ -882,7 +988,7 @@ describe('authorization, generated from the permission matrix', () => {
   async function buildScene(actors: readonly Actor[]): Promise<Scene> {
     const make = given(app);
     const organization = await make.organization({ owner: founder });
-    const members = actors.filter((actor) => actor.role !== null);
+    const members = actors.filter((actor) => actor.role !== null && !actor.key);
     const billing = await pastDueBilling(organization);
     await Promise.all([
       ...members.map((actor) =>
@@ -903,6 +1009,20 @@ describe('authorization, generated from the permission matrix', () => {
       ),
     );
     await untilStatus(app, pausedProject, ProjectStatus.PAUSED);
+    const projects = [project, pausedProject, deletedProject];
+    const callers = new Map<Actor, TestUser>();
+    await Promise.all(
+      actors
+        .filter((actor) => actor.key)
+        .map(async (actor) =>
+          callers.set(actor, await serviceAccountCaller(app, actor, { organization, founder, projects })),
+        ),
+    );
+    const account = await make.serviceAccount({ organization, role: 'VIEWER', by: founder });
+    const serviceAccount = {
+      id: account.id,
+      apiKeyId: (await make.apiKey({ serviceAccount: account, by: founder })).id,
+    };
     const grants = [
       ...members.flatMap((actor) => (actor.grant ? [{ user: userOf(actor), level: actor.grant }] : [])),
       { user: target, level: AccessLevel.READ },
@@ -940,7 +1060,18 @@ describe('authorization, generated from the permission matrix', () => {
       ),
     );
     const spare = await make.user();
-    return { organization, project, pausedProject, deletedProject, deletedOrganization, target, billing, spare };
+    return {
+      organization,
+      project,
+      pausedProject,
+      deletedProject,
+      deletedOrganization,
+      target,
+      billing,
+      serviceAccount,
+      callers,
+      spare,
+    };
   }
 
   /** The team plan (room for every actor's project), a declined charge and so an open invoice. */
@@ -965,7 +1096,7 @@ describe('authorization, generated from the permission matrix', () => {
   before(async () => {
     app = await startTestApp();
     const make = given(app);
-    const signedIn = ACTORS.filter((actor) => actor.signedIn);
+    const signedIn = ACTORS.filter((actor) => actor.signedIn && !actor.key);
     const [first, second, ...accounts] = await Promise.all([
       make.user(),
       make.user(),
@@ -1016,19 +1147,23 @@ describe('authorization, generated from the permission matrix', () => {
   for (const action of ACTIONS) {
     describe(`to ${action.does} (${action.needs.join(' + ')})`, () => {
       for (const actor of ACTORS) {
-        const outcome = expectedOutcome(actor, action.scope, action.needs, { deleted: action.onDeleted });
+        const outcome = expectedOutcome(actor, action.scope, action.needs, {
+          deleted: action.onDeleted,
+          usersOnly: action.usersOnly,
+        });
         const title =
           outcome === 'OK' ? `${actor.name} can ${action.does}` : `${actor.name} cannot ${action.does} (${outcome})`;
         it(title, async () => {
-          const caller = users.get(actor);
           if (outcome === 'OK') {
-            assert.ok(caller);
             const scene = action.fresh ? await buildScene([actor]) : shared;
+            const caller = scene.callers.get(actor) ?? users.get(actor);
+            assert.ok(caller);
             const attempt = action.request(scene);
             const data = ok(await app.gql<unknown>(attempt.document, attempt.variables, caller.token));
             await action.succeeded({ ...attempt, scene, data, caller });
             return;
           }
+          const caller = shared.callers.get(actor) ?? users.get(actor);
           const attempt = action.request(shared);
           const before = await snapshot(tables);
           const response = await app.gql(attempt.document, attempt.variables, caller?.token);

@@ -19,13 +19,21 @@ import { buildApiSchema } from '../../src/schema';
 import {
   eventually,
   given,
+  rowsOf,
   type Level,
   type Role,
   type TestOrganization,
   type TestProject,
   type TestUser,
 } from '../support/given';
-import { ACTORS, declaredGuards, expectedOutcome, type Actor, type Outcome } from '../support/authorization-matrix';
+import {
+  ACTORS,
+  declaredGuards,
+  expectedOutcome,
+  serviceAccountCaller,
+  type Actor,
+  type Outcome,
+} from '../support/authorization-matrix';
 import { startTestApp, type GraphQLResponse, type TestApp } from '../support/server';
 
 /*
@@ -93,6 +101,13 @@ function reaches(schema: GraphQLSchema, guards: Map<string, Permission[]>): Reac
   return [...found.values()];
 }
 
+/** Mutations whose `id` names a service account or an API key: the foreign organization's. */
+const FOREIGN_IDS: Record<string, (foreign: Foreign) => string> = {
+  updateServiceAccount: (foreign) => foreign.serviceAccount.id,
+  deleteServiceAccount: (foreign) => foreign.serviceAccount.id,
+  revokeApiKey: (foreign) => foreign.apiKeyId,
+};
+
 /** Arguments that name the foreign organization or project; anything else a plausible value. */
 function argument(name: string, type: GraphQLInputType, foreign: Foreign): unknown {
   const inner = isNonNullType(type) ? type.ofType : type;
@@ -100,7 +115,9 @@ function argument(name: string, type: GraphQLInputType, foreign: Foreign): unkno
   if (isInputObjectType(inner)) {
     return Object.fromEntries(
       Object.values(inner.getFields())
-        .filter((field) => isNonNullType(field.type) || /^(organizationSlug|projectRef)$/.test(field.name))
+        .filter(
+          (field) => isNonNullType(field.type) || /^(organizationSlug|projectRef|serviceAccountId)$/.test(field.name),
+        )
         .map((field) => [field.name, argument(field.name, field.type, foreign)]),
     );
   }
@@ -110,6 +127,7 @@ function argument(name: string, type: GraphQLInputType, foreign: Foreign): unkno
   if (isScalarType(inner) && /Date/.test(inner.name)) return new Date(Date.now() + 86_400_000).toISOString();
   if (/^(organizationSlug|slug)$/.test(name)) return foreign.organization.slug;
   if (/^(projectRef|ref)$/.test(name)) return foreign.project.ref;
+  if (name === 'serviceAccountId') return foreign.serviceAccount.id;
   if (/id$/i.test(name)) return foreign.owner.id;
   if (/email/i.test(name)) return 'someone@example.com';
   return 'Foreign';
@@ -119,6 +137,8 @@ interface Foreign {
   owner: TestUser;
   organization: TestOrganization;
   project: TestProject;
+  serviceAccount: { id: string };
+  apiKeyId: string;
 }
 
 const TRANSITIONAL = ['COMING_UP', 'RESTORING', 'PAUSING'];
@@ -137,7 +157,7 @@ describe('authorization, generated from the schema: guarded fields and foreign r
       assert.deepEqual(await app.sql('SELECT ref FROM projects WHERE status = ANY($1)', [TRANSITIONAL]), []),
     );
     const rows: Record<string, unknown[]> = {};
-    for (const table of tables) rows[table] = await app.sql(`SELECT * FROM "${table}" ORDER BY id`);
+    for (const table of tables) rows[table] = await rowsOf(app, table);
     return rows;
   }
 
@@ -161,8 +181,20 @@ describe('authorization, generated from the schema: guarded fields and foreign r
     home = { organization, project };
     const owner = await make.user();
     const theirs = await make.organization({ owner });
-    foreign = { owner, organization: theirs, project: await make.project({ organization: theirs, by: owner }) };
-    for (const actor of ACTORS.filter((a) => a.signedIn)) {
+    const theirAccount = await make.serviceAccount({ organization: theirs, role: 'ADMIN', by: owner });
+    foreign = {
+      owner,
+      organization: theirs,
+      project: await make.project({ organization: theirs, by: owner }),
+      serviceAccount: theirAccount,
+      apiKeyId: (await make.apiKey({ serviceAccount: theirAccount, by: owner })).id,
+    };
+    await Promise.all(
+      ACTORS.filter((a) => a.key).map(async (actor) =>
+        users.set(actor, await serviceAccountCaller(app, actor, { organization, founder, projects: [project] })),
+      ),
+    );
+    for (const actor of ACTORS.filter((a) => a.signedIn && !a.key)) {
       const user = await make.user();
       users.set(actor, user);
       if (actor.platformRole) {
@@ -219,10 +251,19 @@ describe('authorization, generated from the schema: guarded fields and foreign r
     });
     assert.ok(operations.length > 10);
     for (const [kind, field] of operations) {
-      const variables = Object.fromEntries(field.args.map((arg) => [arg.name, argument(arg.name, arg.type, foreign)]));
+      const variables = Object.fromEntries(
+        field.args.map((arg) => [
+          arg.name,
+          arg.name === 'id' && FOREIGN_IDS[field.name]
+            ? FOREIGN_IDS[field.name](foreign)
+            : argument(arg.name, arg.type, foreign),
+        ]),
+      );
       const aimed = JSON.stringify(variables);
       assert.ok(
-        aimed.includes(foreign.organization.slug) || aimed.includes(foreign.project.ref),
+        [foreign.organization.slug, foreign.project.ref, foreign.serviceAccount.id, foreign.apiKeyId].some((name) =>
+          aimed.includes(name),
+        ),
         `${field.name} is aimed at the foreign organization or project: ${aimed}`,
       );
       const declared = field.args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
@@ -230,7 +271,8 @@ describe('authorization, generated from the schema: guarded fields and foreign r
       const selection = isObjectType(getNamedType(field.type)) ? ' { __typename }' : '';
       const document = `${kind}${declared ? ` (${declared})` : ''} { ${field.name}${passed ? `(${passed})` : ''}${selection} }`;
       for (const actor of ACTORS) {
-        await attempt(actor, actor.signedIn ? 'NOT_FOUND' : 'UNAUTHENTICATED', document, variables);
+        const expired = !actor.signedIn || actor.key === 'expired' || actor.key === 'revoked';
+        await attempt(actor, expired ? 'UNAUTHENTICATED' : 'NOT_FOUND', document, variables);
       }
     }
   });

@@ -11,6 +11,13 @@ const RUNS = Number(process.env.PROPERTY_RUNS ?? 200);
 const USERS = 4;
 const MAX_ORGANIZATIONS = 3;
 const MAX_PROJECTS = 3;
+const MAX_SERVICE_ACCOUNTS = 2;
+/** Principals from this number on are service accounts (acting through an API key); below, users. */
+const FIRST_ACCOUNT = 100;
+
+function isAccount(principal: number): boolean {
+  return principal >= FIRST_ACCOUNT;
+}
 
 /*
  * The model: who is in which organization with which role, and who holds which grant. Its rules
@@ -27,6 +34,7 @@ interface ProjectModel {
 
 interface OrganizationModel {
   slug: string;
+  /** Users and service accounts alike, each with its role. */
   members: Map<number, Role>;
   projects: ProjectModel[];
 }
@@ -36,6 +44,8 @@ interface Model {
 }
 
 const MANAGES_MEMBERS: readonly Role[] = ['owner', 'admin'];
+/** A request made with an API key never manages members, service accounts, keys or grants, whatever the role. */
+const manages = (role: Role, by: number) => MANAGES_MEMBERS.includes(role) && !isAccount(by);
 const CREATES_PROJECTS: readonly Role[] = ['owner', 'admin', 'member'];
 const SEES_ALL_PROJECTS: readonly Role[] = ['owner', 'admin'];
 
@@ -59,11 +69,26 @@ type Outcome =
 interface World {
   app: TestApp;
   users: TestUser[];
+  /** The service accounts of the current sequence, by principal number: their id and key. */
+  accounts: Map<number, { id: string; secret: string }>;
+  accountsMade: number;
   /** Active projects the free plan allows; Infinity when there is no such limit. */
   freeProjects: number;
 }
 
 let slugs = 0;
+
+function tokenOf(world: World, principal: number): string {
+  return isAccount(principal) ? (world.accounts.get(principal)?.secret ?? '') : world.users[principal].token;
+}
+
+function idOf(world: World, principal: number): string {
+  return isAccount(principal) ? (world.accounts.get(principal)?.id ?? '') : world.users[principal].id;
+}
+
+function who(principal: number): string {
+  return isAccount(principal) ? `sa${principal - FIRST_ACCOUNT}` : `u${principal}`;
+}
 
 function outcomeOf(response: GraphQLResponse<unknown>): Outcome {
   if (!response.errors) return 'OK';
@@ -154,7 +179,8 @@ class CreateProject extends Step {
     super();
   }
 
-  async act(model: Model, { app, users, freeProjects }: World): Promise<void> {
+  async act(model: Model, world: World): Promise<void> {
+    const { app, freeProjects } = world;
     const organization = this.organization(model, this.org);
     const by = resolve(this.who, organization);
     const role = organization.members.get(by);
@@ -170,9 +196,9 @@ class CreateProject extends Step {
     const response = await app.gql<{ createProject: { ref: string } }>(
       'mutation ($input: CreateProjectInput!) { createProject(input: $input) { ref } }',
       { input: { organizationSlug: organization.slug, name: 'Isolated', region: 'eu-west-1' } },
-      users[by].token,
+      tokenOf(world, by),
     );
-    assert.equal(outcomeOf(response), expected, `${this.toString()} as u${by} (${role ?? 'outsider'})`);
+    assert.equal(outcomeOf(response), expected, `${this.toString()} as ${who(by)} (${role ?? 'outsider'})`);
     if (expected === 'OK') {
       organization.projects.push({ ref: ok(response).createProject.ref, grants: new Map([[by, 'admin']]) });
     }
@@ -193,13 +219,14 @@ class AddMember extends Step {
     super();
   }
 
-  async act(model: Model, { app, users }: World): Promise<void> {
+  async act(model: Model, world: World): Promise<void> {
+    const { app, users } = world;
     const organization = this.organization(model, this.org);
     const by = resolve(this.who, organization);
     const byRole = organization.members.get(by);
     const expected: Outcome = !byRole
       ? 'NOT_FOUND'
-      : !MANAGES_MEMBERS.includes(byRole) || (this.role === 'owner' && byRole !== 'owner')
+      : !manages(byRole, by) || (this.role === 'owner' && byRole !== 'owner')
         ? 'FORBIDDEN'
         : organization.members.has(this.target)
           ? 'CONFLICT'
@@ -209,9 +236,9 @@ class AddMember extends Step {
       {
         input: { organizationSlug: organization.slug, email: users[this.target].email, role: this.role.toUpperCase() },
       },
-      users[by].token,
+      tokenOf(world, by),
     );
-    assert.equal(outcomeOf(invited), expected, `${this.toString()} as u${by} (${byRole ?? 'outsider'})`);
+    assert.equal(outcomeOf(invited), expected, `${this.toString()} as ${who(by)} (${byRole ?? 'outsider'})`);
     if (expected !== 'OK') return;
     ok(
       await app.gql(
@@ -238,16 +265,18 @@ class ChangeRole extends Step {
     super();
   }
 
-  async act(model: Model, { app, users }: World): Promise<void> {
+  async act(model: Model, world: World): Promise<void> {
     const organization = this.organization(model, this.org);
-    const by = resolve(this.who, organization);
     const target = resolve(this.whom, organization);
+    if (isAccount(target)) return this.changeAccount(organization, world, target);
+    const { app } = world;
+    const by = resolve(this.who, organization);
     const byRole = organization.members.get(by);
     const current = organization.members.get(target);
     const touchesOwner = current === 'owner' || this.role === 'owner';
     const expected: Outcome = !byRole
       ? 'NOT_FOUND'
-      : !MANAGES_MEMBERS.includes(byRole)
+      : !manages(byRole, by)
         ? 'FORBIDDEN'
         : !current
           ? 'NOT_FOUND'
@@ -258,15 +287,37 @@ class ChangeRole extends Step {
               : 'OK';
     const response = await app.gql(
       'mutation ($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { role } }',
-      { input: { organizationSlug: organization.slug, userId: users[target].id, role: this.role.toUpperCase() } },
-      users[by].token,
+      { input: { organizationSlug: organization.slug, userId: idOf(world, target), role: this.role.toUpperCase() } },
+      tokenOf(world, by),
     );
-    assert.equal(outcomeOf(response), expected, `${this.toString()} as u${by} (${byRole ?? 'outsider'})`);
-    if (expected === 'OK') {
-      organization.members.set(target, this.role);
-      // A viewer keeps no grant above read.
-      if (this.role === 'viewer') for (const project of organization.projects) capToRead(project, target);
-    }
+    assert.equal(outcomeOf(response), expected, `${this.toString()} as ${who(by)} (${byRole ?? 'outsider'})`);
+    if (expected === 'OK') this.changed(organization, target);
+  }
+
+  /** A service account's role: never owner, changed by whoever manages members (never with a key). */
+  private async changeAccount(organization: OrganizationModel, world: World, target: number): Promise<void> {
+    const by = resolve(this.who, organization);
+    const byRole = organization.members.get(by);
+    const expected: Outcome = !byRole
+      ? 'NOT_FOUND'
+      : !manages(byRole, by)
+        ? 'FORBIDDEN'
+        : this.role === 'owner'
+          ? 'BAD_USER_INPUT'
+          : 'OK';
+    const response = await world.app.gql(
+      'mutation ($id: ID!, $role: OrganizationRole!) { updateServiceAccount(id: $id, input: { role: $role }) { role } }',
+      { id: idOf(world, target), role: this.role.toUpperCase() },
+      tokenOf(world, by),
+    );
+    assert.equal(outcomeOf(response), expected, `${this.toString()} as ${who(by)} (${byRole ?? 'outsider'})`);
+    if (expected === 'OK') this.changed(organization, target);
+  }
+
+  private changed(organization: OrganizationModel, target: number): void {
+    organization.members.set(target, this.role);
+    // A viewer keeps no grant above read.
+    if (this.role === 'viewer') for (const project of organization.projects) capToRead(project, target);
   }
 
   toString(): string {
@@ -297,7 +348,8 @@ class Grant extends ProjectStep {
     super();
   }
 
-  async act(model: Model, { app, users }: World): Promise<void> {
+  async act(model: Model, world: World): Promise<void> {
+    const { app } = world;
     const [organization, project] = this.project(model, this.org, this.index);
     const by = resolve(this.who, organization);
     const target = resolve(this.whom, organization);
@@ -305,17 +357,17 @@ class Grant extends ProjectStep {
     const targetRole = organization.members.get(target);
     const expected: Outcome = !byAccess
       ? 'NOT_FOUND'
-      : byAccess !== 'admin'
+      : byAccess !== 'admin' || isAccount(by)
         ? 'FORBIDDEN'
         : !targetRole || (targetRole === 'viewer' && this.level !== 'read')
           ? 'BAD_USER_INPUT'
           : 'OK';
     const response = await app.gql(
       'mutation ($input: GrantProjectPermissionInput!) { grantProjectPermission(input: $input) { accessLevel } }',
-      { input: { projectRef: project.ref, userId: users[target].id, accessLevel: this.level.toUpperCase() } },
-      users[by].token,
+      { input: { projectRef: project.ref, ...grantee(world, target), accessLevel: this.level.toUpperCase() } },
+      tokenOf(world, by),
     );
-    assert.equal(outcomeOf(response), expected, `${this.toString()} as u${by} (${byAccess ?? 'no access'})`);
+    assert.equal(outcomeOf(response), expected, `${this.toString()} as ${who(by)} (${byAccess ?? 'no access'})`);
     if (expected === 'OK') project.grants.set(target, this.level);
   }
 
@@ -334,30 +386,36 @@ class Revoke extends ProjectStep {
     super();
   }
 
-  async act(model: Model, { app, users }: World): Promise<void> {
+  async act(model: Model, world: World): Promise<void> {
+    const { app } = world;
     const [organization, project] = this.project(model, this.org, this.index);
     const by = resolve(this.who, organization);
     const target = resolve(this.whom, organization);
     const byAccess = accessOf(organization, project, by);
     const expected: Outcome = !byAccess
       ? 'NOT_FOUND'
-      : byAccess !== 'admin'
+      : byAccess !== 'admin' || isAccount(by)
         ? 'FORBIDDEN'
         : !project.grants.has(target)
           ? 'NOT_FOUND'
           : 'OK';
     const response = await app.gql(
-      'mutation ($ref: String!, $userId: ID!) { revokeProjectPermission(projectRef: $ref, userId: $userId) }',
-      { ref: project.ref, userId: users[target].id },
-      users[by].token,
+      'mutation ($ref: String!, $userId: ID, $serviceAccountId: ID) { revokeProjectPermission(projectRef: $ref, userId: $userId, serviceAccountId: $serviceAccountId) }',
+      { ref: project.ref, ...grantee(world, target) },
+      tokenOf(world, by),
     );
-    assert.equal(outcomeOf(response), expected, `${this.toString()} as u${by} (${byAccess ?? 'no access'})`);
+    assert.equal(outcomeOf(response), expected, `${this.toString()} as ${who(by)} (${byAccess ?? 'no access'})`);
     if (expected === 'OK') project.grants.delete(target);
   }
 
   toString(): string {
     return `${named(this.who)} revokes ${named(this.whom)} on project #${this.org}.${this.index}`;
   }
+}
+
+/** How a grant names its grantee: a user's id, or a service account's. */
+function grantee(world: World, principal: number): Record<string, string> {
+  return isAccount(principal) ? { serviceAccountId: idOf(world, principal) } : { userId: idOf(world, principal) };
 }
 
 function capToRead(project: { grants: Map<number, Level> }, user: number): void {
@@ -379,15 +437,17 @@ class RemoveMember extends Step {
     super();
   }
 
-  async act(model: Model, { app, users }: World): Promise<void> {
+  async act(model: Model, world: World): Promise<void> {
+    const { app } = world;
     const organization = this.organization(model, this.org);
     const by = resolve(this.who, organization);
     const target = resolve(this.whom, organization);
+    if (isAccount(target)) return this.deleteAccount(organization, world, by, target);
     const byRole = organization.members.get(by);
     const current = organization.members.get(target);
     const expected: Outcome = !byRole
       ? 'NOT_FOUND'
-      : !MANAGES_MEMBERS.includes(byRole)
+      : !manages(byRole, by)
         ? 'FORBIDDEN'
         : !current
           ? 'NOT_FOUND'
@@ -398,11 +458,28 @@ class RemoveMember extends Step {
               : 'OK';
     const response = await app.gql(
       'mutation ($slug: String!, $userId: ID!) { removeMember(organizationSlug: $slug, userId: $userId) }',
-      { slug: organization.slug, userId: users[target].id },
-      users[by].token,
+      { slug: organization.slug, userId: idOf(world, target) },
+      tokenOf(world, by),
     );
-    assert.equal(outcomeOf(response), expected, `${this.toString()} as u${by} (${byRole ?? 'outsider'})`);
+    assert.equal(outcomeOf(response), expected, `${this.toString()} as ${who(by)} (${byRole ?? 'outsider'})`);
     if (expected === 'OK') dropMember(organization, target);
+  }
+
+  /** Deleting a service account: its grants go with it, and its key is refused from the next request on. */
+  private async deleteAccount(organization: OrganizationModel, world: World, by: number, target: number) {
+    const byRole = organization.members.get(by);
+    const expected: Outcome = !byRole ? 'NOT_FOUND' : !manages(byRole, by) ? 'FORBIDDEN' : 'OK';
+    const response = await world.app.gql(
+      'mutation ($id: ID!) { deleteServiceAccount(id: $id) }',
+      { id: idOf(world, target) },
+      tokenOf(world, by),
+    );
+    assert.equal(outcomeOf(response), expected, `${this.toString()} as ${who(by)} (${byRole ?? 'outsider'})`);
+    if (expected !== 'OK') return;
+    dropMember(organization, target);
+    const refused = await world.app.gql('{ viewer { kind } }', {}, tokenOf(world, target));
+    assert.equal(outcomeOf(refused), 'UNAUTHENTICATED', `${who(target)}'s key, once it is deleted`);
+    world.accounts.delete(target);
   }
 
   toString(): string {
@@ -418,22 +495,79 @@ class Leave extends Step {
     super();
   }
 
-  async act(model: Model, { app, users }: World): Promise<void> {
+  async act(model: Model, world: World): Promise<void> {
+    const { app } = world;
     const organization = this.organization(model, this.org);
     const by = resolve(this.who, organization);
     const role = organization.members.get(by);
-    const expected: Outcome = !role ? 'NOT_FOUND' : role === 'owner' && owners(organization) <= 1 ? 'CONFLICT' : 'OK';
+    // A service account cannot leave its organization: it is deleted.
+    const expected: Outcome = !role
+      ? 'NOT_FOUND'
+      : isAccount(by)
+        ? 'FORBIDDEN'
+        : role === 'owner' && owners(organization) <= 1
+          ? 'CONFLICT'
+          : 'OK';
     const response = await app.gql(
       'mutation ($slug: String!) { leaveOrganization(slug: $slug) }',
       { slug: organization.slug },
-      users[by].token,
+      tokenOf(world, by),
     );
-    assert.equal(outcomeOf(response), expected, `${this.toString()} as u${by} (${role ?? 'outsider'})`);
+    assert.equal(outcomeOf(response), expected, `${this.toString()} as ${who(by)} (${role ?? 'outsider'})`);
     if (expected === 'OK') dropMember(organization, by);
   }
 
   toString(): string {
     return `${named(this.who)} leaves org #${this.org}`;
+  }
+}
+
+/** A service account and its API key: then it acts, and is acted on, like any principal. */
+class CreateServiceAccount extends Step {
+  constructor(
+    private readonly who: Pick,
+    private readonly org: number,
+    private readonly role: Exclude<Role, 'owner'>,
+  ) {
+    super();
+  }
+
+  async act(model: Model, world: World): Promise<void> {
+    const organization = this.organization(model, this.org);
+    const by = resolve(this.who, organization);
+    const byRole = organization.members.get(by);
+    const expected: Outcome = !byRole ? 'NOT_FOUND' : !manages(byRole, by) ? 'FORBIDDEN' : 'OK';
+    const accounts = [...organization.members.keys()].filter(isAccount).length;
+    if (expected === 'OK' && accounts >= MAX_SERVICE_ACCOUNTS) return;
+    const response = await world.app.gql<{ createServiceAccount: { id: string } }>(
+      'mutation ($input: CreateServiceAccountInput!) { createServiceAccount(input: $input) { id } }',
+      {
+        input: {
+          organizationSlug: organization.slug,
+          name: `robot-${randomBytes(3).toString('hex')}`,
+          role: this.role.toUpperCase(),
+        },
+      },
+      tokenOf(world, by),
+    );
+    assert.equal(outcomeOf(response), expected, `${this.toString()} as ${who(by)} (${byRole ?? 'outsider'})`);
+    if (expected !== 'OK') return;
+    const id = ok(response).createServiceAccount.id;
+    const key = ok(
+      await world.app.gql<{ createApiKey: { secret: string } }>(
+        'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }',
+        { input: { serviceAccountId: id, name: 'ci' } },
+        tokenOf(world, by),
+      ),
+    );
+    world.accountsMade += 1;
+    const principal = FIRST_ACCOUNT + world.accountsMade;
+    world.accounts.set(principal, { id, secret: key.createApiKey.secret });
+    organization.members.set(principal, this.role);
+  }
+
+  toString(): string {
+    return `${named(this.who)} adds a ${this.role} service account to org #${this.org}`;
   }
 }
 
@@ -444,14 +578,15 @@ const SEEN = `{
       slug
       myRole
       members { nodes { role user { id } } }
-      projects { totalCount nodes { ref myAccess permissions { nodes { accessLevel user { id } } } } }
+      projects { totalCount nodes { ref myAccess permissions { nodes { accessLevel user { id } serviceAccount { id } } } } }
     }
   }
 }`;
 
 interface GrantSeen {
   accessLevel: string;
-  user: { id: string };
+  user: { id: string } | null;
+  serviceAccount: { id: string } | null;
 }
 
 interface ProjectSeen {
@@ -461,6 +596,8 @@ interface ProjectSeen {
 }
 
 const byUser = (a: { user: { id: string } }, b: { user: { id: string } }) => a.user.id.localeCompare(b.user.id);
+const granteeId = (grant: GrantSeen) => grant.user?.id ?? grant.serviceAccount?.id ?? '';
+const byGrantee = (a: GrantSeen, b: GrantSeen) => granteeId(a).localeCompare(granteeId(b));
 
 interface Seen {
   organizations: {
@@ -487,13 +624,19 @@ function expectedView(model: Model, world: World, user: number) {
           myAccess: String(access).toUpperCase(),
           // The grants as stored: a removed member's are gone with the membership.
           permissions: [...project.grants]
-            .map(([member, level]) => ({ accessLevel: level.toUpperCase(), user: { id: world.users[member].id } }))
-            .sort(byUser),
+            .map(([member, level]) => ({
+              accessLevel: level.toUpperCase(),
+              user: isAccount(member) ? null : { id: idOf(world, member) },
+              serviceAccount: isAccount(member) ? { id: idOf(world, member) } : null,
+            }))
+            .sort(byGrantee),
         }));
       return {
         slug: organization.slug,
         myRole: String(organization.members.get(user)).toUpperCase(),
+        // Members are people: service accounts are listed apart.
         members: [...organization.members]
+          .filter(([member]) => !isAccount(member))
           .map(([member, role]) => ({ role: role.toUpperCase(), user: { id: world.users[member].id } }))
           .sort(byUser),
         projects: { totalCount: projects.length, nodes: projects.sort((a, b) => a.ref.localeCompare(b.ref)) },
@@ -509,13 +652,15 @@ function expectedView(model: Model, world: World, user: number) {
  * field would hide the errors of the others.
  */
 async function everyoneSeesTheModel(model: Model, world: World, probed: OrganizationModel[]): Promise<void> {
-  const { app, users } = world;
+  const { app } = world;
   const projects = probed.flatMap((organization) =>
     organization.projects.map((project) => ({ organization, project })),
   );
+  // Every user, and every service account through its key.
+  const principals = [...world.users.keys(), ...world.accounts.keys()];
 
-  const lists = users.map(async (user, index) => {
-    const seen = ok(await app.gql<Seen>(SEEN, {}, user.token));
+  const lists = principals.map(async (index) => {
+    const seen = ok(await app.gql<Seen>(SEEN, {}, tokenOf(world, index)));
     const view = seen.organizations.nodes
       .map((organization) => ({
         ...organization,
@@ -523,25 +668,25 @@ async function everyoneSeesTheModel(model: Model, world: World, probed: Organiza
         projects: {
           totalCount: organization.projects.totalCount,
           nodes: organization.projects.nodes
-            .map((project) => ({ ...project, permissions: [...project.permissions.nodes].sort(byUser) }))
+            .map((project) => ({ ...project, permissions: [...project.permissions.nodes].sort(byGrantee) }))
             .sort((a, b) => a.ref.localeCompare(b.ref)),
         },
       }))
       .sort((a, b) => a.slug.localeCompare(b.slug));
-    assert.deepEqual(view, expectedView(model, world, index), `what u${index} sees in its organization list`);
+    assert.deepEqual(view, expectedView(model, world, index), `what ${who(index)} sees in its organization list`);
     assert.equal(seen.organizations.totalCount, view.length);
   });
 
-  const hidden = users.flatMap((user, index) => [
+  const hidden = principals.flatMap((index) => [
     ...probed
       .filter((organization) => !organization.members.has(index))
       .map(async (organization) => {
         const response = await app.gql(
           'query ($slug: String!) { organization(slug: $slug) { slug } }',
           { slug: organization.slug },
-          user.token,
+          tokenOf(world, index),
         );
-        assert.equal(outcomeOf(response), 'NOT_FOUND', `u${index} asks for ${organization.slug}, not theirs`);
+        assert.equal(outcomeOf(response), 'NOT_FOUND', `${who(index)} asks for ${organization.slug}, not theirs`);
       }),
     ...projects
       .filter(({ organization, project }) => accessOf(organization, project, index) === null)
@@ -549,12 +694,12 @@ async function everyoneSeesTheModel(model: Model, world: World, probed: Organiza
         const response = await app.gql(
           'query ($ref: String!) { project(ref: $ref) { ref credentials { anonKey } } }',
           { ref: project.ref },
-          user.token,
+          tokenOf(world, index),
         );
         assert.equal(
           outcomeOf(response),
           'NOT_FOUND',
-          `u${index} asks for project ${project.ref}, not visible to them`,
+          `${who(index)} asks for project ${project.ref}, not visible to them`,
         );
       }),
   ]);
@@ -573,6 +718,9 @@ const changeRole = fc.tuple(pick, index, pick, role).map(([who, org, whom, r]) =
 const grant = fc
   .tuple(pick, index, index, pick, level)
   .map(([who, org, p, whom, l]) => new Grant(who, org, p, whom, l));
+const createServiceAccount = fc
+  .tuple(pick, index, fc.constantFrom<Exclude<Role, 'owner'>>('admin', 'member', 'viewer'))
+  .map(([who, org, r]) => new CreateServiceAccount(who, org, r));
 
 /** Repeated entries weigh more: a sequence needs members and projects before the rest can bite. */
 const steps = [
@@ -586,6 +734,8 @@ const steps = [
   changeRole,
   grant,
   grant,
+  createServiceAccount,
+  createServiceAccount,
   fc.tuple(pick, index, index, pick).map(([who, org, p, whom]) => new Revoke(who, org, p, whom)),
   fc.tuple(pick, index, pick).map(([who, org, whom]) => new RemoveMember(who, org, whom)),
   fc.tuple(pick, index).map(([who, org]) => new Leave(who, org)),
@@ -629,15 +779,16 @@ describe('tenant isolation, as a property', () => {
       '{ plans { code maxProjects } }',
     );
     const free = plans.data?.plans.find((plan) => plan.code === 'free');
-    world = { app, users, freeProjects: free?.maxProjects ?? Infinity };
+    world = { app, users, accounts: new Map(), accountsMade: 0, freeProjects: free?.maxProjects ?? Infinity };
   });
   after(() => world.app.close());
 
-  it(`in ${RUNS} random sequences of membership and grant changes, every actor sees exactly what the model says`, async () => {
+  it(`in ${RUNS} random sequences of membership, service account and grant changes, every actor (users, and service accounts through their keys) sees exactly what the model says`, async () => {
     await holds(
       fc.asyncProperty(start, fc.commands(steps, { maxCommands: 8, size: 'max' }), async (organizations, commands) => {
         // Each sequence starts afresh (the users stay).
         await world.app.sql('DELETE FROM organizations');
+        world.accounts.clear();
         const model = await begin(organizations, world);
         await everyoneSeesTheModel(model, world, []);
         // After every step, every actor lists what it sees; at the end it also asks for what it should not see.

@@ -32,6 +32,17 @@ export interface TestPaymentMethod {
   isDefault: boolean;
 }
 
+export interface TestServiceAccount {
+  id: string;
+  name: string;
+  organization: TestOrganization;
+}
+
+export interface TestKey {
+  id: string;
+  secret: string;
+}
+
 export type Role = 'OWNER' | 'ADMIN' | 'MEMBER' | 'VIEWER';
 export type Level = 'READ' | 'WRITE' | 'ADMIN';
 
@@ -135,6 +146,80 @@ export function given(app: TestApp) {
       );
     },
 
+    /** A service account of `organization` with `role`, made by `by` (who may manage members). */
+    async serviceAccount(options: {
+      organization: TestOrganization;
+      role: Exclude<Role, 'OWNER'>;
+      by: TestUser;
+      name?: string;
+    }): Promise<TestServiceAccount> {
+      const data = ok(
+        await app.gql<{ createServiceAccount: { id: string; name: string } }>(
+          'mutation ($input: CreateServiceAccountInput!) { createServiceAccount(input: $input) { id name } }',
+          {
+            input: {
+              organizationSlug: options.organization.slug,
+              name: options.name ?? unique('robot'),
+              role: options.role,
+            },
+          },
+          options.by.token,
+        ),
+      );
+      return { ...data.createServiceAccount, organization: options.organization };
+    },
+
+    /** An API key of the service account; its secret, shown this once. */
+    async apiKey(options: { serviceAccount: { id: string }; by: TestUser; expiresAt?: Date }): Promise<TestKey> {
+      const data = ok(
+        await app.gql<{ createApiKey: { apiKey: { id: string }; secret: string } }>(
+          'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } secret } }',
+          {
+            input: {
+              serviceAccountId: options.serviceAccount.id,
+              name: unique('key'),
+              expiresAt: options.expiresAt?.toISOString() ?? null,
+            },
+          },
+          options.by.token,
+        ),
+      );
+      return { id: data.createApiKey.apiKey.id, secret: data.createApiKey.secret };
+    },
+
+    /** A personal access token of the user (made with their session's token). */
+    async personalAccessToken(options: { user: TestUser; expiresAt?: Date }): Promise<TestKey> {
+      const data = ok(
+        await app.gql<{ createPersonalAccessToken: { token: { id: string }; secret: string } }>(
+          'mutation ($input: CreatePersonalAccessTokenInput!) { createPersonalAccessToken(input: $input) { token { id } secret } }',
+          { input: { name: unique('token'), expiresAt: options.expiresAt?.toISOString() ?? null } },
+          options.user.token,
+        ),
+      );
+      return { id: data.createPersonalAccessToken.token.id, secret: data.createPersonalAccessToken.secret };
+    },
+
+    async grantServiceAccount(options: {
+      project: TestProject;
+      serviceAccount: { id: string };
+      level: Level;
+      by: TestUser;
+    }): Promise<void> {
+      ok(
+        await app.gql(
+          'mutation ($input: GrantProjectPermissionInput!) { grantProjectPermission(input: $input) { accessLevel } }',
+          {
+            input: {
+              projectRef: options.project.ref,
+              serviceAccountId: options.serviceAccount.id,
+              accessLevel: options.level,
+            },
+          },
+          options.by.token,
+        ),
+      );
+    },
+
     /** A card from a test token of the built-in provider (tok_visa unless told); the first one is the default. */
     async paymentMethod(options: {
       organization: TestOrganization;
@@ -213,16 +298,27 @@ const WRITABLE_TABLES = [
   'projects',
   'credentials',
   'permissions',
+  'service_accounts',
+  'access_keys',
   'subscriptions',
   'payment_methods',
   'invoices',
   'invoice_line_items',
 ];
 
+/**
+ * A table's rows as a snapshot compares them: when a key was last used is a record of reads (written
+ * at most once a minute, after the request), not a change any request makes.
+ */
+export async function rowsOf(app: TestApp, table: string): Promise<unknown[]> {
+  const rows = await app.sql<Record<string, unknown>>(`SELECT * FROM "${table}" ORDER BY id`);
+  return table === 'access_keys' ? rows.map(({ last_used_at: _used, ...row }) => row) : rows;
+}
+
 /** Every row the API can write; equal snapshots before and after mean a request changed nothing. */
 export async function snapshot(app: TestApp): Promise<Record<string, unknown[]>> {
   const tables: Record<string, unknown[]> = {};
-  for (const table of WRITABLE_TABLES) tables[table] = await app.sql(`SELECT * FROM ${table} ORDER BY id`);
+  for (const table of WRITABLE_TABLES) tables[table] = await rowsOf(app, table);
   return tables;
 }
 

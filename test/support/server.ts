@@ -29,8 +29,13 @@ export interface TestApp {
  * The real server on a port of its own, over a freshly migrated database of this test file's own.
  * Every test signs up and logs in from one address: log-in throttling is off unless `env` sets it.
  */
-export async function startTestApp(env: Record<string, string> = {}, options: ServerOptions = {}): Promise<TestApp> {
-  const databaseUrl = await createDatabase({ migrated: true });
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: ServerOptions = {},
+  /** Another app whose database this one shares, as a second replica (that app drops the database). */
+  replicaOf?: TestApp,
+): Promise<TestApp> {
+  const databaseUrl = replicaOf?.databaseUrl ?? (await createDatabase({ migrated: true }));
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
@@ -72,7 +77,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Se
     async close() {
       await client.end();
       await server.stop();
-      await dropDatabase(databaseUrl);
+      if (!replicaOf) await dropDatabase(databaseUrl);
     },
   };
 }

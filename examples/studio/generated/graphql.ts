@@ -48,7 +48,8 @@ export type CreateProjectInput = {
 export type GrantProjectPermissionInput = {
   accessLevel: AccessLevel;
   projectRef: string;
-  userId: string | number;
+  serviceAccountId?: string | number | null | undefined;
+  userId?: string | number | null | undefined;
 };
 
 export type InviteMemberInput = {
@@ -345,7 +346,7 @@ export type LeaveOrganizationMutation = { __typename: 'Mutation', leaveOrganizat
 
 export type ProjectKeysFragment = { __typename: 'ProjectCredentials', id: string, anonKey: string, serviceRoleKey: string, jwtSecret: string };
 
-export type ProjectPermissionRowFragment = { __typename: 'ProjectPermission', id: string, accessLevel: AccessLevel, user: { __typename: 'User', id: string, email: string, displayName: string } };
+export type ProjectPermissionRowFragment = { __typename: 'ProjectPermission', id: string, accessLevel: AccessLevel, user: { __typename: 'User', id: string, email: string, displayName: string } | null };
 
 export type ProjectPageQueryVariables = Exact<{
   ref: string;
@@ -361,7 +362,7 @@ export type ProjectPermissionsQueryVariables = Exact<{
 }>;
 
 
-export type ProjectPermissionsQuery = { __typename: 'Query', project: { __typename: 'Project', id: string, permissions: { __typename: 'ProjectPermissionConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename: 'ProjectPermission', id: string, accessLevel: AccessLevel, user: { __typename: 'User', id: string, email: string, displayName: string } }> } } };
+export type ProjectPermissionsQuery = { __typename: 'Query', project: { __typename: 'Project', id: string, permissions: { __typename: 'ProjectPermissionConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename: 'ProjectPermission', id: string, accessLevel: AccessLevel, user: { __typename: 'User', id: string, email: string, displayName: string } | null }> } } };
 
 export type CreateProjectMutationVariables = Exact<{
   input: CreateProjectInput;
@@ -411,7 +412,7 @@ export type GrantProjectPermissionMutationVariables = Exact<{
 }>;
 
 
-export type GrantProjectPermissionMutation = { __typename: 'Mutation', grantProjectPermission: { __typename: 'ProjectPermission', id: string, accessLevel: AccessLevel, user: { __typename: 'User', id: string, email: string, displayName: string } } };
+export type GrantProjectPermissionMutation = { __typename: 'Mutation', grantProjectPermission: { __typename: 'ProjectPermission', id: string, accessLevel: AccessLevel, user: { __typename: 'User', id: string, email: string, displayName: string } | null } };
 
 export type RevokeProjectPermissionMutationVariables = Exact<{
   projectRef: string;
