@@ -255,7 +255,10 @@ describe('BILLING_ENABLED=false', () => {
     assert.deepEqual(ok(await app.gql('{ plans { code } }')), { plans: [] });
     const owner = await make.user();
     const organization = await make.organization({ owner });
-    for (let i = 0; i < 4; i += 1) await make.project({ organization, by: owner, name: `P${i}` });
+    for (let i = 0; i < 4; i += 1) {
+      // Up before the checks below, which compare the tables: no start finishes between two snapshots.
+      await untilActive(app, await make.project({ organization, by: owner, name: `P${i}` }));
+    }
     const billing = await app.gql(
       'query ($slug: String!) { organization(slug: $slug) { slug billing { id } } }',
       { slug: organization.slug },
