@@ -110,8 +110,16 @@ export function isPlatformPermission(permission: Permission): permission is Plat
   return PLATFORM_PERMISSIONS.has(permission);
 }
 
-export function platformRoleCan(role: PlatformRole | null, permission: PlatformPermission): boolean {
-  return role !== null && (PLATFORM_ROLE_PERMISSIONS[role] as readonly Permission[]).includes(permission);
+export function platformRoleCan(
+  role: PlatformRole | null,
+  permission: PlatformPermission,
+  authentication: Authentication = Authentication.SESSION,
+): boolean {
+  return (
+    role !== null &&
+    (PLATFORM_ROLE_PERMISSIONS[role] as readonly Permission[]).includes(permission) &&
+    !withheld(authentication, permission)
+  );
 }
 
 const PROJECT_PERMISSIONS = new Set<Permission>(ACCESS_LEVEL_PERMISSIONS[AccessLevel.ADMIN]);
@@ -162,15 +170,28 @@ export enum Authentication {
   API_KEY = 'api_key',
 }
 
+/** The operator's changes: a platform admin makes them signed in with a password, never with a token or key. */
+const PLATFORM_CHANGES = [
+  Permission.PlatformOrganizationsManage,
+  Permission.PlatformBillingManage,
+  Permission.PlatformUsersManage,
+] as const;
+
 /**
  * What a credential never gives, whatever its principal's role: a request made with an API key
  * cannot change who may act (members, their grants, service accounts and keys), so a leaked key
- * cannot entrench itself.
+ * cannot entrench itself; neither a key nor a personal access token carries a platform admin's
+ * power to suspend, settle invoices or delete accounts (a token leaked from a CI log would).
  */
 export const WITHHELD_FROM = {
   [Authentication.SESSION]: [],
-  [Authentication.PERSONAL_ACCESS_TOKEN]: [],
-  [Authentication.API_KEY]: [Permission.MembersManage, Permission.OwnersManage, Permission.ProjectPermissionsManage],
+  [Authentication.PERSONAL_ACCESS_TOKEN]: [...PLATFORM_CHANGES],
+  [Authentication.API_KEY]: [
+    Permission.MembersManage,
+    Permission.OwnersManage,
+    Permission.ProjectPermissionsManage,
+    ...PLATFORM_CHANGES,
+  ],
 } as const satisfies Record<Authentication, readonly Permission[]>;
 
 function withheld(authentication: Authentication, permission: Permission): boolean {

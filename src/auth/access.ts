@@ -157,14 +157,15 @@ export class PlatformDecision {
   }
 
   private async decide(): Promise<PlatformRole> {
-    requireViewer(this.ctx);
+    const { authentication } = requireViewer(this.ctx);
     const role = await this.ctx.loaders.myPlatformRole();
-    if (!role || !platformRoleCan(role, this.permission)) {
-      throw new ForbiddenError(
-        role ? 'Platform viewers read; only a platform admin may do this' : 'Only platform admins may do this',
-      );
+    if (role && platformRoleCan(role, this.permission)) {
+      if (platformRoleCan(role, this.permission, authentication)) return role;
+      throw new ForbiddenError('A platform admin does this signed in with a password, not with a token or key');
     }
-    return role;
+    throw new ForbiddenError(
+      role ? 'Platform viewers read; only a platform admin may do this' : 'Only platform admins may do this',
+    );
   }
 }
 

@@ -7,12 +7,24 @@ export interface AccessRule {
   field: string;
   /**
    * The permission keys required, `signed-in` for any caller with a token, `public` for anyone;
-   * marked when a request made with an API key is refused it whatever its role.
+   * marked when a request made with a personal access token or an API key is refused it whatever its role.
    */
   requires: string;
 }
 
-const API_KEY_WITHHELD: readonly Permission[] = WITHHELD_FROM[Authentication.API_KEY];
+/** How each credential that can be refused is named in the list. */
+const CREDENTIALS: readonly [Authentication, string][] = [
+  [Authentication.PERSONAL_ACCESS_TOKEN, 'a personal access token'],
+  [Authentication.API_KEY, 'an API key'],
+];
+
+/** ", not with …" naming the credentials refused one of `roles` whatever the role; '' for none. */
+function refusedCredentials(roles: unknown[]): string {
+  const refused = CREDENTIALS.filter(([authentication]) =>
+    roles.some((role) => (WITHHELD_FROM[authentication] as readonly Permission[]).includes(role as Permission)),
+  ).map(([, name]) => name);
+  return refused.length ? `, not with ${refused.join(' or ')}` : '';
+}
 
 /**
  * Who can reach each operation and resolved field, read from the resolvers' own
@@ -23,13 +35,12 @@ export function accessRules(): AccessRule[] {
   const storage = getMetadataStorage();
   const typeName = (target: unknown) =>
     storage.objectTypes.find((type) => type.target === target)?.name ?? '<unknown type>';
-  const withheld = (roles: unknown[]) => roles.some((role) => API_KEY_WITHHELD.includes(role as Permission));
   const requires = (roles: unknown[] | undefined) =>
     roles === undefined
       ? 'public'
       : roles.length === 0
         ? 'signed-in'
-        : `${roles.map(String).join(' + ')}${withheld(roles) ? ', not with an API key' : ''}`;
+        : `${roles.map(String).join(' + ')}${refusedCredentials(roles)}`;
   const rules: AccessRule[] = [
     ...storage.queries.map((q) => ({ field: `Query.${q.schemaName}`, requires: requires(q.roles) })),
     ...storage.mutations.map((m) => ({ field: `Mutation.${m.schemaName}`, requires: requires(m.roles) })),

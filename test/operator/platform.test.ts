@@ -53,6 +53,27 @@ describe('the platform part of the schema', () => {
     assert.equal(refused.data, null);
   });
 
+  it("a platform admin's personal access token reads the platform part but changes nothing there", async () => {
+    const admin = await make.platformUser();
+    const owner = await make.user();
+    const organization = await make.organization({ owner });
+    const token = await make.personalAccessToken({ user: admin });
+    const read = ok(
+      await app.gql<{ platform: { organizations: { totalCount: number } } }>(
+        PLATFORM_ORGANIZATIONS,
+        { search: organization.slug },
+        token.secret,
+      ),
+    );
+    assert.equal(read.platform.organizations.totalCount, 1);
+    const refused = await withoutChanges(app, () =>
+      app.gql(SUSPEND, { slug: organization.slug, reason: 'Abuse' }, token.secret),
+    );
+    assert.deepEqual(codes(refused), ['FORBIDDEN']);
+    assert.match(refused.errors?.[0].message ?? '', /signed in with a password/);
+    ok(await app.gql(SUSPEND, { slug: organization.slug, reason: 'Abuse' }, admin.token));
+  });
+
   it('lists every organization to platform admins and viewers, with plan, status and counts, searchable and paged', async () => {
     const owner = await make.user();
     const marker = `zz${Date.now().toString(36)}`;
