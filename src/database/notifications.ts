@@ -3,6 +3,17 @@ import type { Logger } from 'pino';
 
 /** How long to wait before listening again after the connection was lost. */
 const RECONNECT_DELAY_MS = 1000;
+/** Payloads of the listener's own heartbeats, which no handler hears. */
+const HEARTBEAT_PREFIX = 'heartbeat:';
+
+export interface HeartbeatTiming {
+  /** How often the listener notifies itself on its channel. */
+  everyMs: number;
+  /** How long it waits to hear that notification before it takes the connection for lost. */
+  timeoutMs: number;
+}
+
+const HEARTBEAT: HeartbeatTiming = { everyMs: 15_000, timeoutMs: 5000 };
 
 export interface NotificationHandlers {
   /** Listening (again): nothing said while not listening was heard. */
@@ -17,24 +28,69 @@ export interface NotificationListener {
 }
 
 /**
+ * The listener's own heartbeat on a listening connection: every `timing.everyMs` it notifies its
+ * channel and calls `dead` unless that notification is heard within `timing.timeoutMs`.
+ */
+function heartbeatOn(
+  listening: Client,
+  channel: string,
+  timing: HeartbeatTiming,
+  dead: (error: Error) => void,
+): { heard(payload: string): boolean; stop(): void } {
+  let awaited: { payload: string; deadline: NodeJS.Timeout } | undefined;
+  let sent = 0;
+  const beats = setInterval(() => {
+    if (awaited) return;
+    const payload = `${HEARTBEAT_PREFIX}${process.pid}:${(sent += 1)}`;
+    const deadline = setTimeout(
+      () => dead(new Error(`no heartbeat heard within ${timing.timeoutMs} ms`)),
+      timing.timeoutMs,
+    );
+    awaited = { payload, deadline };
+    listening.query('SELECT pg_notify($1, $2)', [channel, payload]).catch(dead);
+  }, timing.everyMs);
+  beats.unref();
+  return {
+    /** Whether `payload` was a heartbeat (which no handler hears). */
+    heard(payload) {
+      if (!payload.startsWith(HEARTBEAT_PREFIX)) return false;
+      if (payload === awaited?.payload) {
+        clearTimeout(awaited.deadline);
+        awaited = undefined;
+      }
+      return true;
+    },
+    stop() {
+      clearInterval(beats);
+      clearTimeout(awaited?.deadline);
+    },
+  };
+}
+
+/**
  * A connection of its own that LISTENs on one channel, and listens again whenever it is lost (a
  * restart of PostgreSQL, a network cut). Handlers hear when it is lost and when it is back, so
  * that what was remembered on the strength of the notifications can be dropped meanwhile.
+ * A connection can also die in silence (a NAT or load balancer that drops an idle flow, a pooler
+ * that moves the session): a heartbeat takes it for lost when its own notification does not come back.
  */
 export function listenForNotifications(
   url: string,
   channel: string,
   handlers: NotificationHandlers,
   log: Logger,
+  heartbeat: HeartbeatTiming = HEARTBEAT,
 ): NotificationListener {
   let closed = false;
   let client: Client | undefined;
   let retry: NodeJS.Timeout | undefined;
+  let beating: ReturnType<typeof heartbeatOn> | undefined;
 
   const lose = (error?: Error) => {
     if (!client) return;
     const lostClient = client;
     client = undefined;
+    beating?.stop();
     handlers.lost();
     lostClient.end().catch(() => undefined);
     if (closed) return;
@@ -45,26 +101,26 @@ export function listenForNotifications(
   const connect = () => {
     retry = undefined;
     if (closed) return;
-    const next = new Client({ connectionString: url, application_name: 'platform-api-listen' });
+    const next = new Client({ connectionString: url, application_name: 'platform-api-listen', keepAlive: true });
     client = next;
-    next.on('notification', (message) => {
-      if (message.channel === channel) handlers.message(message.payload ?? '');
-    });
-    next.on('error', (error) => {
+    const gone = (error: Error) => {
       if (client === next) lose(error);
+    };
+    next.on('notification', (message) => {
+      if (message.channel !== channel || beating?.heard(message.payload ?? '')) return;
+      handlers.message(message.payload ?? '');
     });
-    next.on('end', () => {
-      if (client === next) lose(new Error('connection ended'));
-    });
+    next.on('error', gone);
+    next.on('end', () => gone(new Error('connection ended')));
     next
       .connect()
       .then(() => next.query(`LISTEN "${channel}"`))
       .then(() => {
-        if (client === next && !closed) handlers.ready();
+        if (client !== next || closed) return;
+        beating = heartbeatOn(next, channel, heartbeat, gone);
+        handlers.ready();
       })
-      .catch((error: Error) => {
-        if (client === next) lose(error);
-      });
+      .catch(gone);
   };
 
   connect();
@@ -72,6 +128,7 @@ export function listenForNotifications(
     async close() {
       closed = true;
       if (retry) clearTimeout(retry);
+      beating?.stop();
       const last = client;
       client = undefined;
       handlers.lost();
