@@ -121,11 +121,12 @@ export const platformRepository = {
   },
 
   /** Organizations not yet suspended with an invoice issued at or before `issuedBy` and still open. */
-  async pastDue(db: EntityManager, issuedBy: Date): Promise<string[]> {
+  async pastDue(db: EntityManager, issuedBy: Date, organizationId?: string): Promise<string[]> {
     const rows = await db.query<{ id: string }[]>(
       `SELECT DISTINCT o.id FROM organizations o JOIN invoices i ON i.organization_id = o.id
-       WHERE o.suspended_at IS NULL AND o.deleted_at IS NULL AND i.status = 'open' AND i.issued_at <= $1`,
-      [issuedBy],
+       WHERE o.suspended_at IS NULL AND o.deleted_at IS NULL AND i.status = 'open' AND i.issued_at <= $1
+         AND ($2::uuid IS NULL OR o.id = $2)`,
+      [issuedBy, organizationId ?? null],
     );
     return rows.map((row) => row.id);
   },

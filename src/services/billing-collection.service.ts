@@ -139,6 +139,8 @@ export async function collectPastDue(
   for (const organizationId of await platformRepository.pastDue(db.manager, issuedBy)) {
     const suspended = await runTransaction(db, async (tx) => {
       if (!(await lockOrganization(tx, organizationId))) return false;
+      // Asked again under the lock: paid, or suspended by an admin, since the list was read.
+      if (!(await platformRepository.pastDue(tx, issuedBy, organizationId)).length) return false;
       const kind = SuspensionKind.PAST_DUE;
       return (await suspendOrganization(tx, jobs, organizationId, { reason: PAST_DUE_REASON, kind })) !== null;
     });

@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import {
   DAY_MS,
   given,
+  holdRowLock,
+  lockWaiters,
   ok,
   runScheduledJobs,
   untilActive,
@@ -164,6 +166,29 @@ describe('collecting what organizations owe', () => {
       scene.project.id,
     ]);
     assert.equal(project.status, 'PAUSED', 'the owners restore their projects');
+  });
+
+  it("the collection asks again under the organization's lock: an admin's suspension meanwhile stays the admin's", async () => {
+    const scene = await owing();
+    const held = await holdRowLock(app, 'organizations', scene.organization.id);
+    // No retry of the charge is due: the suspension is the only thing that waits for the lock.
+    const collection = runScheduledJobs(app, new Date(scene.invoice.issuedAt.getTime() + 10 * DAY_MS), {
+      PAST_DUE_SUSPEND_DAYS: '10',
+      PAYMENT_RETRY_DAYS: '20',
+    });
+    // The collection read the organization as past due, and waits for its lock.
+    await lockWaiters(app, 1);
+    await held.release({
+      sql: `UPDATE organizations SET suspended_at = now(), suspension_reason = 'Abuse', suspension_kind = 'admin'
+            WHERE id = $1`,
+      params: [scene.organization.id],
+    });
+    assert.equal((await collection).code, 0);
+    const [row] = await app.sql<{ suspension_reason: string; suspension_kind: string }>(
+      'SELECT suspension_reason, suspension_kind FROM organizations WHERE id = $1',
+      [scene.organization.id],
+    );
+    assert.deepEqual({ ...row }, { suspension_reason: 'Abuse', suspension_kind: 'admin' });
   });
 
   it("a platform admin's markInvoicePaid lifts a past_due suspension too", async () => {

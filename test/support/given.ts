@@ -342,10 +342,12 @@ export async function holdRowLock(app: TestApp, table: 'organizations' | 'projec
   await client.query(`SELECT id FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
   let released = false;
   return {
-    async release(): Promise<void> {
+    /** Rolls back; or, given a statement, runs it and commits: a change that lands while others wait. */
+    async release(change?: { sql: string; params: unknown[] }): Promise<void> {
       if (released) return;
       released = true;
-      await client.query('ROLLBACK');
+      if (change) await client.query(change.sql, change.params);
+      await client.query(change ? 'COMMIT' : 'ROLLBACK');
       await client.end();
     },
   };
