@@ -32,13 +32,14 @@ export class ServiceAccountResolver {
     return account.createdAt;
   }
 
-  @Authorized(Permission.OrganizationRead)
+  // Who made it and its keys are for those who manage members, also where a grant shows the account.
+  @Authorized(Permission.MembersManage)
   @FieldResolver(() => User, { nullable: true, description: 'Null once that user is deleted.' })
   createdBy(@Ctx() ctx: RequestContext, @Root() account: ServiceAccount): Promise<User | null> {
     return this.serviceAccountService.createdBy(ctx, account);
   }
 
-  @Authorized(Permission.OrganizationRead)
+  @Authorized(Permission.MembersManage)
   @FieldResolver(() => [ApiKeyView], { description: 'Newest first, revoked ones included; never a secret.' })
   async apiKeys(@Ctx() ctx: RequestContext, @Root() account: ServiceAccount): Promise<ApiKeyView[]> {
     return (await this.serviceAccountService.apiKeys(ctx, account)).map((key: AccessKey) => apiKeyView(key));

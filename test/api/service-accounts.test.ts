@@ -198,6 +198,33 @@ describe('service accounts', () => {
     assert.equal(grant.access_level, 'read');
   });
 
+  it("a grant shows the service account to the project's readers, but its keys and creator only to those who manage members", async () => {
+    const make = given(app);
+    const account = await make.serviceAccount({ organization, role: 'VIEWER', by: owner });
+    await make.grantServiceAccount({ project, serviceAccount: account, level: 'READ', by: owner });
+    await make.apiKey({ serviceAccount: account, by: owner });
+    await make.grant({ project, user: member, level: 'READ', by: owner });
+    const query = (fields: string) =>
+      `query ($ref: String!) { project(ref: $ref) { permissions { nodes { serviceAccount { ${fields} } } } } }`;
+    type Answer = {
+      project: { permissions: { nodes: { serviceAccount: { name: string; apiKeys?: unknown[] } | null }[] } };
+    };
+    const named = (answer: Answer) =>
+      answer.project.permissions.nodes.find((node) => node.serviceAccount?.name === account.name)?.serviceAccount;
+    assert.ok(named(ok(await app.gql<Answer>(query('name'), { ref: project.ref }, member.token))));
+    const refused = await app.gql<Answer>(
+      query('name apiKeys { name } createdBy { email }'),
+      { ref: project.ref },
+      member.token,
+    );
+    assert.deepEqual(
+      [...new Set((refused.errors ?? []).map((error) => `${error.path?.at(-1)} ${error.extensions.code}`))].sort(),
+      ['apiKeys FORBIDDEN', 'createdBy FORBIDDEN'],
+    );
+    const managed = ok(await app.gql<Answer>(query('name apiKeys { name }'), { ref: project.ref }, admin.token));
+    assert.equal(named(managed)?.apiKeys?.length, 1);
+  });
+
   it('deleting a service account removes its grants and keys', async () => {
     const make = given(app);
     const account = await make.serviceAccount({ organization, role: 'MEMBER', by: owner });
