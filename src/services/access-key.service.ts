@@ -59,7 +59,9 @@ export class AccessKeyService {
     const told = await inTransaction(ctx, async (tx) => {
       const key = await accessKeyRepository.byId(tx, id);
       if (!key?.serviceAccountId) throw new NotFoundError('API key');
-      const { account, callerRole } = await lockedServiceAccount(ctx, tx, organization, key.serviceAccountId);
+      const { account, callerRole } = await lockedServiceAccount(ctx, tx, organization, key.serviceAccountId, {
+        withdraws: true,
+      });
       if (!roleAtLeast(callerRole, account.role)) {
         throw new ForbiddenError('You cannot revoke keys of a service account with a role above your own');
       }

@@ -35,7 +35,8 @@ export class CredentialService {
     const { project } = await access.get();
     const keys = await generateProjectKeys(project.ref);
     await inTransaction(ctx, async (tx) => {
-      await lockLiveOrganization(tx, project.organizationId, () => new NotFoundError('Project', project.ref));
+      const gone = () => new NotFoundError('Project', project.ref);
+      await lockLiveOrganization(tx, project.organizationId, gone, { withdraws: true });
       const replaced = await projectRepository.replaceCredentials(tx, project.id, {
         anonKey: keys.anonKey,
         serviceRoleKey: seal(ctx.config.encryptionKey, keys.serviceRoleKey),

@@ -23,7 +23,7 @@ import { userRepository } from '../repositories/user.repository';
 import { requireUser, type RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import { authThrottle } from '../security/auth-throttle';
-import { lockLiveOrganization } from './organization-lock';
+import { lockLiveOrganization, type LockOptions } from './organization-lock';
 import type { Page } from '../types/connection.type';
 import type { InvitationPayload } from '../types/invitation.type';
 import { normalizeEmail } from './auth.service';
@@ -34,8 +34,9 @@ export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 const LAST_OWNER = 'An organization must keep at least one owner: make someone else owner first';
 
 /** Takes the organization's lock, first: NOT_FOUND when it is gone or deleted. */
-function locked(tx: EntityManager, organization: Organization): Promise<void> {
-  return lockLiveOrganization(tx, organization.id, () => new NotFoundError('Organization', organization.slug));
+function locked(tx: EntityManager, organization: Organization, options: LockOptions = {}): Promise<void> {
+  const gone = () => new NotFoundError('Organization', organization.slug);
+  return lockLiveOrganization(tx, organization.id, gone, options);
 }
 
 /**
@@ -152,7 +153,7 @@ export class MembershipService {
     assertUuid('userId', userId);
     const { organization } = await access.get();
     await inTransaction(ctx, async (tx) => {
-      await locked(tx, organization);
+      await locked(tx, organization, { withdraws: true });
       const callerRole = await lockedCallerRole(ctx, tx, organization);
       const target = await membershipRepository.find(tx, organization.id, userId);
       if (!target) throw new NotFoundError('Member');

@@ -90,7 +90,7 @@ export class ProjectPermissionService {
     const grantee = granteeOf(ids);
     const { project } = await access.get();
     await inTransaction(ctx, async (tx) => {
-      await lockLiveProject(tx, project);
+      await lockLiveProject(tx, project, { withdraws: true });
       if (!(await projectGrantRepository.delete(tx, project.id, grantee)))
         throw new NotFoundError('Project permission');
     });

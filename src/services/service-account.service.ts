@@ -16,7 +16,7 @@ import { requireUser, type RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import type { Page } from '../types/connection.type';
 import { capGrants, lockedCallerRole } from './membership.service';
-import { lockLiveOrganization } from './organization-lock';
+import { lockLiveOrganization, type LockOptions } from './organization-lock';
 
 const ABOVE_OWN_ROLE = 'You cannot manage a service account with a role above your own';
 
@@ -42,8 +42,9 @@ export async function lockedServiceAccount(
   tx: EntityManager,
   organization: Organization,
   id: string,
+  options: LockOptions = {},
 ): Promise<{ account: ServiceAccount; callerRole: OrganizationRole }> {
-  await lockLiveOrganization(tx, organization.id, () => new NotFoundError('Service account'));
+  await lockLiveOrganization(tx, organization.id, () => new NotFoundError('Service account'), options);
   const callerRole = await lockedCallerRole(ctx, tx, organization);
   const account = await serviceAccountRepository.forUpdate(tx, id);
   if (account?.organizationId !== organization.id) throw new NotFoundError('Service account');
@@ -109,7 +110,7 @@ export class ServiceAccountService {
     assertUuid('id', id);
     const { organization } = await access.get();
     const told = await inTransaction(ctx, async (tx) => {
-      const { account, callerRole } = await lockedServiceAccount(ctx, tx, organization, id);
+      const { account, callerRole } = await lockedServiceAccount(ctx, tx, organization, id, { withdraws: true });
       assertWithin(callerRole, account.role);
       await serviceAccountRepository.delete(tx, id);
       return accessKeyRepository.invalidate(tx, `principal:${id}`);

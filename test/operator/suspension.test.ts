@@ -73,7 +73,7 @@ describe('a suspended organization', () => {
     }
   });
 
-  it('answers every change to it, its projects, members and keys with ORGANIZATION_SUSPENDED and the reason, and changes nothing', async () => {
+  it('answers every change to it, its projects, members and keys but a withdrawal of access with ORGANIZATION_SUSPENDED and the reason, and changes nothing', async () => {
     const { owner, member, organization, project } = await suspendedScene();
     const slug = organization.slug;
     const ref = project.ref;
@@ -87,7 +87,6 @@ describe('a suspended organization', () => {
       ['mutation ($ref: String!) { updateProject(ref: $ref, input: { name: "Renamed" }) { name } }', { ref }],
       ['mutation ($ref: String!) { pauseProject(ref: $ref) { status } }', { ref }],
       ['mutation ($ref: String!) { deleteProject(ref: $ref) }', { ref }],
-      ['mutation ($ref: String!) { rotateProjectJwtSecret(ref: $ref) { anonKey } }', { ref }],
       [
         'mutation ($input: GrantProjectPermissionInput!) { grantProjectPermission(input: $input) { accessLevel } }',
         { input: { projectRef: ref, userId: member.id, accessLevel: 'WRITE' } },
@@ -99,10 +98,6 @@ describe('a suspended organization', () => {
       [
         'mutation ($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { role } }',
         { input: { organizationSlug: slug, userId: member.id, role: 'ADMIN' } },
-      ],
-      [
-        'mutation ($slug: String!, $id: ID!) { removeMember(organizationSlug: $slug, userId: $id) }',
-        { slug, id: member.id },
       ],
       [
         'mutation ($input: ChangePlanInput!) { changePlan(input: $input) { status } }',
@@ -123,6 +118,41 @@ describe('a suspended organization', () => {
       app.gql('mutation ($slug: String!) { leaveOrganization(slug: $slug) }', { slug }, member.token),
     );
     assert.deepEqual(codes(leave), ['ORGANIZATION_SUSPENDED']);
+  });
+
+  it('still lets its owners withdraw access, so that a leak can be answered: rotate a secret, revoke a key and a grant, remove a member', async () => {
+    const owner = await make.user();
+    const organization = await make.organization({ owner });
+    const member = await make.member({ organization, role: 'MEMBER', by: owner });
+    const project = await make.project({ organization, by: owner });
+    await untilActive(app, project);
+    await make.grant({ project, user: member, level: 'READ', by: owner });
+    const account = await make.serviceAccount({ organization, role: 'MEMBER', by: owner });
+    const key = await make.apiKey({ serviceAccount: account, by: owner });
+    const spareAccount = await make.serviceAccount({ organization, role: 'VIEWER', by: owner });
+    ok(await app.gql(SUSPEND, { slug: organization.slug, reason: REASON }, admin.token));
+    await untilStatus(app, project, 'PAUSED');
+    const withdrawals: [string, Record<string, unknown>][] = [
+      ['mutation ($ref: String!) { rotateProjectJwtSecret(ref: $ref) { anonKey } }', { ref: project.ref }],
+      ['mutation ($id: ID!) { revokeApiKey(id: $id) }', { id: key.id }],
+      ['mutation ($id: ID!) { deleteServiceAccount(id: $id) }', { id: spareAccount.id }],
+      [
+        'mutation ($ref: String!, $userId: ID!) { revokeProjectPermission(projectRef: $ref, userId: $userId) }',
+        { ref: project.ref, userId: member.id },
+      ],
+      [
+        'mutation ($slug: String!, $id: ID!) { removeMember(organizationSlug: $slug, userId: $id) }',
+        { slug: organization.slug, id: member.id },
+      ],
+    ];
+    for (const [document, variables] of withdrawals) ok(await app.gql(document, variables, owner.token));
+    assert.deepEqual(codes(await app.gql('{ viewer { kind } }', {}, key.secret)), ['UNAUTHENTICATED']);
+    const minted = await app.gql(
+      'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }',
+      { input: { serviceAccountId: account.id, name: 'new' } },
+      owner.token,
+    );
+    assert.deepEqual(codes(minted), ['ORGANIZATION_SUSPENDED'], 'granting access stays refused');
   });
 
   it('refuses an invitation to it, accepted by an existing account', async () => {
