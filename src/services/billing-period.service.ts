@@ -4,14 +4,12 @@ import { periodEndAfter } from '../billing/periods';
 import { runTransaction } from '../database/transaction';
 import { InvoiceStatus } from '../entities/invoice.entity';
 import { SubscriptionStatus } from '../entities/subscription.entity';
-import { billingAccountRepository } from '../repositories/billing-account.repository';
 import { invoiceRepository } from '../repositories/billing-invoice.repository';
-import { paymentMethodRepository } from '../repositories/billing-payment-method.repository';
 import { subscriptionRepository, type CurrentSubscription } from '../repositories/billing-subscription.repository';
 import { lockOrganization } from '../repositories/organization.repository';
 import { formatInvoiceNumber } from '../types/billing.types';
 import { periodDraft } from './billing-invoice.service';
-import { settleSubscriptionStatus } from './billing-collection.service';
+import { chargeInvoice, settleSubscriptionStatus } from './billing-collection.service';
 import { startFreeSubscription } from './billing-plan.service';
 
 export interface ClosePeriodsOptions {
@@ -59,19 +57,7 @@ async function issue(
   if (!invoice) throw new Error(`Invoice ${draft.id} vanished under the organization's lock`);
   let declined: string | undefined;
   if (invoice.totalCents > 0) {
-    const method = await paymentMethodRepository.defaultOf(tx, subscription.organizationId);
-    const account = await billingAccountRepository.byId(tx, subscription.organizationId);
-    const outcome =
-      method && account?.paymentCustomerRef
-        ? await provider.charge({
-            customerRef: account.paymentCustomerRef,
-            paymentMethodRef: method.providerRef,
-            amountCents: invoice.totalCents,
-            currency: invoice.currency,
-            idempotencyKey: invoice.id,
-            description: `Invoice ${formatInvoiceNumber(invoice.number)}`,
-          })
-        : { status: 'declined' as const, reason: 'no default payment method' };
+    const outcome = await chargeInvoice(tx, provider, invoice);
     if (outcome.status === 'declined') declined = outcome.reason;
   }
   // Nothing to collect (a period whose credits net it to zero) is settled as it is issued.
