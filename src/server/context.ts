@@ -50,8 +50,8 @@ export function requestContextBuilder(
     return { viewer, throttledSeconds: 0 };
   };
   // Failed key authentications are throttled per address like failed log-ins; a throttled one costs no lookup.
+  const throttle = authThrottle({ config });
   const keyCaller = async (token: string, address: string, db: DataSource): Promise<Caller> => {
-    const throttle = authThrottle({ config });
     const waitSeconds = throttle.retryAfterSeconds('accessKey', address);
     if (waitSeconds > 0) return { viewer: null, throttledSeconds: waitSeconds };
     const viewer = await keys.verify(token, db);
