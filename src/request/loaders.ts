@@ -73,10 +73,11 @@ function pageLoader<T>(read: (ownerIds: string[], window: PageWindow) => Promise
  * handful of closures and maps. A class, so that the accessors live on the prototype.
  */
 export class RequestLoaders {
-  /** Projects read in this request whose organization is deleted: hidden with it. */
-  readonly inDeletedOrganization = new Set<string>();
-  /** Projects read in this request whose organization is suspended, with the reason. */
-  readonly organizationSuspension = new Map<string, string>();
+  /**
+   * What the rows of projects read in this request said of their organization, for those whose
+   * organization is deleted (they are hidden with it) or suspended (with the reason).
+   */
+  readonly organizationStanding = new Map<string, OrganizationStanding>();
   private organizations?: ReturnType<typeof organizationLoaders>;
   private projects?: ReturnType<typeof projectLoaders>;
   private caller?: ReturnType<typeof callerLoaders>;
@@ -228,8 +229,9 @@ export class RequestLoaders {
   }
 
   private primeProject({ project, role, grant, credential, organizationDeleted, organizationSuspension }: ProjectRow) {
-    if (organizationDeleted) this.inDeletedOrganization.add(project.id);
-    if (organizationSuspension) this.organizationSuspension.set(project.id, organizationSuspension);
+    if (organizationDeleted || organizationSuspension) {
+      this.organizationStanding.set(project.id, { organizationDeleted, organizationSuspension });
+    }
     this.projectById.prime(project.id, project);
     this.projectByRef.prime(project.ref, project);
     this.myRole.prime(project.organizationId, role);
@@ -352,17 +354,21 @@ function projectLoaders(db: DataSource, viewer: Principal | null, prime: (row: P
   return { projectById: loader('id'), projectByRef: loader('ref') };
 }
 
+/** What a project's row says of its organization: deleted, or suspended with this reason. */
+type OrganizationStanding = Pick<ProjectRow, 'organizationDeleted' | 'organizationSuspension'>;
+
+/** A project whose organization is neither deleted nor suspended. */
+const STANDING_LIVE: OrganizationStanding = { organizationDeleted: false, organizationSuspension: null };
+
 /** The loaders an access read goes through. */
 interface AccessSources {
   organizationById: DataLoader<OrganizationKey, OrganizationRow | null, string>;
   organizationBySlug: DataLoader<OrganizationKey, OrganizationRow | null, string>;
   projectById: DataLoader<string, Project | null>;
-  /** The suspension reason of each read project's organization, when it is suspended. */
-  organizationSuspension: Map<string, string>;
   projectByRef: DataLoader<string, Project | null>;
   myRole: DataLoader<string, OrganizationRole | null>;
   myGrant: DataLoader<string, AccessLevel | null>;
-  inDeletedOrganization: Set<string>;
+  organizationStanding: Map<string, OrganizationStanding>;
 }
 
 /** The caller's access to each resource, looked up once per request: every guarded field of it asks again. */
@@ -403,8 +409,7 @@ function accessReads(l: AccessSources) {
           project,
           role,
           grant,
-          organizationDeleted: l.inDeletedOrganization.has(project.id),
-          organizationSuspension: l.organizationSuspension.get(project.id) ?? null,
+          ...(l.organizationStanding.get(project.id) ?? STANDING_LIVE),
         };
       });
     },
