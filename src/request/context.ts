@@ -33,6 +33,8 @@ export interface RequestContextParts {
   /** Seconds to wait when failed key authentications from this address are throttled; 0 otherwise. */
   throttledSeconds?: number;
   clientAddress: string;
+  /** The User-Agent header as sent (at most 512 characters); null when there was none. */
+  userAgent?: string | null;
   db: DataSource;
   config: AppConfig;
   jobs: JobEnqueuer;
@@ -53,6 +55,8 @@ export class RequestContext {
   readonly throttledSeconds: number;
   /** The client's address, for throttling and audit. */
   readonly clientAddress: string;
+  /** The client's User-Agent, for sessions and audit. */
+  readonly userAgent: string | null;
   readonly db: DataSource;
   readonly config: AppConfig;
   /** The durable job queue: work after the commit is enqueued in the transaction. */
@@ -68,6 +72,7 @@ export class RequestContext {
     this.invalidToken = parts.invalidToken;
     this.throttledSeconds = parts.throttledSeconds ?? 0;
     this.clientAddress = parts.clientAddress;
+    this.userAgent = parts.userAgent ?? null;
     this.db = parts.db;
     this.config = parts.config;
     this.jobs = parts.jobs;

@@ -13,6 +13,14 @@ import { clientAddress } from '../security/client-address';
 
 export type ContextBuilder = (req: IncomingMessage, scope: RequestScope) => Promise<RequestContext>;
 
+/** Longest User-Agent kept: enough for any real client, bounded for what is stored. */
+const USER_AGENT_MAX = 512;
+
+function userAgentOf(req: IncomingMessage): string | null {
+  const header = req.headers['user-agent'];
+  return header ? header.slice(0, USER_AGENT_MAX) : null;
+}
+
 /** The bearer token sent, '' for a malformed Authorization header, null for none. */
 function bearerToken(req: IncomingMessage): string | null {
   const header = req.headers.authorization;
@@ -74,6 +82,7 @@ export function requestContextBuilder(
       invalidToken: token !== null && caller.viewer === null,
       throttledSeconds: caller.throttledSeconds,
       clientAddress: address,
+      userAgent: userAgentOf(req),
       db,
       config,
       jobs,
