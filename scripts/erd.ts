@@ -22,6 +22,10 @@ export const AREAS: Record<string, { title: string; tables: string[] }> = {
     title: 'Machine access: service accounts and the keys that authenticate as them or as users',
     tables: ['service_accounts', 'access_keys'],
   },
+  accounts: {
+    title: 'Accounts: sessions and their refresh tokens, e-mailed tokens, the mail outbox',
+    tables: ['sessions', 'session_refresh_tokens', 'account_tokens', 'mail_outbox'],
+  },
   billing: {
     title: 'Billing: plans, subscriptions, payment methods and invoices',
     tables: ['plans', 'subscriptions', 'payment_methods', 'invoices', 'invoice_line_items'],

@@ -1,5 +1,5 @@
 import { PlatformDataSource } from '../ormconfig';
-import { loadJobsConfig, loadStorageConfig, type JobsConfig } from '../src/config';
+import { loadEncryptionKey, loadJobsConfig, loadStorageConfig, type JobsConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -16,7 +16,9 @@ export function parseNow(value: string | undefined, usage: string): Date {
 
 /** What a job command runs on: the database (DATABASE_URL or the embedded one), the jobs settings, a log. */
 export async function jobsRuntime(applicationName: string) {
-  const config: JobsConfig = loadJobsConfig();
+  const jobs = loadJobsConfig();
+  // The mail worker opens the outbox's sealed messages.
+  const config: JobsConfig = { ...jobs, mail: { ...jobs.mail, sealingKey: loadEncryptionKey() } };
   const log = createLogger(process.env.LOG_LEVEL || 'info');
   const db = new PlatformDataSource({ storage: loadStorageConfig(), applicationName, poolSize: 4 });
   await db.initialize();

@@ -72,6 +72,36 @@ export interface AppConfig extends StorageConfig {
   trustedDocuments: TrustedDocumentsConfig;
   /** Who may sign up: anyone, only with an invitation, or only with a platform invitation. */
   signupMode: SignupMode;
+  accounts: AccountsConfig;
+}
+
+/** Sessions and the rules of accounts (docs/accounts.md). */
+export interface AccountsConfig {
+  /** A session not refreshed for this many days ends. */
+  sessionIdleDays: number;
+  /** A session ends this many days after its log-in, whatever its refreshes. */
+  sessionMaxDays: number;
+  /** REQUIRE_VERIFIED_EMAIL: an unverified address cannot create an organization nor accept an invitation. */
+  requireVerifiedEmail: boolean;
+}
+
+/** How mail leaves: SMTP, `.eml` files (outside production, without SMTP_URL), or not at all (MAIL_DISABLED). */
+export interface MailConfig {
+  /** SMTP_URL, such as smtp://user:pass@mail.internal:587; unset: files under `directory`. */
+  smtpUrl: string | undefined;
+  from: string;
+  /** MAIL_DISABLED=true: mails are marked sent without leaving (an install without mail). */
+  disabled: boolean;
+  /** DATA_DIR/mail: where `.eml` files go without SMTP_URL. */
+  directory: string;
+  /** The studio whose pages the links in mails open. */
+  studioUrl: string;
+  passwordResetTtlMinutes: number;
+  /** Attempts at sending one mail (MAIL_MAX_ATTEMPTS), the second MAIL_RETRY_BASE_SECONDS after the first, then doubling. */
+  maxAttempts: number;
+  retryBaseSeconds: number;
+  /** ENCRYPTION_KEY, which seals the outbox's messages: set by loadConfig, or by the worker's runtime. */
+  sealingKey?: Buffer;
 }
 
 export type SignupMode = 'open' | 'invite' | 'closed';
@@ -98,6 +128,8 @@ export interface JobsConfig {
   deletionGraceDays: number;
   provisioner: ProvisionerConfig;
   billing: BillingConfig;
+  /** Mail, sent by the workers from the outbox. */
+  mail: MailConfig;
 }
 
 export interface ProvisionerConfig {
@@ -256,6 +288,59 @@ export function loadJobsConfig(env: Env = process.env): JobsConfig {
       retryBaseMs: parseInteger(env, 'PROVISIONER_RETRY_BASE_MS', 2000, 1000, 3_600_000),
     },
     billing: loadBillingConfig(env),
+    mail: loadMailConfig(env),
+  };
+}
+
+function parseSmtpUrl(env: Env): string | undefined {
+  const raw = env.SMTP_URL;
+  if (!raw) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'smtp:' && url.protocol !== 'smtps:')) {
+    throw new ConfigError('SMTP_URL', 'must be an smtp:// or smtps:// URL, such as smtp://user:pass@mail.internal:587');
+  }
+  return raw;
+}
+
+/** Production sends mail or says it will not: without SMTP_URL, MAIL_DISABLED=true is required. */
+export function loadMailConfig(env: Env = process.env): MailConfig {
+  const nodeEnv = parseNodeEnv(env);
+  const smtpUrl = parseSmtpUrl(env);
+  const disabled = parseBoolean(env, 'MAIL_DISABLED', false);
+  if (nodeEnv === 'production' && !smtpUrl && !disabled) {
+    throw new ConfigError(
+      'SMTP_URL',
+      'is required when NODE_ENV=production (smtp://user:pass@mail.internal:587), for verification, reset and ' +
+        'invitation mails; set MAIL_DISABLED=true to run without mail on purpose',
+    );
+  }
+  return {
+    smtpUrl,
+    from: env.MAIL_FROM || 'Platform <no-reply@localhost>',
+    disabled,
+    directory: path.join(path.resolve(env.DATA_DIR || path.join(process.cwd(), '.data')), 'mail'),
+    studioUrl: (parseHttpUrl(env, 'STUDIO_URL') ?? 'http://localhost:3000').replace(/\/+$/, ''),
+    passwordResetTtlMinutes: parseInteger(env, 'PASSWORD_RESET_TTL_MINUTES', 60, 5, 24 * 60),
+    maxAttempts: parseInteger(env, 'MAIL_MAX_ATTEMPTS', 10, 1, 50),
+    retryBaseSeconds: parseInteger(env, 'MAIL_RETRY_BASE_SECONDS', 30, 1, 3600),
+  };
+}
+
+function loadAccountsConfig(env: Env): AccountsConfig {
+  const sessionMaxDays = parseInteger(env, 'SESSION_MAX_DAYS', 90, 1, 3650);
+  const sessionIdleDays = parseInteger(env, 'SESSION_IDLE_DAYS', 14, 1, 3650);
+  if (sessionIdleDays > sessionMaxDays) {
+    throw new ConfigError('SESSION_IDLE_DAYS', `must not exceed SESSION_MAX_DAYS (${sessionMaxDays})`);
+  }
+  return {
+    sessionIdleDays,
+    sessionMaxDays,
+    requireVerifiedEmail: parseBoolean(env, 'REQUIRE_VERIFIED_EMAIL', false),
   };
 }
 
@@ -409,14 +494,21 @@ function processSettings(env: Env, nodeEnv: NodeEnv) {
   };
 }
 
+/** ENCRYPTION_KEY (generated outside production), for a process that needs only it: the worker. */
+export function loadEncryptionKey(env: Env = process.env): Buffer {
+  return secretKeys(env, loadStorageConfig(env)).encryptionKey;
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const storage = loadStorageConfig(env);
   const production = storage.nodeEnv === 'production';
+  const secrets = secretKeys(env, storage);
+  const jobs = loadJobsConfig(env);
   return {
     ...storage,
     ...processSettings(env, storage.nodeEnv),
-    ...secretKeys(env, storage),
-    accessTokenTtlSeconds: parseInteger(env, 'ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 30 * 24 * 3600),
+    ...secrets,
+    accessTokenTtlSeconds: parseInteger(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 60, 30 * 24 * 3600),
     maxPageSize: parseInteger(env, 'MAX_PAGE_SIZE', 100, 1, 1000),
     maxBodyBytes: parseInteger(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     introspection: parseBoolean(env, 'GRAPHQL_INTROSPECTION', !production),
@@ -436,8 +528,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     corsOrigins: parseOrigins(env, 'CORS_ORIGINS'),
     trustProxyHops: parseInteger(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
-    jobs: loadJobsConfig(env),
+    jobs: { ...jobs, mail: { ...jobs.mail, sealingKey: secrets.encryptionKey } },
     trustedDocuments: parseTrustedDocuments(env),
     signupMode: parseSignupMode(env, storage.nodeEnv),
+    accounts: loadAccountsConfig(env),
   };
 }

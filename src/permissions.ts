@@ -35,6 +35,9 @@ export enum Permission {
   PlatformBillingManage = 'platform:billing:manage',
   /** Invite someone to sign up; delete an account. */
   PlatformUsersManage = 'platform:users:manage',
+
+  /** The caller's own sessions and password: log out, revoke sessions, change the password. */
+  AccountCredentialsManage = 'account:credentials:manage',
 }
 
 export type OrganizationPermission =
@@ -185,8 +188,9 @@ const PLATFORM_CHANGES = [
  */
 export const WITHHELD_FROM = {
   [Authentication.SESSION]: [],
-  [Authentication.PERSONAL_ACCESS_TOKEN]: [...PLATFORM_CHANGES],
+  [Authentication.PERSONAL_ACCESS_TOKEN]: [...PLATFORM_CHANGES, Permission.AccountCredentialsManage],
   [Authentication.API_KEY]: [
+    Permission.AccountCredentialsManage,
     Permission.MembersManage,
     Permission.OwnersManage,
     Permission.ProjectPermissionsManage,
@@ -261,4 +265,20 @@ export function permissionsOfAccess(
   authentication: Authentication = Authentication.SESSION,
 ): ProjectPermission[] {
   return level ? ACCESS_LEVEL_PERMISSIONS[level].filter((permission) => !withheld(authentication, permission)) : [];
+}
+
+/** A user's own account: held by every user, but only signed in with a session (WITHHELD_FROM). */
+export type AccountPermission = Permission.AccountCredentialsManage;
+
+export function isAccountPermission(permission: Permission): permission is AccountPermission {
+  return permission === Permission.AccountCredentialsManage;
+}
+
+/** Whether a caller may use an account permission: a user, authenticated as `authentication`. */
+export function accountCan(
+  kind: PrincipalKind,
+  permission: AccountPermission,
+  authentication: Authentication,
+): boolean {
+  return kind === PrincipalKind.USER && !withheld(authentication, permission);
 }

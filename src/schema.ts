@@ -2,6 +2,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { assertMarkedMutationsExist, authChecker } from './auth/auth-checker';
 import { validateArgument } from './graphql/argument-validation';
+import { AccountResolver } from './resolvers/account.resolver';
 import { BillingPaymentsResolver } from './resolvers/billing-payments.resolver';
 import { BillingResolver, OrganizationBillingResolver } from './resolvers/billing.resolver';
 import { MembershipResolver } from './resolvers/membership.resolver';
@@ -19,6 +20,7 @@ import { ViewerResolver } from './resolvers/viewer.resolver';
 export const resolvers = [
   PublicResolver,
   UserResolver,
+  AccountResolver,
   OrganizationResolver,
   MembershipResolver,
   ProjectResolver,

@@ -6,6 +6,7 @@ import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/Postgres
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { PlatformDataSource } from '../ormconfig';
 import { AccessKeyVerifier } from './auth/access-keys';
+import { SessionVerifier } from './auth/sessions';
 import { decoyHash } from './auth/passwords';
 import type { AppConfig } from './config';
 import { CountingQueryLogger } from './database/query-counter';
@@ -126,13 +127,13 @@ async function serveWithJobs(
     metrics.registry ? [graphqlMetricsPlugin(metrics)] : [],
   );
   let metricsListener: MetricsListener | undefined;
-  const accessKeys = new AccessKeyVerifier(dataSource, log);
+  const memories = revocationMemories(dataSource, log);
   const shutdown = shutdownSequence({
     apollo,
     jobs,
     dataSource,
     delayMs: config.shutdownDelayMs,
-    beforeDatabase: () => accessKeys.close(),
+    beforeDatabase: () => memories.close(),
     afterwards: async () => metricsListener?.close(),
   });
   const routes: Routes = {
@@ -146,7 +147,7 @@ async function serveWithJobs(
       bodyLimitBytes: config.maxBodyBytes,
       exposeQueryCount: !production,
       exposeLimits: !production,
-      context: requestContextBuilder(config, dataSource, jobs, accessKeys),
+      context: requestContextBuilder(config, dataSource, jobs, memories.accessKeys, memories.sessions),
       trustedDocuments,
     },
   };
@@ -159,7 +160,7 @@ async function serveWithJobs(
       throw error;
     });
   }
-  accessKeys.listen((dataSource.options as PostgresDataSourceOptions).url as string);
+  memories.listen();
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
   return {
     url: `http://${host}:${port}/graphql`,
@@ -169,6 +170,25 @@ async function serveWithJobs(
     log,
     metrics,
     stop: () => shutdown.stop(),
+  };
+}
+
+/** What this process remembers of keys and sessions, forgotten on the revocations every replica hears. */
+function revocationMemories(dataSource: PlatformDataSource, log: Logger) {
+  const accessKeys = new AccessKeyVerifier(dataSource, log);
+  const sessions = new SessionVerifier(log);
+  return {
+    accessKeys,
+    sessions,
+    listen() {
+      const url = (dataSource.options as PostgresDataSourceOptions).url as string;
+      accessKeys.listen(url);
+      sessions.listen(url);
+    },
+    async close() {
+      await accessKeys.close();
+      await sessions.close();
+    },
   };
 }
 

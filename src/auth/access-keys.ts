@@ -71,6 +71,7 @@ export class AccessKeyVerifier implements AccessKeyMemory {
         authentication: Authentication.API_KEY,
         organizationId: record.organizationId,
         accessKeyId: record.id,
+        sessionId: null,
       };
     }
     if (parsed.kind === KeyKind.PERSONAL_ACCESS_TOKEN && record.userId) {
@@ -79,6 +80,7 @@ export class AccessKeyVerifier implements AccessKeyMemory {
         authentication: Authentication.PERSONAL_ACCESS_TOKEN,
         organizationId: null,
         accessKeyId: record.id,
+        sessionId: null,
       };
     }
     return null;

@@ -5,6 +5,8 @@ import type { OrganizationRole } from '../entities/user-role.entity';
 import type { PlatformRole } from '../entities/user.entity';
 import { ForbiddenError, NotFoundError, OrganizationSuspendedError } from '../errors';
 import {
+  accountCan,
+  type AccountPermission,
   accessCan,
   effectiveAccess,
   Permission,
@@ -169,7 +171,27 @@ export class PlatformDecision {
   }
 }
 
-export type AccessDecision = OrganizationDecision | ProjectDecision | PlatformDecision;
+/** The caller's own account: a user signed in with a session (never a token or key). */
+export class AccountDecision {
+  readonly kind = 'account';
+
+  constructor(
+    private readonly ctx: RequestContext,
+    readonly permission: AccountPermission,
+  ) {}
+
+  get(): Promise<string> {
+    const { principal, authentication } = requireViewer(this.ctx);
+    if (!accountCan(principal.kind, this.permission, authentication)) {
+      return Promise.reject(
+        new ForbiddenError('Sessions and passwords are managed signed in with a password, not with a token or key'),
+      );
+    }
+    return Promise.resolve(principal.id);
+  }
+}
+
+export type AccessDecision = OrganizationDecision | ProjectDecision | PlatformDecision | AccountDecision;
 
 /** Deleted things are seen by the organization's owners alone: those who may delete the organization. */
 function ownerOf(role: OrganizationRole | null): boolean {

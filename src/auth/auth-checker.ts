@@ -3,9 +3,10 @@ import { createParameterDecorator, type AuthChecker, type ResolverData } from 't
 import { Organization } from '../entities/organization.entity';
 import { Project } from '../entities/project.entity';
 import { organizationDetails } from '../graphql/look-ahead';
-import { isPlatformPermission, isProjectPermission, type Permission } from '../permissions';
+import { isAccountPermission, isPlatformPermission, isProjectPermission, type Permission } from '../permissions';
 import { requireViewer, type RequestContext } from '../request/context';
 import {
+  AccountDecision,
   OrganizationDecision,
   PlatformDecision,
   ProjectDecision,
@@ -110,6 +111,7 @@ type Guarded = ResolverData<RequestContext> & { [DECISION]?: AccessDecision };
 function decide({ root, args, context, info }: ResolverData<RequestContext>, permission: Permission): AccessDecision {
   const where = `${info.parentType.name}.${info.fieldName}`;
   if (isPlatformPermission(permission)) return new PlatformDecision(context, permission);
+  if (isAccountPermission(permission)) return new AccountDecision(context, permission);
   if (isProjectPermission(permission)) {
     const locator = locateProject(root, args);
     if (!locator) throw new Error(`${where} requires ${permission} but names no project`);

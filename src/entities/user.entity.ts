@@ -42,7 +42,8 @@ export class User extends BaseEntity {
   @Column({ type: 'varchar', length: 16, nullable: true })
   platformRole: PlatformRole | null;
 
-  /** Nothing verifies addresses yet (the e-mail flows come with the accounts work): false until then. */
+  /** Set by verifyEmail (or a password reset, whose link reached the address). */
+  @Field()
   @Column({ type: 'boolean', default: false })
   emailVerified: boolean;
 }

@@ -41,3 +41,28 @@ export class LogInInput {
   @MaxLength(256)
   password: string;
 }
+
+@InputType()
+export class ChangePasswordInput {
+  @Field()
+  @MaxLength(256)
+  currentPassword: string;
+
+  @Field()
+  @MinLength(PASSWORD_MIN_LENGTH, { message: `newPassword must be at least ${PASSWORD_MIN_LENGTH} characters long` })
+  @MaxLength(256)
+  newPassword: string;
+}
+
+@InputType()
+export class ResetPasswordInput {
+  /** From the link of the reset mail. */
+  @Field()
+  @MaxLength(200)
+  token: string;
+
+  @Field()
+  @MinLength(PASSWORD_MIN_LENGTH, { message: `newPassword must be at least ${PASSWORD_MIN_LENGTH} characters long` })
+  @MaxLength(256)
+  newPassword: string;
+}

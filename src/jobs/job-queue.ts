@@ -32,6 +32,13 @@ function queueSettings(config: JobsConfig): Record<JobName, QueueSettings> {
     [JOB.expireInvitations]: scheduled,
     // A retry charges cards: a failed run is left to the next hour rather than run again at once.
     [JOB.collectPayments]: { ...scheduled, retryLimit: 0 },
+    // A mail server that is down delays mail: it is tried again, each wait twice the one before.
+    [JOB.sendMail]: {
+      retryLimit: config.mail.maxAttempts - 1,
+      retryDelay: config.mail.retryBaseSeconds,
+      retryBackoff: true,
+    },
+    [JOB.passwordResetMail]: { retryLimit: 3, retryDelay: 5, retryBackoff: true },
   };
 }
 

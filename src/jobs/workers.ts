@@ -6,7 +6,9 @@ import { JOB } from '../request/jobs';
 import { JobQueue, type JobHandlers } from './job-queue';
 import { runProjectStep, type StepDeps } from './project-steps';
 import { provisionerFor } from './provisioner';
+import { sendPasswordResetMail, sendQueuedMail, type MailDeps } from './mail';
 import { purgeOrganization } from './purges';
+import { mailSender } from '../mail/mail-sender';
 import { scheduledHandler, scheduledWork, sweepStuckProjects } from './scheduled';
 
 /** The queue on the database `dataSource` is connected to. */
@@ -19,6 +21,14 @@ export function jobQueueFor(dataSource: DataSource, config: JobsConfig, log: Log
 export function jobHandlers(dataSource: DataSource, queue: JobQueue, config: JobsConfig, log: Logger): JobHandlers {
   const steps: StepDeps = { db: dataSource, provisioner: provisionerFor(config.provisioner), log };
   const scheduled = scheduledWork({ db: dataSource, queue, config });
+  const mailLog = log.child({ component: 'mail' });
+  const mail: MailDeps = {
+    db: dataSource,
+    queue,
+    mail: config.mail,
+    sender: mailSender(config.mail, mailLog),
+    log: mailLog,
+  };
   return {
     [JOB.projectStep]: (job) => runProjectStep(steps, job),
     [JOB.organizationPurge]: (job) => purgeOrganization(steps, job),
@@ -27,6 +37,8 @@ export function jobHandlers(dataSource: DataSource, queue: JobQueue, config: Job
     [JOB.closePeriods]: scheduledHandler(scheduled[JOB.closePeriods]),
     [JOB.expireInvitations]: scheduledHandler(scheduled[JOB.expireInvitations]),
     [JOB.collectPayments]: scheduledHandler(scheduled[JOB.collectPayments]),
+    [JOB.sendMail]: (job) => sendQueuedMail(mail, job),
+    [JOB.passwordResetMail]: (job) => sendPasswordResetMail(mail, job),
   };
 }
 

@@ -90,8 +90,22 @@ export const userRepository = {
   async update(
     tx: EntityManager,
     id: string,
-    changes: Partial<Pick<User, 'lastLoginAt' | 'hashedPassword'>>,
+    changes: Partial<Pick<User, 'lastLoginAt' | 'hashedPassword' | 'emailVerified'>>,
   ): Promise<void> {
     await tx.update(User, { id }, changes);
+  },
+
+  byId(db: EntityManager, id: string): Promise<User | null> {
+    return db.findOneBy(User, { id });
+  },
+
+  /** The user with their password hash: for a password change. */
+  withPasswordById(db: EntityManager, id: string): Promise<User | null> {
+    return db
+      .getRepository(User)
+      .createQueryBuilder('user')
+      .addSelect('user.hashedPassword')
+      .where('user.id = :id', { id })
+      .getOne();
   },
 };

@@ -14,6 +14,8 @@ export interface Viewer {
   organizationId: string | null;
   /** The personal access token or API key the request came with; null for a session's token. */
   accessKeyId: string | null;
+  /** The session whose access token the request came with; null for a personal access token or API key. */
+  sessionId: string | null;
 }
 
 /** This process's memory of access keys: what a revocation tells it once its transaction committed. */
@@ -22,6 +24,12 @@ export interface AccessKeyMemory {
    * Forgets at once what this process knew (`key:<lookup id>`, `principal:<id>`, `organization:<id>`),
    * then waits (briefly, at most) until the notification that tells the other replicas came back.
    */
+  forget(what: string): Promise<void>;
+}
+
+/** This process's memory of sessions: what a revocation tells it once its transaction committed. */
+export interface SessionMemory {
+  /** Forgets at once (`session:<id>`, `user:<id>`), then waits briefly for the other replicas' notification. */
   forget(what: string): Promise<void>;
 }
 
@@ -39,6 +47,7 @@ export interface RequestContextParts {
   config: AppConfig;
   jobs: JobEnqueuer;
   accessKeys: AccessKeyMemory;
+  sessions: SessionMemory;
 }
 
 /**
@@ -63,6 +72,8 @@ export class RequestContext {
   readonly jobs: JobEnqueuer;
   /** Revocations reach this process's memory of keys through it. */
   readonly accessKeys: AccessKeyMemory;
+  /** Revocations of sessions reach this process's memory through it. */
+  readonly sessions: SessionMemory;
   private current?: Loaders;
   private committedCallbacks?: (() => void)[];
 
@@ -77,6 +88,7 @@ export class RequestContext {
     this.config = parts.config;
     this.jobs = parts.jobs;
     this.accessKeys = parts.accessKeys;
+    this.sessions = parts.sessions;
   }
 
   /** Made on first use: a request that reads nothing through them (a rename) makes none. */

@@ -19,6 +19,10 @@ export const JOB = {
   expireInvitations: 'expire-invitations',
   /** Scheduled: retries declined charges, suspends past-due organizations, ends complimentary plans. */
   collectPayments: 'collect-payments',
+  /** Sends one mail of the outbox (platform.mail_outbox), retried while the mail server refuses it. */
+  sendMail: 'send-mail',
+  /** Makes a password reset token for an address, if it is a user's, and writes its mail to the outbox. */
+  passwordResetMail: 'password-reset-mail',
 } as const;
 
 export type JobName = (typeof JOB)[keyof typeof JOB];
@@ -42,6 +46,16 @@ export interface ScheduledJob extends Enqueued {
   asOf?: string;
 }
 
+/** Only the outbox row's id: the message, which holds a token, stays sealed in the database. */
+export interface SendMailJob extends Enqueued {
+  outboxId: string;
+}
+
+/** The address a reset was asked for: whether it is a user's is decided by the job, out of the request's time. */
+export interface PasswordResetMailJob extends Enqueued {
+  email: string;
+}
+
 export interface JobPayloads {
   [JOB.projectStep]: ProjectStepJob;
   [JOB.organizationPurge]: OrganizationPurgeJob;
@@ -50,6 +64,8 @@ export interface JobPayloads {
   [JOB.closePeriods]: ScheduledJob;
   [JOB.expireInvitations]: ScheduledJob;
   [JOB.collectPayments]: ScheduledJob;
+  [JOB.sendMail]: SendMailJob;
+  [JOB.passwordResetMail]: PasswordResetMailJob;
 }
 
 /** The step that moves a project out of each transitional status. */

@@ -1,6 +1,9 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../request/context';
-import { LogInInput, SignUpInput } from '../inputs/auth.inputs';
+import { LogInInput, ResetPasswordInput, SignUpInput } from '../inputs/auth.inputs';
+import { User } from '../entities/user.entity';
+import { accountService } from '../services/account.service';
+import { sessionService } from '../services/session.service';
 import { authService } from '../services/auth.service';
 import { planService } from '../services/billing-plan.service';
 import { AuthPayload } from '../types/auth-payload.type';
@@ -11,6 +14,8 @@ import { PlanView } from '../types/billing.types';
 export class PublicResolver {
   private readonly authService = authService;
   private readonly planService = planService;
+  private readonly sessionService = sessionService;
+  private readonly accountService = accountService;
 
   @Query(() => [PlanView], { description: 'The plan catalog, cheapest first.' })
   plans(@Ctx() ctx: RequestContext): Promise<PlanView[]> {
@@ -25,5 +30,33 @@ export class PublicResolver {
   @Mutation(() => AuthPayload, { description: 'Signs in; the same error for an unknown e-mail and a wrong password.' })
   logIn(@Ctx() ctx: RequestContext, @Arg('input', () => LogInInput) input: LogInInput): Promise<AuthPayload> {
     return this.authService.logIn(ctx, input);
+  }
+
+  @Mutation(() => AuthPayload, {
+    description: 'Trades a refresh token for a new pair; a token used twice revokes its session (UNAUTHENTICATED).',
+  })
+  refreshSession(
+    @Ctx() ctx: RequestContext,
+    @Arg('refreshToken', () => String) refreshToken: string,
+  ): Promise<AuthPayload> {
+    return this.sessionService.refresh(ctx, refreshToken);
+  }
+
+  @Mutation(() => Boolean, { description: 'Always true: e-mails a reset link when the address is an account’s.' })
+  requestPasswordReset(@Ctx() ctx: RequestContext, @Arg('email', () => String) email: string): Promise<boolean> {
+    return this.accountService.requestPasswordReset(ctx, email);
+  }
+
+  @Mutation(() => Boolean, { description: "Sets the password with a reset mail's token; ends every session." })
+  resetPassword(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => ResetPasswordInput) input: ResetPasswordInput,
+  ): Promise<boolean> {
+    return this.accountService.resetPassword(ctx, input);
+  }
+
+  @Mutation(() => User, { description: "Marks the address verified, with a verification mail's token." })
+  verifyEmail(@Ctx() ctx: RequestContext, @Arg('token', () => String) token: string): Promise<User> {
+    return this.accountService.verifyEmail(ctx, token);
   }
 }

@@ -4,7 +4,17 @@ import { RateLimitedError } from '../errors';
 import { TokenBuckets } from './token-buckets';
 
 /** The operations that check a secret (a password, an invitation token, an access key) and so invite guessing. */
-export type ThrottledOperation = 'logIn' | 'signUp' | 'acceptInvitation' | 'accessKey';
+export type ThrottledOperation =
+  | 'logIn'
+  | 'signUp'
+  | 'acceptInvitation'
+  | 'accessKey'
+  | 'refreshSession'
+  | 'changePassword'
+  | 'requestPasswordReset'
+  | 'resetPassword'
+  | 'verifyEmail'
+  | 'requestEmailVerification';
 
 /**
  * Counts attempts at the throttled operations per account and per client address. Each

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { DataSource } from 'typeorm';
 import type { AccessKeyVerifier } from '../auth/access-keys';
+import type { SessionVerifier } from '../auth/sessions';
 import { cachedTokenVerifier } from '../auth/tokens';
 import type { AppConfig } from '../config';
 import { looksLikeKey } from '../crypto/access-key-secrets';
@@ -43,16 +44,20 @@ export function requestContextBuilder(
   dataSource: DataSource,
   jobs: JobEnqueuer,
   keys: AccessKeyVerifier,
+  sessions: SessionVerifier,
 ): ContextBuilder {
   const verifyToken = cachedTokenVerifier(config);
-  const sessionCaller = async (token: string): Promise<Caller> => {
-    const userId = await verifyToken(token);
-    const viewer: Viewer | null = userId
+  // A known-live session is a Map lookup; a revoked one is refused on the next request.
+  const sessionCaller = async (token: string, db: DataSource): Promise<Caller> => {
+    const claims = await verifyToken(token);
+    const live = claims !== null && (sessions.knownLive(claims) || (await sessions.isLive(claims, db)));
+    const viewer: Viewer | null = live
       ? {
-          principal: { kind: PrincipalKind.USER, id: userId },
+          principal: { kind: PrincipalKind.USER, id: claims.userId },
           authentication: Authentication.SESSION,
           organizationId: null,
           accessKeyId: null,
+          sessionId: claims.sessionId,
         }
       : null;
     return { viewer, throttledSeconds: 0 };
@@ -74,7 +79,7 @@ export function requestContextBuilder(
       ? { viewer: null, throttledSeconds: 0 }
       : looksLikeKey(token)
         ? await keyCaller(token, address, db)
-        : await sessionCaller(token);
+        : await sessionCaller(token, db);
     scope.userId = caller.viewer?.principal.id ?? null;
     return new RequestContext({
       scope,
@@ -87,6 +92,7 @@ export function requestContextBuilder(
       config,
       jobs,
       accessKeys: keys,
+      sessions,
     });
   };
 }

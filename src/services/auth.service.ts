@@ -1,7 +1,6 @@
 import { isEmail } from 'class-validator';
 import { requireUser, type RequestContext } from '../request/context';
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from '../auth/passwords';
-import { issueAccessToken } from '../auth/tokens';
 import { inTransaction } from '../request/transaction';
 import { User } from '../entities/user.entity';
 import { userRepository } from '../repositories/user.repository';
@@ -11,6 +10,8 @@ import { acceptPendingInvitation, livePendingInvitation } from './invitation-acc
 import type { LogInInput, SignUpInput } from '../inputs/auth.inputs';
 import { authThrottle } from '../security/auth-throttle';
 import type { AuthPayload } from '../types/auth-payload.type';
+import { sessionService } from './session.service';
+import { accountService, queueVerification } from './account.service';
 
 /** E-mail addresses are compared and stored trimmed and lower-cased. */
 export function normalizeEmail(email: string, field = 'email'): string {
@@ -65,12 +66,13 @@ export class AuthService {
     // Before any hash: a refused sign-up costs the server nothing and says nothing of existing accounts.
     await assertMaySignUp(ctx, email, token);
     const hashedPassword = await hashPassword(input.password);
-    const user = await inTransaction(ctx, async (tx) => {
+    const { user, started } = await inTransaction(ctx, async (tx) => {
       const created = await userRepository.insert(tx, { email, displayName, hashedPassword, lastLoginAt: new Date() });
       if (token) await acceptPendingInvitation(tx, token, created);
-      return created;
+      await queueVerification(accountService.mailWork(ctx), tx, created);
+      return { user: created, started: await sessionService.start(ctx, tx, created.id) };
     });
-    return { accessToken: await issueAccessToken(ctx.config, user.id), user: withoutHash(user) };
+    return sessionService.payload(ctx, withoutHash(user), started);
   }
 
   /**
@@ -85,11 +87,11 @@ export class AuthService {
     if (!user || !valid) throw new UnauthenticatedError(INVALID_CREDENTIALS);
     const changes: Partial<User> = { lastLoginAt: new Date() };
     if (needsRehash(user.hashedPassword)) changes.hashedPassword = await hashPassword(input.password);
-    await inTransaction(ctx, (tx) => userRepository.update(tx, user.id, changes));
-    return {
-      accessToken: await issueAccessToken(ctx.config, user.id),
-      user: withoutHash({ ...user, ...changes }),
-    };
+    const started = await inTransaction(ctx, async (tx) => {
+      await userRepository.update(tx, user.id, changes);
+      return sessionService.start(ctx, tx, user.id);
+    });
+    return sessionService.payload(ctx, withoutHash({ ...user, ...changes }), started);
   }
 
   async me(ctx: RequestContext): Promise<User> {
@@ -101,7 +103,7 @@ export class AuthService {
   }
 }
 
-function withoutHash(user: User): User {
+export function withoutHash(user: User): User {
   const copy = Object.assign(new User(), user);
   delete (copy as Partial<User>).hashedPassword;
   return copy;

@@ -7,7 +7,7 @@ import { cachedTokenVerifier, issueAccessToken, TOKEN_AUDIENCE, TOKEN_ISSUER } f
 const keys = { authTokenSecret: randomBytes(32), accessTokenTtlSeconds: 3600 };
 
 function tokenExpiringIn(seconds: number, secret = keys.authTokenSecret): Promise<string> {
-  return new SignJWT({})
+  return new SignJWT({ sid: 'c0ffee00-0000-4000-8000-0000000000aa' })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject('4b6f2f0e-5a43-4c1e-9b1a-0c2d3e4f5a6b')
     .setIssuer(TOKEN_ISSUER)
@@ -18,11 +18,30 @@ function tokenExpiringIn(seconds: number, secret = keys.authTokenSecret): Promis
 }
 
 describe('remembered token verification', () => {
-  it('answers the same user for the same token, again and again', async () => {
+  it('answers the same user and session for the same token, again and again', async () => {
     const verify = cachedTokenVerifier(keys);
-    const token = await issueAccessToken(keys, 'c0ffee00-0000-4000-8000-000000000001');
-    assert.equal(await verify(token), 'c0ffee00-0000-4000-8000-000000000001');
-    assert.equal(await verify(token), 'c0ffee00-0000-4000-8000-000000000001');
+    const sessionId = 'c0ffee00-0000-4000-8000-0000000000aa';
+    const { token } = await issueAccessToken(keys, 'c0ffee00-0000-4000-8000-000000000001', sessionId);
+    assert.equal((await verify(token))?.userId, 'c0ffee00-0000-4000-8000-000000000001');
+    assert.equal((await verify(token))?.sessionId, sessionId);
+  });
+
+  it('never lets an access token outlive its session', async () => {
+    const sessionEnd = new Date(Date.now() + 120_000);
+    const { expiresAt } = await issueAccessToken(keys, 'c0ffee00-0000-4000-8000-000000000001', 'x', sessionEnd);
+    assert.ok(expiresAt.getTime() <= sessionEnd.getTime());
+  });
+
+  it('refuses a token that names no session (issued before sessions existed)', async () => {
+    const verify = cachedTokenVerifier(keys);
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject('4b6f2f0e-5a43-4c1e-9b1a-0c2d3e4f5a6b')
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setExpirationTime('1h')
+      .sign(keys.authTokenSecret);
+    assert.equal(await verify(token), null);
   });
 
   it('stops accepting a remembered token once it expires', async () => {

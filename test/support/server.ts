@@ -48,6 +48,8 @@ export async function startTestApp(
     AUTH_RATE_LIMIT_PER_ADDRESS: '1000000',
     // The database is a copy of the migrated template: nothing to apply.
     MIGRATE_ON_START: 'false',
+    // Mail is sent only where a test runs an SMTP server (SMTP_URL); elsewhere no `.eml` files pile up.
+    MAIL_DISABLED: 'true',
     ...env,
   });
   const server = await startServer(config, options);

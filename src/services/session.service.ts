@@ -1,0 +1,172 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { issueAccessToken } from '../auth/tokens';
+import type { Session } from '../entities/session.entity';
+import type { User } from '../entities/user.entity';
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
+import { assertUuid } from '../inputs/ids';
+import { sessionRepository, type SessionInvalidation } from '../repositories/session.repository';
+import { userRepository } from '../repositories/user.repository';
+import { requireSessionUser, type RequestContext } from '../request/context';
+import { inTransaction } from '../request/transaction';
+import { authThrottle } from '../security/auth-throttle';
+import type { AuthPayload, SessionView } from '../types/auth-payload.type';
+
+const DAY_MS = 24 * 3600 * 1000;
+const REFRESH_REFUSED = 'The refresh token is invalid, used or expired: sign in again';
+
+/** Refresh tokens are 256 random bits; only their SHA-256 is stored. */
+function newRefreshToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: sha256(token) };
+}
+
+function sha256(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** A session's end as of now: the idle limit, or its maximum when that comes first. */
+function endOf(session: { idleExpiresAt: Date; expiresAt: Date }): Date {
+  return session.idleExpiresAt < session.expiresAt ? session.idleExpiresAt : session.expiresAt;
+}
+
+export interface StartedSession {
+  sessionId: string;
+  refreshToken: string;
+  endsAt: Date;
+}
+
+/** The result of a refresh, settled after its transaction (a reuse's revocation must commit). */
+type Refreshed = { ok: true; payload: StartedSession; userId: string } | { ok: false; told?: SessionInvalidation };
+
+export class SessionService {
+  /** Starts a session for `userId` in `tx` (log-in, sign-up) from this request's client. */
+  async start(ctx: RequestContext, tx: EntityManager, userId: string): Promise<StartedSession> {
+    const now = new Date();
+    const { accounts } = ctx.config;
+    const session = await sessionRepository.insert(tx, {
+      userId,
+      refreshedAt: now,
+      idleExpiresAt: new Date(now.getTime() + accounts.sessionIdleDays * DAY_MS),
+      expiresAt: new Date(now.getTime() + accounts.sessionMaxDays * DAY_MS),
+      userAgent: ctx.userAgent,
+      ipAddress: ctx.clientAddress,
+    });
+    const refresh = newRefreshToken();
+    await sessionRepository.insertRefreshToken(tx, session.id, refresh.hash);
+    return { sessionId: session.id, refreshToken: refresh.token, endsAt: endOf(session) };
+  }
+
+  /** The tokens of a started session, for `user` (after the transaction that started it committed). */
+  async payload(ctx: RequestContext, user: User, started: StartedSession): Promise<AuthPayload> {
+    const access = await issueAccessToken(ctx.config, user.id, started.sessionId, started.endsAt);
+    return { accessToken: access.token, refreshToken: started.refreshToken, expiresAt: access.expiresAt, user };
+  }
+
+  /**
+   * Trades a refresh token for a new pair. A token already traded is theft (the thief or the
+   * client used it first): the whole session is revoked, and the answer is UNAUTHENTICATED.
+   */
+  async refresh(ctx: RequestContext, refreshToken: string): Promise<AuthPayload> {
+    const throttle = authThrottle(ctx);
+    const waitSeconds = throttle.retryAfterSeconds('refreshSession', ctx.clientAddress);
+    if (waitSeconds > 0) throw new UnauthenticatedError(REFRESH_REFUSED);
+    const outcome = await inTransaction(ctx, (tx) => this.rotate(ctx, tx, sha256(refreshToken)));
+    if (!outcome.ok) {
+      if (outcome.told) await ctx.sessions.forget(outcome.told);
+      throttle.failed('refreshSession', ctx.clientAddress);
+      throw new UnauthenticatedError(REFRESH_REFUSED);
+    }
+    const user = await userRepository.byId(ctx.db.manager, outcome.userId);
+    if (!user) throw new UnauthenticatedError(REFRESH_REFUSED);
+    return this.payload(ctx, user, outcome.payload);
+  }
+
+  private async rotate(ctx: RequestContext, tx: EntityManager, tokenHash: string): Promise<Refreshed> {
+    const presented = await sessionRepository.presentedForUpdate(tx, tokenHash);
+    if (!presented || presented.revokedAt || endOf(presented).getTime() <= Date.now()) return { ok: false };
+    if (presented.rotatedAt) {
+      await sessionRepository.revoke(tx, presented.userId, presented.sessionId, 'refresh_token_reused');
+      ctx.scope.log.warn({ sessionId: presented.sessionId }, 'a rotated refresh token was presented: session revoked');
+      return { ok: false, told: await sessionRepository.invalidate(tx, `session:${presented.sessionId}`) };
+    }
+    const now = new Date();
+    const idleEnd = new Date(now.getTime() + ctx.config.accounts.sessionIdleDays * DAY_MS);
+    const idleExpiresAt = idleEnd < presented.expiresAt ? idleEnd : presented.expiresAt;
+    await sessionRepository.markRotated(tx, presented.tokenId);
+    await sessionRepository.refreshed(tx, presented.sessionId, {
+      refreshedAt: now,
+      idleExpiresAt,
+      userAgent: ctx.userAgent,
+      ipAddress: ctx.clientAddress,
+    });
+    const next = newRefreshToken();
+    await sessionRepository.insertRefreshToken(tx, presented.sessionId, next.hash);
+    return {
+      ok: true,
+      userId: presented.userId,
+      payload: { sessionId: presented.sessionId, refreshToken: next.token, endsAt: idleExpiresAt },
+    };
+  }
+
+  /** The caller's live sessions; `me { sessions }` only. */
+  async list(ctx: RequestContext, user: User): Promise<SessionView[]> {
+    const userId = requireSessionUser(ctx);
+    if (user.id !== userId) throw new ForbiddenError("Only a user's own sessions are listed");
+    const sessions = await sessionRepository.liveOf(ctx.db.manager, userId);
+    return sessions.map((session) => sessionView(session, ctx.viewer?.sessionId ?? null));
+  }
+
+  logOut(ctx: RequestContext): Promise<boolean> {
+    const userId = requireSessionUser(ctx);
+    return this.revoke(ctx, ctx.viewer?.sessionId ?? '', userId, 'logout');
+  }
+
+  /** One of the caller's sessions: NOT_FOUND for another's, or one already ended. */
+  revokeOne(ctx: RequestContext, id: string): Promise<boolean> {
+    assertUuid('id', id);
+    return this.revoke(ctx, id, requireSessionUser(ctx), 'revoked');
+  }
+
+  /** Every session of the caller, this one included. */
+  async revokeAll(ctx: RequestContext): Promise<boolean> {
+    const userId = requireSessionUser(ctx);
+    const told = await inTransaction(ctx, (tx) => this.revokeAllOf(tx, userId, 'revoked_all', null));
+    await ctx.sessions.forget(told);
+    return true;
+  }
+
+  /** In `tx`: revokes the user's sessions but `except`, and tells every replica once it commits. */
+  async revokeAllOf(
+    tx: EntityManager,
+    userId: string,
+    reason: string,
+    except: string | null,
+  ): Promise<SessionInvalidation> {
+    await sessionRepository.revokeAllOf(tx, userId, reason, except);
+    return sessionRepository.invalidate(tx, `user:${userId}`);
+  }
+
+  private async revoke(ctx: RequestContext, sessionId: string, userId: string, reason: string): Promise<boolean> {
+    const told = await inTransaction(ctx, async (tx) => {
+      if (!(await sessionRepository.revoke(tx, userId, sessionId, reason))) throw new NotFoundError('Session');
+      return sessionRepository.invalidate(tx, `session:${sessionId}`);
+    });
+    await ctx.sessions.forget(told);
+    return true;
+  }
+}
+
+function sessionView(session: Session, current: string | null): SessionView {
+  return {
+    id: session.id,
+    createdAt: session.createdAt,
+    lastUsedAt: session.refreshedAt,
+    expiresAt: endOf(session),
+    userAgent: session.userAgent,
+    ipAddress: session.ipAddress,
+    current: session.id === current,
+  };
+}
+
+export const sessionService = new SessionService();
