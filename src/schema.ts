@@ -5,6 +5,7 @@ import { validateArgument } from './graphql/argument-validation';
 import { AccountResolver } from './resolvers/account.resolver';
 import { BillingPaymentsResolver } from './resolvers/billing-payments.resolver';
 import { BillingResolver, OrganizationBillingResolver } from './resolvers/billing.resolver';
+import { InvitationResolver } from './resolvers/invitation.resolver';
 import { MembershipResolver } from './resolvers/membership.resolver';
 import { OrganizationResolver } from './resolvers/organization.resolver';
 import { ProjectCredentialsResolver } from './resolvers/project-credentials.resolver';
@@ -23,6 +24,7 @@ export const resolvers = [
   AccountResolver,
   OrganizationResolver,
   MembershipResolver,
+  InvitationResolver,
   ProjectResolver,
   ProjectCredentialsResolver,
   ProjectPermissionResolver,

@@ -22,7 +22,7 @@ import { requireViewer, type RequestContext } from '../request/context';
 
 /** An organization by id or slug, or as the one a service account or an API key belongs to. */
 export type OrganizationLocator =
-  { id: string } | { slug: string } | { serviceAccountId: string } | { apiKeyId: string };
+  { id: string } | { slug: string } | { serviceAccountId: string } | { apiKeyId: string } | { invitationId: string };
 export type ProjectLocator = { id: string } | { ref: string };
 
 export interface OrganizationAccess {
@@ -80,6 +80,7 @@ export class OrganizationDecision {
     const { locator, ctx } = this;
     if ('serviceAccountId' in locator) return ctx.loaders.organizationOfServiceAccount(locator.serviceAccountId);
     if ('apiKeyId' in locator) return ctx.loaders.organizationOfApiKey(locator.apiKeyId);
+    if ('invitationId' in locator) return ctx.loaders.organizationOfInvitation(locator.invitationId);
     return locator;
   }
 
@@ -88,6 +89,7 @@ export class OrganizationDecision {
     const { locator } = this;
     if ('serviceAccountId' in locator) return new NotFoundError('Service account');
     if ('apiKeyId' in locator) return new NotFoundError('API key');
+    if ('invitationId' in locator) return new NotFoundError('Invitation');
     return new NotFoundError('Organization', 'slug' in locator ? locator.slug : undefined);
   }
 }

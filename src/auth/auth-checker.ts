@@ -37,10 +37,10 @@ export function locateOrganization(root: unknown, args: Args): OrganizationLocat
 }
 
 /** Mutations whose `id` argument names a service account or an API key (see `LocatedBy`). */
-const locatedBy = new Map<string, 'serviceAccount' | 'apiKey'>();
+const locatedBy = new Map<string, 'serviceAccount' | 'apiKey' | 'invitation'>();
 
 /** Marks a mutation whose `id` argument names what it acts on: its organization is the one that thing belongs to. */
-export function LocatedBy(kind: 'serviceAccount' | 'apiKey'): MethodDecorator {
+export function LocatedBy(kind: 'serviceAccount' | 'apiKey' | 'invitation'): MethodDecorator {
   return (_target, name) => {
     locatedBy.set(String(name), kind);
   };
@@ -50,6 +50,7 @@ function locateByMark(info: GraphQLResolveInfo, args: Args): OrganizationLocator
   const kind = info.parentType === info.schema.getMutationType() ? locatedBy.get(info.fieldName) : undefined;
   const id = text(args.id);
   if (!kind || id === undefined) return undefined;
+  if (kind === 'invitation') return { invitationId: id };
   return kind === 'serviceAccount' ? { serviceAccountId: id } : { apiKeyId: id };
 }
 

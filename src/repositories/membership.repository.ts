@@ -137,4 +137,75 @@ export const invitationRepository = {
   async markAccepted(tx: EntityManager, id: string, userId: string): Promise<void> {
     await tx.update(Invitation, { id }, { acceptedAt: new Date(), acceptedById: userId });
   },
+
+  /** The organization of a pending organization invitation; null for none. */
+  async organizationOfPending(db: EntityManager, id: string): Promise<string | null> {
+    const rows = await db.query<{ organization_id: string }[]>(
+      'SELECT organization_id FROM platform.invitations WHERE id = $1 AND accepted_at IS NULL AND organization_id IS NOT NULL',
+      [id],
+    );
+    return rows[0]?.organization_id ?? null;
+  },
+
+  /** A page of an organization's pending, unexpired invitations, oldest first, with the total. */
+  async pendingPage(db: DataSource, organizationId: string, window: PageWindow): Promise<Rows<Invitation>> {
+    const rows = await leanQuery<Row>(
+      db,
+      `SELECT * FROM (
+         SELECT i.id, i.created_at, i.email, i.role, i.expires_at, i.invited_by_id, i.organization_id,
+                count(*) OVER () AS total
+         FROM platform.invitations i
+         WHERE i.organization_id = $1 AND i.accepted_at IS NULL AND i.expires_at > now()) page
+       WHERE $2::timestamptz IS NULL OR (page.created_at, page.id) > ($2::timestamptz, $3::uuid)
+       ORDER BY page.created_at, page.id LIMIT $4`,
+      [organizationId, window.after?.createdAt ?? null, window.after?.id ?? null, window.limit + 1],
+    );
+    const invitations = rows.map((row) =>
+      Object.assign(new Invitation(), {
+        id: row.id as string,
+        createdAt: row.created_at as Date,
+        email: row.email as string,
+        role: row.role as OrganizationRole,
+        expiresAt: row.expires_at as Date,
+        invitedById: row.invited_by_id as string | null,
+        organizationId: row.organization_id as string,
+      }),
+    );
+    if (rows.length) return { rows: invitations, totalCount: Number(rows[0].total) };
+    const [count] = await leanQuery<{ total: string }>(
+      db,
+      `SELECT count(*) AS total FROM platform.invitations
+       WHERE organization_id = $1 AND accepted_at IS NULL AND expires_at > now()`,
+      [organizationId],
+    );
+    return { rows: [], totalCount: Number(count.total) };
+  },
+
+  /** A pending invitation of the organization, in the transaction (after the organization's lock). */
+  pendingIn(tx: EntityManager, organizationId: string, id: string): Promise<Invitation | null> {
+    return tx.findOneBy(Invitation, { id, organizationId, acceptedAt: IsNull() });
+  },
+
+  /** The pending invitations `inviterId` sent in the organization. */
+  pendingBy(tx: EntityManager, organizationId: string, inviterId: string): Promise<Invitation[]> {
+    return tx.findBy(Invitation, { organizationId, invitedById: inviterId, acceptedAt: IsNull() });
+  },
+
+  async deleteIds(tx: EntityManager, ids: string[]): Promise<void> {
+    if (ids.length) await tx.query('DELETE FROM platform.invitations WHERE id = ANY($1::uuid[])', [ids]);
+  },
+
+  /** The caller's role, read under the organization's lock; null for none. */
+  async callerRole(tx: EntityManager, organizationId: string, userId: string): Promise<OrganizationRole | null> {
+    return (await tx.findOneBy(UserRole, { organizationId, userId }))?.role ?? null;
+  },
+
+  /** A fresh token (the old one stops working), expiry and inviter. */
+  async renew(
+    tx: EntityManager,
+    id: string,
+    values: Pick<Invitation, 'tokenHash' | 'expiresAt' | 'invitedById'>,
+  ): Promise<void> {
+    await tx.update(Invitation, { id }, values);
+  },
 };

@@ -12,7 +12,7 @@ import {
   type LinePage,
   type LinePageKey,
 } from '../repositories/billing-invoice.repository';
-import { membershipRepository } from '../repositories/membership.repository';
+import { invitationRepository, membershipRepository } from '../repositories/membership.repository';
 import { byKey } from '../repositories/matching';
 import type { OrganizationDetails, PageWindow, Rows } from '../repositories/organization-details';
 import { organizationRepository, type OrganizationRow } from '../repositories/organization.repository';
@@ -189,6 +189,11 @@ export class RequestLoaders {
     return this.machineReads.organizationOfApiKey(id);
   }
 
+  /** The organization of a pending invitation; null for none. */
+  organizationOfInvitation(id: string) {
+    return this.machineReads.organizationOfInvitation(id);
+  }
+
   /** The lines of a page of invoices, in one statement. */
   get invoiceLinePages() {
     return (this.invoiceLines ??= new DataLoader<LinePageKey, LinePage, string>(
@@ -261,6 +266,11 @@ function machineLoaders(db: DataSource) {
     /** The organization of the service account an API key belongs to; null for none. */
     async organizationOfApiKey(id: string): Promise<{ id: string } | null> {
       const organizationId = isUuid(id) ? await organizationOfKey.load(id) : null;
+      return organizationId ? { id: organizationId } : null;
+    },
+    /** The organization of a pending invitation; null for none (or for what is not an id). */
+    async organizationOfInvitation(id: string): Promise<{ id: string } | null> {
+      const organizationId = isUuid(id) ? await invitationRepository.organizationOfPending(db.manager, id) : null;
       return organizationId ? { id: organizationId } : null;
     },
   };

@@ -4,7 +4,7 @@ import { hashPassword, verifyPassword } from '../auth/passwords';
 import type { MailConfig } from '../config';
 import { AccountTokenPurpose } from '../entities/account-token.entity';
 import type { User } from '../entities/user.entity';
-import { BadUserInputError, NotFoundError } from '../errors';
+import { BadUserInputError, ForbiddenError, NotFoundError } from '../errors';
 import type { ChangePasswordInput, ResetPasswordInput } from '../inputs/auth.inputs';
 import { passwordResetMail, verificationMail } from '../mail/messages';
 import { accountTokenRepository } from '../repositories/account-token.repository';
@@ -80,6 +80,18 @@ export async function queuePasswordReset(work: MailWork, tx: EntityManager, emai
   });
   await queueMail(tx, work.jobs, work.mail, passwordResetMail(work.mail, user.email, token), work.requestId);
   return true;
+}
+
+/** With REQUIRE_VERIFIED_EMAIL=true, what needs a verified address (creating an organization, joining one). */
+export async function assertVerifiedEmail(ctx: RequestContext, userId: string, doing: string): Promise<void> {
+  if (!ctx.config.accounts.requireVerifiedEmail) return;
+  const user = await ctx.loaders.userById.load(userId);
+  if (user && !user.emailVerified) {
+    throw new ForbiddenError(
+      `Verify your e-mail address before you ${doing}: this platform requires it (REQUIRE_VERIFIED_EMAIL). ` +
+        'Open the link of the verification mail, or ask for a new one with requestEmailVerification',
+    );
+  }
 }
 
 export class AccountService {

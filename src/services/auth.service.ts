@@ -68,8 +68,14 @@ export class AuthService {
     const hashedPassword = await hashPassword(input.password);
     const { user, started } = await inTransaction(ctx, async (tx) => {
       const created = await userRepository.insert(tx, { email, displayName, hashedPassword, lastLoginAt: new Date() });
-      if (token) await acceptPendingInvitation(tx, token, created);
-      await queueVerification(accountService.mailWork(ctx), tx, created);
+      if (token) {
+        await acceptPendingInvitation(tx, token, created);
+        // The invitation went to this address: accepting it verifies it, as GoTrue's invite does.
+        await userRepository.update(tx, created.id, { emailVerified: true });
+        created.emailVerified = true;
+      } else {
+        await queueVerification(accountService.mailWork(ctx), tx, created);
+      }
       return { user: created, started: await sessionService.start(ctx, tx, created.id) };
     });
     return sessionService.payload(ctx, withoutHash(user), started);

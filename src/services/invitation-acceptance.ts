@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { Invitation } from '../entities/invitation.entity';
-import type { UserRole } from '../entities/user-role.entity';
+import type { OrganizationRole, UserRole } from '../entities/user-role.entity';
+import { roleCan, roleChangeNeeds } from '../permissions';
 import { ForbiddenError, NotFoundError } from '../errors';
 import { invitationRepository, membershipRepository } from '../repositories/membership.repository';
 import { lockLiveOrganization } from './organization-lock';
@@ -15,6 +16,22 @@ export function hashToken(token: string): string {
 export async function livePendingInvitation(db: EntityManager, token: string): Promise<Invitation | null> {
   const found = await invitationRepository.pending(db, hashToken(token));
   return found && found.expiresAt.getTime() > Date.now() ? found : null;
+}
+
+/**
+ * An invitation is only as good as its inviter: checked again at acceptance, under the
+ * organization's lock, that whoever sent it is still a member who may invite with its role.
+ */
+async function assertInviterStillMay(
+  tx: EntityManager,
+  organizationId: string,
+  inviterId: string | null,
+  role: OrganizationRole,
+): Promise<void> {
+  const inviterRole = inviterId ? await invitationRepository.callerRole(tx, organizationId, inviterId) : null;
+  if (!roleCan(inviterRole, roleChangeNeeds(null, role))) {
+    throw new ForbiddenError('This invitation is no longer valid: whoever sent it can no longer grant this role');
+  }
 }
 
 /**
@@ -36,6 +53,9 @@ export async function acceptPendingInvitation(
   const invitation = await invitationRepository.pendingForUpdate(tx, tokenHash);
   if (!invitation || invitation.expiresAt.getTime() <= Date.now()) throw new NotFoundError('Invitation');
   if (user.email !== invitation.email) throw new ForbiddenError('This invitation was sent to another e-mail address');
+  if (invitation.organizationId && invitation.role) {
+    await assertInviterStillMay(tx, invitation.organizationId, invitation.invitedById, invitation.role);
+  }
   await invitationRepository.markAccepted(tx, invitation.id, user.id);
   if (!invitation.organizationId || !invitation.role) return null;
   return membershipRepository.insert(tx, {

@@ -28,8 +28,10 @@ import type { Page } from '../types/connection.type';
 import type { InvitationPayload } from '../types/invitation.type';
 import { normalizeEmail } from './auth.service';
 import { acceptPendingInvitation, hashToken } from './invitation-acceptance';
+import { assertVerifiedEmail } from './account.service';
+import { INVITATION_TTL_MS, invitationView, queueInvitationMail, revokeInvitationsBeyond } from './invitation.service';
 
-export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
+export { INVITATION_TTL_MS };
 
 const LAST_OWNER = 'An organization must keep at least one owner: make someone else owner first';
 
@@ -101,7 +103,7 @@ export class MembershipService {
       if (await membershipRepository.isMemberByEmail(tx, organization.id, email)) {
         throw new ConflictError('This person is already a member', 'email');
       }
-      return invitationRepository.replacePending(tx, {
+      const created = await invitationRepository.replacePending(tx, {
         organizationId: organization.id,
         email,
         role: input.role,
@@ -109,8 +111,10 @@ export class MembershipService {
         expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
         invitedById: userId,
       });
+      await queueInvitationMail(ctx, tx, organization, created, token);
+      return created;
     });
-    return { invitation: { ...invitation, role: input.role }, token };
+    return { invitation: await invitationView(ctx, invitation), token };
   }
 
   /** Single use, unexpired, and only by the signed-in user the invitation was sent to. */
@@ -118,6 +122,7 @@ export class MembershipService {
     const userId = requireUser(ctx, 'A service account cannot join another organization');
     // Tokens are unguessable, but nobody gets to try many.
     authThrottle(ctx).attempt('acceptInvitation', userId, ctx.clientAddress);
+    await assertVerifiedEmail(ctx, userId, 'accept an invitation');
     return inTransaction(ctx, async (tx) => {
       const membership = await acceptPendingInvitation(tx, token, {
         id: userId,
@@ -144,6 +149,7 @@ export class MembershipService {
       }
       await membershipRepository.setRole(tx, target.id, input.role);
       await capGrants(tx, organization.id, { kind: PrincipalKind.USER, id: target.userId }, input.role);
+      await revokeInvitationsBeyond(tx, organization.id, target.userId, input.role);
       target.role = input.role;
       return target;
     });
@@ -165,6 +171,7 @@ export class MembershipService {
       }
       await projectGrantRepository.deleteInOrganization(tx, organization.id, userId);
       await membershipRepository.delete(tx, organization.id, userId);
+      await revokeInvitationsBeyond(tx, organization.id, userId, null);
     });
     return true;
   }
@@ -181,6 +188,7 @@ export class MembershipService {
       }
       await projectGrantRepository.deleteInOrganization(tx, organization.id, userId);
       await membershipRepository.delete(tx, organization.id, userId);
+      await revokeInvitationsBeyond(tx, organization.id, userId, null);
     });
     return true;
   }

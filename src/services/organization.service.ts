@@ -9,6 +9,7 @@ import { membershipRepository } from '../repositories/membership.repository';
 import type { OrganizationDetails } from '../repositories/organization-details';
 import { organizationRepository } from '../repositories/organization.repository';
 import { requireUser, requireViewer, type RequestContext } from '../request/context';
+import { assertVerifiedEmail } from './account.service';
 import { inTransaction } from '../request/transaction';
 import type { Page } from '../types/connection.type';
 import { startFreeSubscription } from './billing-plan.service';
@@ -28,6 +29,7 @@ export class OrganizationService {
   /** The caller becomes the owner, on the free plan. A generated slug that is taken gets a random suffix; a chosen one is a CONFLICT. */
   async create(ctx: RequestContext, input: CreateOrganizationInput): Promise<Organization> {
     const userId = requireUser(ctx, 'A service account belongs to its one organization: it cannot create another');
+    await assertVerifiedEmail(ctx, userId, 'create an organization');
     const chosen = input.slug ?? null;
     const base = chosen ?? slugify(input.name);
     for (let attempt = 0; ; attempt += 1) {

@@ -1,5 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { OrganizationRole } from '../entities/user-role.entity';
+import { User } from '../entities/user.entity';
+import { Connection } from './connection.type';
 
 @ObjectType('Invitation')
 export class InvitationView {
@@ -14,7 +16,15 @@ export class InvitationView {
 
   @Field()
   expiresAt: Date;
+
+  @Field()
+  createdAt: Date;
+
+  @Field(() => User, { nullable: true, description: 'Who vouches for it; null once their account is deleted.' })
+  invitedBy: User | null;
 }
+
+export const InvitationConnection = Connection(InvitationView, 'Invitation');
 
 @ObjectType()
 export class InvitationPayload {

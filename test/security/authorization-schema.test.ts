@@ -19,6 +19,7 @@ import { buildApiSchema } from '../../src/schema';
 import {
   eventually,
   given,
+  ok,
   rowsOf,
   type Level,
   type Role,
@@ -106,6 +107,8 @@ const FOREIGN_IDS: Record<string, (foreign: Foreign) => string> = {
   updateServiceAccount: (foreign) => foreign.serviceAccount.id,
   deleteServiceAccount: (foreign) => foreign.serviceAccount.id,
   revokeApiKey: (foreign) => foreign.apiKeyId,
+  revokeInvitation: (foreign) => foreign.invitationId,
+  resendInvitation: (foreign) => foreign.invitationId,
 };
 
 /** Arguments that name the foreign organization or project; anything else a plausible value. */
@@ -139,6 +142,7 @@ interface Foreign {
   project: TestProject;
   serviceAccount: { id: string };
   apiKeyId: string;
+  invitationId: string;
 }
 
 const TRANSITIONAL = ['COMING_UP', 'RESTORING', 'PAUSING'];
@@ -188,6 +192,13 @@ describe('authorization, generated from the schema: guarded fields and foreign r
       project: await make.project({ organization: theirs, by: owner }),
       serviceAccount: theirAccount,
       apiKeyId: (await make.apiKey({ serviceAccount: theirAccount, by: owner })).id,
+      invitationId: ok(
+        await app.gql<{ inviteMember: { invitation: { id: string } } }>(
+          'mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { invitation { id } } }',
+          { input: { organizationSlug: theirs.slug, email: 'invited-elsewhere@example.com', role: 'MEMBER' } },
+          owner.token,
+        ),
+      ).inviteMember.invitation.id,
     };
     await Promise.all(
       ACTORS.filter((a) => a.key).map(async (actor) =>
@@ -262,9 +273,13 @@ describe('authorization, generated from the schema: guarded fields and foreign r
       );
       const aimed = JSON.stringify(variables);
       assert.ok(
-        [foreign.organization.slug, foreign.project.ref, foreign.serviceAccount.id, foreign.apiKeyId].some((name) =>
-          aimed.includes(name),
-        ),
+        [
+          foreign.organization.slug,
+          foreign.project.ref,
+          foreign.serviceAccount.id,
+          foreign.apiKeyId,
+          foreign.invitationId,
+        ].some((name) => aimed.includes(name)),
         `${field.name} is aimed at the foreign organization or project: ${aimed}`,
       );
       const declared = field.args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
