@@ -494,6 +494,10 @@ function processSettings(env: Env, nodeEnv: NodeEnv) {
   };
 }
 
+function withSealingKey(jobs: JobsConfig, sealingKey: Buffer): JobsConfig {
+  return { ...jobs, mail: { ...jobs.mail, sealingKey } };
+}
+
 /** ENCRYPTION_KEY (generated outside production), for a process that needs only it: the worker. */
 export function loadEncryptionKey(env: Env = process.env): Buffer {
   return secretKeys(env, loadStorageConfig(env)).encryptionKey;
@@ -503,7 +507,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const storage = loadStorageConfig(env);
   const production = storage.nodeEnv === 'production';
   const secrets = secretKeys(env, storage);
-  const jobs = loadJobsConfig(env);
   return {
     ...storage,
     ...processSettings(env, storage.nodeEnv),
@@ -528,7 +531,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     corsOrigins: parseOrigins(env, 'CORS_ORIGINS'),
     trustProxyHops: parseInteger(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
-    jobs: { ...jobs, mail: { ...jobs.mail, sealingKey: secrets.encryptionKey } },
+    jobs: withSealingKey(loadJobsConfig(env), secrets.encryptionKey),
     trustedDocuments: parseTrustedDocuments(env),
     signupMode: parseSignupMode(env, storage.nodeEnv),
     accounts: loadAccountsConfig(env),

@@ -12,7 +12,10 @@ const secrets = {
 };
 
 /** What production needs besides its secrets, for the configuration alone (no server is started on it). */
-const database = { DATABASE_URL: 'postgres://platform@db.internal:5432/platform' };
+const database = {
+  DATABASE_URL: 'postgres://platform@db.internal:5432/platform',
+  SMTP_URL: 'smtp://mail.internal:587',
+};
 
 /** Posts a raw body, for what `app.gql` cannot send. */
 async function post(app: TestApp, body: string, headers: Record<string, string> = {}): Promise<Response> {

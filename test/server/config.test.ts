@@ -10,6 +10,7 @@ const base = {
   AUTH_TOKEN_SECRET: randomBytes(32).toString('base64'),
   ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   DATABASE_URL: 'postgres://platform:secret@db.internal:5432/platform',
+  SMTP_URL: 'smtp://mail.internal:587',
 };
 
 /** The ConfigError a setting gets, which must name the variable. */
@@ -110,5 +111,38 @@ describe('the configuration', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('accounts and mail: documented defaults; production needs SMTP_URL unless MAIL_DISABLED=true says so; bad values named', () => {
+    const { SMTP_URL: _unused, ...withoutMail } = base;
+    const config = loadConfig({ ...withoutMail, NODE_ENV: 'development', DATA_DIR: '/var/lib/platform' });
+    assert.equal(config.accessTokenTtlSeconds, 900);
+    assert.deepEqual(config.accounts, { sessionIdleDays: 14, sessionMaxDays: 90, requireVerifiedEmail: false });
+    const { sealingKey, ...mail } = config.jobs.mail;
+    assert.deepEqual(sealingKey, config.encryptionKey);
+    assert.deepEqual(mail, {
+      smtpUrl: undefined,
+      from: 'Platform <no-reply@localhost>',
+      disabled: false,
+      directory: '/var/lib/platform/mail',
+      studioUrl: 'http://localhost:3000',
+      passwordResetTtlMinutes: 60,
+      maxAttempts: 10,
+      retryBaseSeconds: 30,
+    });
+    const refused = refusal({ SMTP_URL: '', NODE_ENV: 'production' });
+    assert.equal(refused.variable, 'SMTP_URL');
+    assert.match(refused.message, /SMTP_URL is required when NODE_ENV=production.*MAIL_DISABLED=true/);
+    assert.equal(
+      loadConfig({ ...withoutMail, NODE_ENV: 'production', MAIL_DISABLED: 'true' }).jobs.mail.disabled,
+      true,
+    );
+    assert.equal(refusal({ SMTP_URL: 'http://mail.internal' }).variable, 'SMTP_URL');
+    assert.equal(refusal({ SESSION_IDLE_DAYS: '30', SESSION_MAX_DAYS: '7' }).variable, 'SESSION_IDLE_DAYS');
+    assert.equal(refusal({ STUDIO_URL: 'studio' }).variable, 'STUDIO_URL');
+    assert.equal(
+      loadConfig({ ...base, STUDIO_URL: 'https://studio.example.com/' }).jobs.mail.studioUrl,
+      'https://studio.example.com',
+    );
   });
 });

@@ -234,6 +234,7 @@ describe('shutdown behind a load balancer', () => {
       ...secrets,
       NODE_ENV: 'production',
       DATABASE_URL: databaseUrl,
+      MAIL_DISABLED: 'true',
       PORT: String(port),
       HOST: '127.0.0.1',
       SHUTDOWN_DELAY_MS: '200',
