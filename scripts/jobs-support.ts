@@ -17,8 +17,10 @@ export function parseNow(value: string | undefined, usage: string): Date {
 /** What a job command runs on: the database (DATABASE_URL or the embedded one), the jobs settings, a log. */
 export async function jobsRuntime(applicationName: string) {
   const jobs = loadJobsConfig();
-  // The mail worker opens the outbox's sealed messages.
-  const config: JobsConfig = { ...jobs, mail: { ...jobs.mail, sealingKey: loadEncryptionKey() } };
+  // The mail worker opens the outbox's sealed messages; the commands that send no mail need no key.
+  const sealingKey =
+    process.env.ENCRYPTION_KEY || process.env.NODE_ENV !== 'production' ? loadEncryptionKey() : undefined;
+  const config: JobsConfig = { ...jobs, mail: { ...jobs.mail, sealingKey } };
   const log = createLogger(process.env.LOG_LEVEL || 'info');
   const db = new PlatformDataSource({ storage: loadStorageConfig(), applicationName, poolSize: 4 });
   await db.initialize();

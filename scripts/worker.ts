@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { loadEncryptionKey, loadStorageConfig, requireMailDelivery } from '../src/config';
 import { startJobs } from '../src/jobs/workers';
 import { jobsRuntime } from './jobs-support';
 
@@ -9,6 +10,9 @@ import { jobsRuntime } from './jobs-support';
  */
 async function main(): Promise<void> {
   const { config, log, db } = await jobsRuntime('platform-api-worker');
+  requireMailDelivery(loadStorageConfig().nodeEnv, config.mail);
+  // Its mail jobs open the outbox's sealed messages.
+  if (!config.mail.sealingKey) loadEncryptionKey();
   const queue = await startJobs(db, { ...config, workers: true }, log);
   log.info({ concurrency: config.concurrency }, 'worker started');
   const stop = async () => {

@@ -307,22 +307,25 @@ function parseSmtpUrl(env: Env): string | undefined {
   return raw;
 }
 
-/** Production sends mail or says it will not: without SMTP_URL, MAIL_DISABLED=true is required. */
-export function loadMailConfig(env: Env = process.env): MailConfig {
-  const nodeEnv = parseNodeEnv(env);
-  const smtpUrl = parseSmtpUrl(env);
-  const disabled = parseBoolean(env, 'MAIL_DISABLED', false);
-  if (nodeEnv === 'production' && !smtpUrl && !disabled) {
+/**
+ * Production sends mail or says it will not: without SMTP_URL, MAIL_DISABLED=true is required of
+ * the processes that send it (the server and `npm run worker`), not of the commands that never do.
+ */
+export function requireMailDelivery(nodeEnv: NodeEnv, mail: MailConfig): void {
+  if (nodeEnv === 'production' && !mail.smtpUrl && !mail.disabled) {
     throw new ConfigError(
       'SMTP_URL',
       'is required when NODE_ENV=production (smtp://user:pass@mail.internal:587), for verification, reset and ' +
         'invitation mails; set MAIL_DISABLED=true to run without mail on purpose',
     );
   }
+}
+
+export function loadMailConfig(env: Env = process.env): MailConfig {
   return {
-    smtpUrl,
+    smtpUrl: parseSmtpUrl(env),
     from: env.MAIL_FROM || 'Platform <no-reply@localhost>',
-    disabled,
+    disabled: parseBoolean(env, 'MAIL_DISABLED', false),
     directory: path.join(path.resolve(env.DATA_DIR || path.join(process.cwd(), '.data')), 'mail'),
     studioUrl: (parseHttpUrl(env, 'STUDIO_URL') ?? 'http://localhost:3000').replace(/\/+$/, ''),
     passwordResetTtlMinutes: parseInteger(env, 'PASSWORD_RESET_TTL_MINUTES', 60, 5, 24 * 60),
@@ -500,7 +503,11 @@ function withSealingKey(jobs: JobsConfig, sealingKey: Buffer): JobsConfig {
 
 /** ENCRYPTION_KEY (generated outside production), for a process that needs only it: the worker. */
 export function loadEncryptionKey(env: Env = process.env): Buffer {
-  return secretKeys(env, loadStorageConfig(env)).encryptionKey;
+  const storage = loadStorageConfig(env);
+  const production = storage.nodeEnv === 'production';
+  const raw = env.ENCRYPTION_KEY || (production ? undefined : developmentSecrets(storage.dataDir).encryptionKey);
+  if (!raw) throw new ConfigError('ENCRYPTION_KEY', 'is required when NODE_ENV=production (32 random bytes, base64)');
+  return decodeKey('ENCRYPTION_KEY', raw, 32);
 }
 
 export function loadConfig(env: Env = process.env): AppConfig {

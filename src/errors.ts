@@ -330,3 +330,11 @@ export function serverFaultLogPlugin(): ApolloServerPlugin<{ scope: { log: Logge
       }),
   };
 }
+
+/**
+ * An error met while a request's caller was looked up (before execution, where formatError's
+ * unwrapping does not reach): SERVICE_UNAVAILABLE when the database is away, else itself.
+ */
+export function callerLookupFailure(error: unknown): unknown {
+  return isDatabaseUnavailable(error) ? new ServiceUnavailableError() : error;
+}

@@ -2,7 +2,7 @@
 import './thread-pool';
 import './v8-flags';
 import 'reflect-metadata';
-import { ConfigError, loadConfig, type AppConfig } from './config';
+import { ConfigError, loadConfig, requireMailDelivery, type AppConfig } from './config';
 import { EmbeddedPostgresMissingError } from './database/embedded-postgres';
 import type { RunningServer } from './server';
 
@@ -37,6 +37,7 @@ function onSignals(server: RunningServer, config: AppConfig): void {
 async function main(): Promise<void> {
   const started = Date.now();
   const config = loadConfig();
+  requireMailDelivery(config.nodeEnv, config.jobs.mail);
   // Loaded once the configuration holds: a bad setting is one line naming it, not a stack trace
   // from a module that reads the environment as it loads (ormconfig.ts does, for the CLI).
   const { startServer } = await import('./server.js');

@@ -6,6 +6,7 @@ import { cachedTokenVerifier } from '../auth/tokens';
 import type { AppConfig } from '../config';
 import { looksLikeKey } from '../crypto/access-key-secrets';
 import { requestDatabase, type RequestScope } from '../database/request-database';
+import { callerLookupFailure } from '../errors';
 import { Authentication, PrincipalKind } from '../permissions';
 import { RequestContext, type Viewer } from '../request/context';
 import type { JobEnqueuer } from '../request/jobs';
@@ -75,11 +76,16 @@ export function requestContextBuilder(
     const token = bearerToken(req);
     const address = clientAddress(req, config.trustProxyHops);
     const db = requestDatabase(dataSource, scope);
-    const caller: Caller = !token
-      ? { viewer: null, throttledSeconds: 0 }
-      : looksLikeKey(token)
-        ? await keyCaller(token, address, db)
-        : await sessionCaller(token, db);
+    let caller: Caller;
+    try {
+      caller = !token
+        ? { viewer: null, throttledSeconds: 0 }
+        : looksLikeKey(token)
+          ? await keyCaller(token, address, db)
+          : await sessionCaller(token, db);
+    } catch (error) {
+      throw callerLookupFailure(error);
+    }
     scope.userId = caller.viewer?.principal.id ?? null;
     return new RequestContext({
       scope,

@@ -165,11 +165,21 @@ describe('sessions', () => {
     assert.equal(codeOf(await app.gql(ME, {}, b.accessToken)), 'UNAUTHENTICATED');
   });
 
-  it('sessions are managed only with a session: a personal access token is FORBIDDEN and changes nothing', async () => {
+  it('sessions and the password are managed only with a session: a personal access token or API key is FORBIDDEN', async () => {
     const pair = await logIn();
     const pat = await given(app).personalAccessToken({ user: { ...user, token: pair.accessToken } });
-    for (const document of ['mutation { logOut }', 'mutation { revokeAllSessions }', SESSIONS]) {
+    const organization = await given(app).organization({ owner: { ...user, token: pair.accessToken } });
+    const robot = await given(app).serviceAccount({
+      organization,
+      role: 'ADMIN',
+      by: { ...user, token: pair.accessToken },
+    });
+    const key = await given(app).apiKey({ serviceAccount: robot, by: { ...user, token: pair.accessToken } });
+    const change =
+      'mutation { changePassword(input: { currentPassword: "a long enough password", newPassword: "another long password" }) }';
+    for (const document of ['mutation { logOut }', 'mutation { revokeAllSessions }', change, SESSIONS]) {
       assert.equal(codeOf(await app.gql(document, {}, pat.secret)), 'FORBIDDEN', document);
+      assert.equal(codeOf(await app.gql(document, {}, key.secret)), 'FORBIDDEN', document);
     }
     ok(await app.gql(ME, {}, pair.accessToken));
   });

@@ -269,6 +269,8 @@ describe('input validation', () => {
         .setExpirationTime(now + 3600)
         .encode(),
       tampered: `${user.token.slice(0, -4)}AAAA`,
+      // Signed as access tokens were before sessions: it names none.
+      'naming no session': await signed(authTokenSecret, now, now + 3600),
     };
     for (const [kind, token] of Object.entries(tokens)) {
       const me = rejected(await app.gql('{ me { id } }', {}, token), 'UNAUTHENTICATED');
@@ -278,7 +280,7 @@ describe('input validation', () => {
       );
       rejected(created, 'UNAUTHENTICATED');
     }
-    ok(await app.gql('{ me { id } }', {}, await signed(authTokenSecret, now, now + 3600)));
+    ok(await app.gql('{ me { id } }', {}, user.token));
   });
 
   it('an operation that needs a signed-in caller is UNAUTHENTICATED without a token', async () => {

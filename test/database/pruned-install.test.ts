@@ -87,6 +87,7 @@ describe('a pruned production install (the Dockerfile runtime stage, without Doc
       DATABASE_URL: url,
       AUTH_TOKEN_SECRET: randomBytes(32).toString('base64'),
       ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      MAIL_DISABLED: 'true',
       HOST: '127.0.0.1',
       SHUTDOWN_DELAY_MS: '0',
     };

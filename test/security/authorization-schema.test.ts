@@ -160,6 +160,10 @@ describe('authorization, generated from the schema: guarded fields and foreign r
     await eventually(async () =>
       assert.deepEqual(await app.sql('SELECT ref FROM projects WHERE status = ANY($1)', [TRANSITIONAL]), []),
     );
+    // Mail of the set-up is being sent meanwhile: a change of no request's.
+    await eventually(async () =>
+      assert.deepEqual(await app.sql('SELECT id FROM mail_outbox WHERE sent_at IS NULL'), []),
+    );
     const rows: Record<string, unknown[]> = {};
     for (const table of tables) rows[table] = await rowsOf(app, table);
     return rows;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { Pool } from 'pg';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { ConfigError, loadConfig, loadStorageConfig } from '../../src/config';
+import { ConfigError, loadConfig, loadStorageConfig, requireMailDelivery } from '../../src/config';
 import { startTestApp } from '../support/server';
 
 const base = {
@@ -114,7 +114,7 @@ describe('the configuration', () => {
   });
 
   it('accounts and mail: documented defaults; production needs SMTP_URL unless MAIL_DISABLED=true says so; bad values named', () => {
-    const { SMTP_URL: _unused, ...withoutMail } = base;
+    const withoutMail = { ...base, SMTP_URL: '' };
     const config = loadConfig({ ...withoutMail, NODE_ENV: 'development', DATA_DIR: '/var/lib/platform' });
     assert.equal(config.accessTokenTtlSeconds, 900);
     assert.deepEqual(config.accounts, { sessionIdleDays: 14, sessionMaxDays: 90, requireVerifiedEmail: false });
@@ -130,13 +130,18 @@ describe('the configuration', () => {
       maxAttempts: 10,
       retryBaseSeconds: 30,
     });
-    const refused = refusal({ SMTP_URL: '', NODE_ENV: 'production' });
-    assert.equal(refused.variable, 'SMTP_URL');
-    assert.match(refused.message, /SMTP_URL is required when NODE_ENV=production.*MAIL_DISABLED=true/);
-    assert.equal(
-      loadConfig({ ...withoutMail, NODE_ENV: 'production', MAIL_DISABLED: 'true' }).jobs.mail.disabled,
-      true,
+    const production = loadConfig({ ...withoutMail, NODE_ENV: 'production' });
+    assert.throws(
+      () => requireMailDelivery(production.nodeEnv, production.jobs.mail),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.variable === 'SMTP_URL' &&
+        /SMTP_URL is required when NODE_ENV=production.*MAIL_DISABLED=true/.test(error.message),
     );
+    const disabled = loadConfig({ ...withoutMail, NODE_ENV: 'production', MAIL_DISABLED: 'true' });
+    requireMailDelivery(disabled.nodeEnv, disabled.jobs.mail);
+    const sending = loadConfig({ ...base, NODE_ENV: 'production' });
+    requireMailDelivery(sending.nodeEnv, sending.jobs.mail);
     assert.equal(refusal({ SMTP_URL: 'http://mail.internal' }).variable, 'SMTP_URL');
     assert.equal(refusal({ SESSION_IDLE_DAYS: '30', SESSION_MAX_DAYS: '7' }).variable, 'SESSION_IDLE_DAYS');
     assert.equal(refusal({ STUDIO_URL: 'studio' }).variable, 'STUDIO_URL');

@@ -70,6 +70,20 @@ describe('starting the server', () => {
     assert.equal(existsSync(path.join(dataDir, 'postgres')), false, 'no embedded PostgreSQL was started');
   });
 
+  it('refuses to start in production without SMTP_URL, naming it, unless MAIL_DISABLED=true says it sends no mail', async () => {
+    const started = start({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://localhost:1/none',
+      PORT: '0',
+      ...secrets,
+    });
+    assert.equal(await started.exited, 1);
+    assert.match(
+      started.output(),
+      /^Invalid configuration: SMTP_URL is required when NODE_ENV=production.*MAIL_DISABLED=true/,
+    );
+  });
+
   it('refuses LOG_LEVEL=verbose with a line that names LOG_LEVEL, not a stack trace', async () => {
     const started = start({ LOG_LEVEL: 'verbose', ...secrets });
     assert.equal(await started.exited, 1);
