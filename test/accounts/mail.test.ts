@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually, given, ok, type TestUser } from '../support/given';
 import { startTestApp, type GraphQLResponse, type TestApp } from '../support/server';
-import { startMailCatcher, type MailCatcher } from '../support/smtp';
+import { startMailCatcher, textPart, type MailCatcher } from '../support/smtp';
 
 const STUDIO = 'https://studio.example.test';
 const SIGN_UP =
@@ -322,5 +325,33 @@ describe('REQUIRE_VERIFIED_EMAIL', () => {
     assert.match(notYet.errors?.[0].message ?? '', /Verify your e-mail address/);
     ok(await app.gql(VERIFY, { token: await smtp.tokenFrom(invitee.email, 'verify-email') }));
     ok(await app.gql(accept, { token: invited.inviteMember.token }, invitee.token));
+  });
+});
+
+describe('mail without SMTP_URL, outside production', () => {
+  it('is written as an .eml file under DATA_DIR/mail, and the log says where', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'platform-api-mail-'));
+    const lines: string[] = [];
+    const app = await startTestApp(
+      { MAIL_DISABLED: 'false', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+      { logDestination: { write: (line: string) => void lines.push(line) } },
+    );
+    try {
+      const user = await given(app).user();
+      let file = '';
+      await eventually(async () => {
+        const written = lines.map((line) => JSON.parse(line) as { msg: string; file?: string });
+        file = written.find((line) => line.msg.startsWith('mail written as a file'))?.file ?? '';
+        assert.ok(file, 'the log names the file');
+        await Promise.resolve();
+      }, 15_000);
+      assert.equal(path.dirname(file), path.join(dataDir, 'mail'));
+      const text = textPart(readFileSync(file, 'utf8'));
+      assert.match(text, /http:\/\/localhost:3000\/verify-email\?token=[A-Za-z0-9_-]{43}/);
+      assert.ok(readFileSync(file, 'utf8').includes(`To: ${user.email}`));
+    } finally {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
