@@ -7,6 +7,12 @@ import { JOB, SCHEDULES, type EnqueueOptions, type JobEnqueuer, type JobName, ty
 /** How often an idle worker asks for work. */
 const POLL_SECONDS = 2;
 
+/**
+ * Queues whose worker asks again at once after a job, rather than at its next poll: pg-boss
+ * fetches once per poll, and a burst of mail (invitations, sign-ups) would leave one per poll.
+ */
+const DRAINED_AT_ONCE = new Set<JobName>([JOB.sendMail, JOB.passwordResetMail]);
+
 /** pg-boss keeps its tables in a schema of its own, created and upgraded by pg-boss at start under its own lock. */
 export const JOB_SCHEMA = 'pgboss';
 
@@ -188,6 +194,7 @@ export class JobQueue implements JobEnqueuer {
       try {
         await handler(running);
         this.log.info(fields, 'job done');
+        if (DRAINED_AT_ONCE.has(name)) this.nudge(name);
       } catch (error) {
         if (running.lastAttempt) for (const listener of this.gaveUpListeners) listener(name);
         this.log[running.lastAttempt ? 'error' : 'warn'](

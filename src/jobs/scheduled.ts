@@ -1,6 +1,9 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { JobsConfig } from '../config';
+import { accountTokenRepository } from '../repositories/account-token.repository';
+import { mailOutboxRepository } from '../repositories/mail-outbox.repository';
 import { invitationRepository } from '../repositories/membership.repository';
+import { sessionRepository } from '../repositories/session.repository';
 import { organizationRepository } from '../repositories/organization.repository';
 import { projectRepository } from '../repositories/project.repository';
 import { closePeriods } from '../services/billing-period.service';
@@ -57,9 +60,26 @@ export function scheduledWork(deps: ScheduledDeps): Record<string, (asOf: Date) 
     // BILLING_ENABLED=false: no period is closed, nothing is collected.
     [JOB.closePeriods]: (asOf) =>
       deps.config.billing.enabled ? closePeriods(deps.db, { now: asOf }) : Promise.resolve(null),
-    [JOB.expireInvitations]: (asOf) => invitationRepository.deleteExpired(deps.db.manager, asOf),
+    [JOB.expireInvitations]: (asOf) => expireInvitationsAndAccountData(deps.db.manager, asOf),
     [JOB.collectPayments]: (asOf) => collectPayments(deps, asOf),
   };
+}
+
+/** Ended sessions and mails sent are kept this long (for the operator), then removed. */
+const ENDED_KEPT_DAYS = 30;
+
+/**
+ * The hourly expiry: invitations past their time, and what accounts leave behind (ended sessions
+ * and rotated refresh tokens, expired account tokens, mails long sent). How many rows went.
+ */
+async function expireInvitationsAndAccountData(db: EntityManager, asOf: Date): Promise<number> {
+  const counts = [
+    await invitationRepository.deleteExpired(db, asOf),
+    await sessionRepository.deleteEnded(db, asOf, ENDED_KEPT_DAYS),
+    await accountTokenRepository.deleteExpired(db, asOf),
+    await mailOutboxRepository.deleteSent(db, asOf, ENDED_KEPT_DAYS),
+  ];
+  return counts.reduce((sum, count) => sum + count, 0);
 }
 
 /** A scheduled job as the queue runs it: as of the time it was given, or now. */

@@ -41,4 +41,13 @@ export const accountTokenRepository = {
   async markUsed(tx: EntityManager, id: string): Promise<void> {
     await tx.query('UPDATE platform.account_tokens SET used_at = now(), updated_at = now() WHERE id = $1', [id]);
   },
+
+  /** Removes tokens expired before `asOf`, used or not; how many. */
+  async deleteExpired(db: EntityManager, asOf: Date): Promise<number> {
+    const [rows] = await db.query<[unknown[], number]>(
+      'DELETE FROM platform.account_tokens WHERE expires_at < $1 RETURNING id',
+      [asOf],
+    );
+    return rows.length;
+  },
 };

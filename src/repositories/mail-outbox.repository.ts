@@ -26,4 +26,13 @@ export const mailOutboxRepository = {
       [id, error.slice(0, 1000)],
     );
   },
+
+  /** Removes mails sent more than `keepDays` before `asOf` (their message is gone already); how many. */
+  async deleteSent(db: EntityManager, asOf: Date, keepDays: number): Promise<number> {
+    const [rows] = await db.query<[unknown[], number]>(
+      `DELETE FROM platform.mail_outbox WHERE sent_at < $1::timestamptz - make_interval(days => $2) RETURNING id`,
+      [asOf, keepDays],
+    );
+    return rows.length;
+  },
 };

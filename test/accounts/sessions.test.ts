@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { loadJobsConfig } from '../../src/config';
+import { scheduledWork } from '../../src/jobs/scheduled';
+import { JOB } from '../../src/request/jobs';
 import { given, ok, type TestUser } from '../support/given';
 import { startTestApp, type GraphQLResponse, type TestApp } from '../support/server';
 
@@ -192,5 +195,33 @@ describe('sessions', () => {
       [sha256(pair.refreshToken)],
     );
     assert.equal(codeOf(await app.gql(REFRESH, { t: pair.refreshToken })), 'UNAUTHENTICATED');
+  });
+
+  it('the hourly expiry removes sessions 30 days after they ended, and refresh tokens a day after their rotation', async () => {
+    const ended = await logIn();
+    const live = await logIn();
+    const rotated = ok(await app.gql<{ refreshSession: Pair }>(REFRESH, { t: live.refreshToken })).refreshSession;
+    ok(await app.gql('mutation { logOut }', {}, ended.accessToken));
+    const sidOf = (pair: Pair) =>
+      (JSON.parse(Buffer.from(pair.accessToken.split('.')[1], 'base64url').toString()) as { sid: string }).sid;
+    const work = scheduledWork({ db: app.server.dataSource, queue: null as never, config: loadJobsConfig({}) });
+    const inDays = (days: number) => new Date(Date.now() + days * 24 * 3600 * 1000);
+    await work[JOB.expireInvitations](inDays(29));
+    assert.equal((await app.sql('SELECT 1 FROM sessions WHERE id = $1', [sidOf(ended)])).length, 1, 'kept 30 days');
+    await work[JOB.expireInvitations](inDays(2));
+    assert.equal((await app.sql('SELECT 1 FROM sessions WHERE id = $1', [sidOf(ended)])).length, 1);
+    const tokens = await app.sql<{ token_hash: string }>(
+      'SELECT token_hash FROM session_refresh_tokens WHERE session_id = $1',
+      [sidOf(rotated)],
+    );
+    assert.deepEqual(
+      tokens.map((t) => t.token_hash),
+      [sha256(rotated.refreshToken)],
+      'the rotated-out token is gone, the current one stays',
+    );
+    await work[JOB.expireInvitations](inDays(31));
+    assert.equal((await app.sql('SELECT 1 FROM sessions WHERE id = $1', [sidOf(ended)])).length, 0);
+    // The live session's own end is months away: it stays.
+    ok(await app.gql(REFRESH, { t: rotated.refreshToken }));
   });
 });
