@@ -7,6 +7,7 @@ import { assertUuid } from '../inputs/ids';
 import { invitationRepository } from '../repositories/membership.repository';
 import { lockOrganization } from '../repositories/organization.repository';
 import { platformRepository } from '../repositories/platform.repository';
+import { sessionRepository } from '../repositories/session.repository';
 import { userRepository } from '../repositories/user.repository';
 import type { RequestContext } from '../request/context';
 import { JOB } from '../request/jobs';
@@ -157,10 +158,11 @@ export class PlatformAdminService {
       }
       if (!(await userRepository.delete(tx, id))) throw new NotFoundError('User');
       await auditPlatformAction(ctx, tx, 'user.delete', { userId: id });
-      // Its personal access tokens stop working on the next request, on every replica.
+      // Its personal access tokens and sessions stop working on the next request, on every replica.
+      await sessionRepository.invalidate(tx, `user:${id}`);
       return accessKeyRepository.invalidate(tx, `principal:${id}`);
     });
-    await ctx.accessKeys.forget(told);
+    await Promise.all([ctx.accessKeys.forget(told), ctx.sessions.forget(`user:${id}`)]);
     return true;
   }
 

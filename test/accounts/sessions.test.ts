@@ -187,6 +187,14 @@ describe('sessions', () => {
     ok(await app.gql(ME, {}, pair.accessToken));
   });
 
+  it('an account deleted by a platform admin: its sessions are refused by the other server on the next request', async () => {
+    const doomed = await given(app).user();
+    ok(await replica.gql(ME, {}, doomed.token));
+    const admin = await given(app).platformUser();
+    ok(await app.gql('mutation ($id: ID!) { deleteUser(id: $id) }', { id: doomed.id }, admin.token));
+    assert.equal(codeOf(await replica.gql('{ organizations { totalCount } }', {}, doomed.token)), 'UNAUTHENTICATED');
+  });
+
   it('a session idle past SESSION_IDLE_DAYS cannot be refreshed', async () => {
     const pair = await logIn();
     await app.sql(
