@@ -98,6 +98,25 @@ export interface JobsConfig {
   deletionGraceDays: number;
   provisioner: ProvisionerConfig;
   billing: BillingConfig;
+  /** AUDIT_RETENTION_DAYS: audit events older than this are removed, behind a checkpoint of their chain. */
+  auditRetentionDays: number;
+  webhooks: WebhookConfig;
+}
+
+/** Deliveries of audit events to webhooks (docs/webhooks.md). */
+export interface WebhookConfig {
+  /** Attempts per delivery before it is failed. */
+  maxAttempts: number;
+  /** Delay before the second attempt; each later one waits twice as long. */
+  retryBaseMs: number;
+  /** Consecutive failed deliveries after which a webhook is disabled. */
+  disableAfterFailures: number;
+  /** Plain http:// URLs accepted (otherwise https only). */
+  allowHttp: boolean;
+  /** Hosts on loopback, private and link-local networks accepted (internal receivers, tests). */
+  allowPrivateNetworks: boolean;
+  /** How long one delivery attempt may take. */
+  timeoutMs: number;
 }
 
 export interface ProvisionerConfig {
@@ -256,6 +275,19 @@ export function loadJobsConfig(env: Env = process.env): JobsConfig {
       retryBaseMs: parseInteger(env, 'PROVISIONER_RETRY_BASE_MS', 2000, 1000, 3_600_000),
     },
     billing: loadBillingConfig(env),
+    auditRetentionDays: parseInteger(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36_500),
+    webhooks: loadWebhookConfig(env),
+  };
+}
+
+export function loadWebhookConfig(env: Env = process.env): WebhookConfig {
+  return {
+    maxAttempts: parseInteger(env, 'WEBHOOK_MAX_ATTEMPTS', 10, 1, 50),
+    retryBaseMs: parseInteger(env, 'WEBHOOK_RETRY_BASE_MS', 5000, 10, 3_600_000),
+    disableAfterFailures: parseInteger(env, 'WEBHOOK_DISABLE_AFTER_FAILURES', 20, 1, 10_000),
+    allowHttp: parseBoolean(env, 'WEBHOOK_ALLOW_HTTP', false),
+    allowPrivateNetworks: parseBoolean(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),
+    timeoutMs: 10_000,
   };
 }
 

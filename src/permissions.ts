@@ -35,6 +35,11 @@ export enum Permission {
   PlatformBillingManage = 'platform:billing:manage',
   /** Invite someone to sign up; delete an account. */
   PlatformUsersManage = 'platform:users:manage',
+
+  /** Read the organization's audit log. */
+  AuditRead = 'audit:read',
+  /** Create, change, delete webhooks and read their deliveries. */
+  WebhooksManage = 'webhooks:manage',
 }
 
 export type OrganizationPermission =
@@ -45,7 +50,9 @@ export type OrganizationPermission =
   | Permission.OwnersManage
   | Permission.ProjectCreate
   | Permission.BillingRead
-  | Permission.BillingManage;
+  | Permission.BillingManage
+  | Permission.AuditRead
+  | Permission.WebhooksManage;
 
 export type ProjectPermission =
   | Permission.ProjectRead
@@ -70,6 +77,8 @@ export const ROLE_PERMISSIONS = {
     Permission.ProjectCreate,
     Permission.BillingRead,
     Permission.BillingManage,
+    Permission.AuditRead,
+    Permission.WebhooksManage,
   ],
   [OrganizationRole.ADMIN]: [
     Permission.OrganizationRead,
@@ -77,6 +86,8 @@ export const ROLE_PERMISSIONS = {
     Permission.MembersManage,
     Permission.ProjectCreate,
     Permission.BillingRead,
+    Permission.AuditRead,
+    Permission.WebhooksManage,
   ],
   [OrganizationRole.MEMBER]: [Permission.OrganizationRead, Permission.ProjectCreate],
   [OrganizationRole.VIEWER]: [Permission.OrganizationRead],

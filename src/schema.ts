@@ -2,6 +2,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { assertMarkedMutationsExist, authChecker } from './auth/auth-checker';
 import { validateArgument } from './graphql/argument-validation';
+import { OrganizationAuditResolver, PlatformAuditResolver, UserAuditResolver } from './resolvers/audit.resolver';
 import { BillingPaymentsResolver } from './resolvers/billing-payments.resolver';
 import { BillingResolver, OrganizationBillingResolver } from './resolvers/billing.resolver';
 import { MembershipResolver } from './resolvers/membership.resolver';
@@ -34,6 +35,9 @@ export const resolvers = [
   ServiceAccountResolver,
   OrganizationServiceAccountsResolver,
   ViewerResolver,
+  OrganizationAuditResolver,
+  UserAuditResolver,
+  PlatformAuditResolver,
 ] as const;
 
 export async function buildApiSchema(): Promise<GraphQLSchema> {

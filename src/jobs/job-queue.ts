@@ -32,6 +32,7 @@ function queueSettings(config: JobsConfig): Record<JobName, QueueSettings> {
     [JOB.expireInvitations]: scheduled,
     // A retry charges cards: a failed run is left to the next hour rather than run again at once.
     [JOB.collectPayments]: { ...scheduled, retryLimit: 0 },
+    [JOB.auditRetention]: scheduled,
   };
 }
 

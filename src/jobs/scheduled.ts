@@ -6,6 +6,7 @@ import { projectRepository } from '../repositories/project.repository';
 import { closePeriods } from '../services/billing-period.service';
 import { collectPastDue } from '../services/billing-collection.service';
 import { endComplimentaryPlans } from '../services/billing-complimentary.service';
+import { removeExpiredAuditEvents } from '../services/audit-chain.service';
 import { JOB, STEP_OUT_OF, type ScheduledJob } from '../request/jobs';
 import type { JobQueue, RunningJob } from './job-queue';
 
@@ -59,6 +60,7 @@ export function scheduledWork(deps: ScheduledDeps): Record<string, (asOf: Date) 
       deps.config.billing.enabled ? closePeriods(deps.db, { now: asOf }) : Promise.resolve(null),
     [JOB.expireInvitations]: (asOf) => invitationRepository.deleteExpired(deps.db.manager, asOf),
     [JOB.collectPayments]: (asOf) => collectPayments(deps, asOf),
+    [JOB.auditRetention]: (asOf) => removeExpiredAuditEvents(deps.db, asOf, deps.config.auditRetentionDays),
   };
 }
 

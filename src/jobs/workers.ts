@@ -27,6 +27,7 @@ export function jobHandlers(dataSource: DataSource, queue: JobQueue, config: Job
     [JOB.closePeriods]: scheduledHandler(scheduled[JOB.closePeriods]),
     [JOB.expireInvitations]: scheduledHandler(scheduled[JOB.expireInvitations]),
     [JOB.collectPayments]: scheduledHandler(scheduled[JOB.collectPayments]),
+    [JOB.auditRetention]: scheduledHandler(scheduled[JOB.auditRetention]),
   };
 }
 

@@ -19,6 +19,8 @@ export const JOB = {
   expireInvitations: 'expire-invitations',
   /** Scheduled: retries declined charges, suspends past-due organizations, ends complimentary plans. */
   collectPayments: 'collect-payments',
+  /** Scheduled: removes audit events past AUDIT_RETENTION_DAYS, keeping each chain's checkpoint. */
+  auditRetention: 'audit-retention',
 } as const;
 
 export type JobName = (typeof JOB)[keyof typeof JOB];
@@ -50,6 +52,7 @@ export interface JobPayloads {
   [JOB.closePeriods]: ScheduledJob;
   [JOB.expireInvitations]: ScheduledJob;
   [JOB.collectPayments]: ScheduledJob;
+  [JOB.auditRetention]: ScheduledJob;
 }
 
 /** The step that moves a project out of each transitional status. */
@@ -84,4 +87,5 @@ export const SCHEDULES: readonly { name: keyof JobPayloads; cron: string }[] = [
   { name: JOB.closePeriods, cron: '5 * * * *' },
   { name: JOB.expireInvitations, cron: '41 * * * *' },
   { name: JOB.collectPayments, cron: '23 * * * *' },
+  { name: JOB.auditRetention, cron: '47 3 * * *' },
 ];

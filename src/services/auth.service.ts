@@ -1,3 +1,5 @@
+import { AUDIT_ACTIONS, AuditActorType, diff, SYSTEM_ACTIONS, type AuditAction } from '../audit/actions';
+import { recordAudit, recordAuditApart } from './audit.service';
 import { isEmail } from 'class-validator';
 import { requireUser, type RequestContext } from '../request/context';
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from '../auth/passwords';
@@ -68,6 +70,10 @@ export class AuthService {
     const user = await inTransaction(ctx, async (tx) => {
       const created = await userRepository.insert(tx, { email, displayName, hashedPassword, lastLoginAt: new Date() });
       if (token) await acceptPendingInvitation(tx, token, created);
+      await recordAudit(ctx, tx, {
+        ...accountEvent(AUDIT_ACTIONS.signUp, created),
+        changes: diff(null, { email, displayName, password: 1 }, ['password']),
+      });
       return created;
     });
     return { accessToken: await issueAccessToken(ctx.config, user.id), user: withoutHash(user) };
@@ -82,10 +88,23 @@ export class AuthService {
     const email = input.email.trim().toLowerCase();
     const user = await userRepository.withPasswordByEmail(ctx.db, email);
     const valid = await verifyPassword(user?.hashedPassword ?? (await decoyHash()), input.password);
-    if (!user || !valid) throw new UnauthenticatedError(INVALID_CREDENTIALS);
+    if (!user || !valid) {
+      // Recorded apart: the refusal rolls nothing back, and never holds the password.
+      await recordAuditApart(ctx, {
+        action: SYSTEM_ACTIONS.logInFailed,
+        organizationId: null,
+        accountId: user?.id ?? null,
+        actor: { type: AuditActorType.USER, id: user?.id ?? null, label: email },
+        target: { type: 'user', id: user?.id ?? null, label: email },
+      });
+      throw new UnauthenticatedError(INVALID_CREDENTIALS);
+    }
     const changes: Partial<User> = { lastLoginAt: new Date() };
     if (needsRehash(user.hashedPassword)) changes.hashedPassword = await hashPassword(input.password);
-    await inTransaction(ctx, (tx) => userRepository.update(tx, user.id, changes));
+    await inTransaction(ctx, async (tx) => {
+      await userRepository.update(tx, user.id, changes);
+      await recordAudit(ctx, tx, accountEvent(AUDIT_ACTIONS.logIn, user));
+    });
     return {
       accessToken: await issueAccessToken(ctx.config, user.id),
       user: withoutHash({ ...user, ...changes }),
@@ -105,6 +124,17 @@ function withoutHash(user: User): User {
   const copy = Object.assign(new User(), user);
   delete (copy as Partial<User>).hashedPassword;
   return copy;
+}
+
+/** An event of a user's own account, acted by that user. */
+function accountEvent(action: AuditAction, user: User) {
+  return {
+    action,
+    organizationId: null,
+    accountId: user.id,
+    actor: { type: AuditActorType.USER, id: user.id, label: user.email },
+    target: { type: 'user', id: user.id, label: user.email },
+  };
 }
 
 export const authService = new AuthService();

@@ -1,3 +1,5 @@
+import { AUDIT_ACTIONS, diff, type AuditAction } from '../audit/actions';
+import { recordAudit } from './audit.service';
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { OrganizationDecision } from '../auth/access';
@@ -101,7 +103,7 @@ export class MembershipService {
       if (await membershipRepository.isMemberByEmail(tx, organization.id, email)) {
         throw new ConflictError('This person is already a member', 'email');
       }
-      return invitationRepository.replacePending(tx, {
+      const created = await invitationRepository.replacePending(tx, {
         organizationId: organization.id,
         email,
         role: input.role,
@@ -109,6 +111,13 @@ export class MembershipService {
         expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
         invitedById: userId,
       });
+      await recordAudit(ctx, tx, {
+        action: AUDIT_ACTIONS.inviteMember,
+        organizationId: organization.id,
+        target: { type: 'invitation', id: created.id, label: email },
+        changes: diff(null, { email, role: input.role, token: 1 }, ['token']),
+      });
+      return created;
     });
     return { invitation: { ...invitation, role: input.role }, token };
   }
@@ -125,6 +134,12 @@ export class MembershipService {
       });
       // A platform invitation is for signing up (signUp's invitationToken), not for joining.
       if (!membership) throw new NotFoundError('Invitation');
+      await recordAudit(ctx, tx, {
+        action: AUDIT_ACTIONS.acceptInvitation,
+        organizationId: membership.organizationId,
+        target: { type: 'user', id: userId },
+        changes: diff(null, { role: membership.role }),
+      });
       return membership;
     });
   }
@@ -144,6 +159,10 @@ export class MembershipService {
       }
       await membershipRepository.setRole(tx, target.id, input.role);
       await capGrants(tx, organization.id, { kind: PrincipalKind.USER, id: target.userId }, input.role);
+      await recordAudit(ctx, tx, {
+        ...memberEvent(AUDIT_ACTIONS.updateMemberRole, organization, target.userId),
+        changes: diff({ role: target.role }, { role: input.role }),
+      });
       target.role = input.role;
       return target;
     });
@@ -165,6 +184,10 @@ export class MembershipService {
       }
       await projectGrantRepository.deleteInOrganization(tx, organization.id, userId);
       await membershipRepository.delete(tx, organization.id, userId);
+      await recordAudit(ctx, tx, {
+        ...memberEvent(AUDIT_ACTIONS.removeMember, organization, userId),
+        changes: diff({ role: target.role }, { role: null }),
+      });
     });
     return true;
   }
@@ -181,9 +204,18 @@ export class MembershipService {
       }
       await projectGrantRepository.deleteInOrganization(tx, organization.id, userId);
       await membershipRepository.delete(tx, organization.id, userId);
+      await recordAudit(ctx, tx, {
+        ...memberEvent(AUDIT_ACTIONS.leaveOrganization, organization, userId),
+        changes: diff({ role: mine.role }, { role: null }),
+      });
     });
     return true;
   }
+}
+
+/** A membership's event: in its organization, about the member. */
+function memberEvent(action: AuditAction, organization: Organization, userId: string) {
+  return { action, organizationId: organization.id, target: { type: 'user', id: userId } };
 }
 
 export const membershipService = new MembershipService();
