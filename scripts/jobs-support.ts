@@ -1,5 +1,5 @@
 import { PlatformDataSource } from '../ormconfig';
-import { loadJobsConfig, loadStorageConfig, type JobsConfig } from '../src/config';
+import { loadEncryptionKey, loadJobsConfig, loadStorageConfig, type JobsConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -14,9 +14,18 @@ export function parseNow(value: string | undefined, usage: string): Date {
   return now;
 }
 
+/** The key that opens webhook secrets: a worker without it cannot sign deliveries, and says so when one is due. */
+function encryptionKeyIfSet(): Buffer | undefined {
+  try {
+    return loadEncryptionKey();
+  } catch {
+    return undefined;
+  }
+}
+
 /** What a job command runs on: the database (DATABASE_URL or the embedded one), the jobs settings, a log. */
 export async function jobsRuntime(applicationName: string) {
-  const config: JobsConfig = loadJobsConfig();
+  const config: JobsConfig = { ...loadJobsConfig(), encryptionKey: encryptionKeyIfSet() };
   const log = createLogger(process.env.LOG_LEVEL || 'info');
   const db = new PlatformDataSource({ storage: loadStorageConfig(), applicationName, poolSize: 4 });
   await db.initialize();

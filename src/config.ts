@@ -101,6 +101,8 @@ export interface JobsConfig {
   /** AUDIT_RETENTION_DAYS: audit events older than this are removed, behind a checkpoint of their chain. */
   auditRetentionDays: number;
   webhooks: WebhookConfig;
+  /** ENCRYPTION_KEY, to open the webhook secrets that sign deliveries (set by loadConfig and the worker). */
+  encryptionKey?: Buffer;
 }
 
 /** Deliveries of audit events to webhooks (docs/webhooks.md). */
@@ -441,13 +443,19 @@ function processSettings(env: Env, nodeEnv: NodeEnv) {
   };
 }
 
+/** ENCRYPTION_KEY (generated once outside production), for a process that runs jobs only. */
+export function loadEncryptionKey(env: Env = process.env): Buffer {
+  return secretKeys(env, loadStorageConfig(env)).encryptionKey;
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const storage = loadStorageConfig(env);
   const production = storage.nodeEnv === 'production';
+  const keys = secretKeys(env, storage);
   return {
     ...storage,
     ...processSettings(env, storage.nodeEnv),
-    ...secretKeys(env, storage),
+    ...keys,
     accessTokenTtlSeconds: parseInteger(env, 'ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 30 * 24 * 3600),
     maxPageSize: parseInteger(env, 'MAX_PAGE_SIZE', 100, 1, 1000),
     maxBodyBytes: parseInteger(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
@@ -468,7 +476,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     corsOrigins: parseOrigins(env, 'CORS_ORIGINS'),
     trustProxyHops: parseInteger(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
-    jobs: loadJobsConfig(env),
+    jobs: { ...loadJobsConfig(env), encryptionKey: keys.encryptionKey },
     trustedDocuments: parseTrustedDocuments(env),
     signupMode: parseSignupMode(env, storage.nodeEnv),
   };

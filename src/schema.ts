@@ -16,6 +16,7 @@ import { PlatformBillingResolver, PlatformOrganizationResolver, PlatformResolver
 import { OrganizationServiceAccountsResolver, ServiceAccountResolver } from './resolvers/service-account.resolver';
 import { UserResolver } from './resolvers/user.resolver';
 import { ViewerResolver } from './resolvers/viewer.resolver';
+import { OrganizationWebhooksResolver, WebhookResolver } from './resolvers/webhook.resolver';
 
 export const resolvers = [
   PublicResolver,
@@ -38,6 +39,8 @@ export const resolvers = [
   OrganizationAuditResolver,
   UserAuditResolver,
   PlatformAuditResolver,
+  WebhookResolver,
+  OrganizationWebhooksResolver,
 ] as const;
 
 export async function buildApiSchema(): Promise<GraphQLSchema> {

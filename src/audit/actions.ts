@@ -48,6 +48,11 @@ export const AUDIT_ACTIONS = {
   voidInvoice: 'billing.invoice.void',
   invitePlatformUser: 'user.invite',
   deleteUser: 'user.delete',
+  createWebhook: 'webhook.create',
+  updateWebhook: 'webhook.update',
+  deleteWebhook: 'webhook.delete',
+  rotateWebhookSecret: 'webhook.secret.rotate',
+  redeliverWebhookDelivery: 'webhook.delivery.redeliver',
 } as const satisfies Record<string, string | { none: string }>;
 
 /** What the system does on its own (jobs), and the other side of actions the API records. */

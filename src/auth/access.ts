@@ -20,7 +20,12 @@ import { requireViewer, type RequestContext } from '../request/context';
 
 /** An organization by id or slug, or as the one a service account or an API key belongs to. */
 export type OrganizationLocator =
-  { id: string } | { slug: string } | { serviceAccountId: string } | { apiKeyId: string };
+  | { id: string }
+  | { slug: string }
+  | { serviceAccountId: string }
+  | { apiKeyId: string }
+  | { webhookId: string }
+  | { webhookDeliveryId: string };
 export type ProjectLocator = { id: string } | { ref: string };
 
 export interface OrganizationAccess {
@@ -78,6 +83,10 @@ export class OrganizationDecision {
     const { locator, ctx } = this;
     if ('serviceAccountId' in locator) return ctx.loaders.organizationOfServiceAccount(locator.serviceAccountId);
     if ('apiKeyId' in locator) return ctx.loaders.organizationOfApiKey(locator.apiKeyId);
+    if ('webhookId' in locator) return ctx.loaders.organizationOfWebhook({ webhookId: locator.webhookId });
+    if ('webhookDeliveryId' in locator) {
+      return ctx.loaders.organizationOfWebhook({ deliveryId: locator.webhookDeliveryId });
+    }
     return locator;
   }
 
@@ -86,6 +95,8 @@ export class OrganizationDecision {
     const { locator } = this;
     if ('serviceAccountId' in locator) return new NotFoundError('Service account');
     if ('apiKeyId' in locator) return new NotFoundError('API key');
+    if ('webhookId' in locator) return new NotFoundError('Webhook');
+    if ('webhookDeliveryId' in locator) return new NotFoundError('Webhook delivery');
     return new NotFoundError('Organization', 'slug' in locator ? locator.slug : undefined);
   }
 }

@@ -33,6 +33,8 @@ function queueSettings(config: JobsConfig): Record<JobName, QueueSettings> {
     // A retry charges cards: a failed run is left to the next hour rather than run again at once.
     [JOB.collectPayments]: { ...scheduled, retryLimit: 0 },
     [JOB.auditRetention]: scheduled,
+    // Each attempt enqueues the next itself (WEBHOOK_RETRY_BASE_MS); pg-boss retries only a crashed one.
+    [JOB.webhookDelivery]: { retryLimit: 2, retryDelay: 5, retryBackoff: true, expireInSeconds: 60 },
   };
 }
 

@@ -7,6 +7,7 @@ import { JobQueue, type JobHandlers } from './job-queue';
 import { runProjectStep, type StepDeps } from './project-steps';
 import { provisionerFor } from './provisioner';
 import { purgeOrganization } from './purges';
+import { deliverWebhook } from './webhook-delivery';
 import { scheduledHandler, scheduledWork, sweepStuckProjects } from './scheduled';
 
 /** The queue on the database `dataSource` is connected to. */
@@ -28,6 +29,7 @@ export function jobHandlers(dataSource: DataSource, queue: JobQueue, config: Job
     [JOB.expireInvitations]: scheduledHandler(scheduled[JOB.expireInvitations]),
     [JOB.collectPayments]: scheduledHandler(scheduled[JOB.collectPayments]),
     [JOB.auditRetention]: scheduledHandler(scheduled[JOB.auditRetention]),
+    [JOB.webhookDelivery]: (job) => deliverWebhook({ db: dataSource, queue, config, log }, job),
   };
 }
 

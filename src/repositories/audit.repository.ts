@@ -200,15 +200,39 @@ function filterSql(filter: AuditFilter, add: (value: unknown) => string): string
   return where;
 }
 
+/**
+ * The CTE that turns the events of CTE `recorded` (id, organization_id, action) into one delivery
+ * per enabled webhook of their organization whose events name the action (exactly, by a prefix
+ * such as `project.*`, or `*`): written by the statement that writes the event.
+ */
+export function deliveriesOf(recorded: string): string {
+  return `delivered AS (
+    INSERT INTO platform.webhook_deliveries (webhook_id, event_id, action)
+    SELECT w.id, r.id, r.action FROM ${recorded} r
+    JOIN platform.webhooks w ON w.organization_id = r.organization_id AND w.enabled
+      AND EXISTS (SELECT 1 FROM unnest(w.events) p
+                  WHERE p = '*' OR p = r.action OR (right(p, 2) = '.*' AND starts_with(r.action, left(p, -1))))
+    RETURNING id
+  )`;
+}
+
+/** The deliveries a statement with `deliveriesOf` wrote, as a column. */
+export const DELIVERY_IDS = `coalesce((SELECT array_agg(id)::text[] FROM delivered), '{}') AS deliveries`;
+
 export const auditRepository = {
-  /** Writes one event in `tx`; its chain's head row is locked until `tx` ends. */
-  async insert(tx: EntityManager, record: AuditRecord): Promise<string> {
+  /**
+   * Writes one event in `tx`, and its webhook deliveries, in one statement; the ids of the
+   * deliveries. Its chain's head row is locked until `tx` ends.
+   */
+  async insert(tx: EntityManager, record: AuditRecord): Promise<string[]> {
     const { params, add } = parameters();
-    const rows = await tx.query<{ id: string }[]>(
-      `${AUDIT_INSERT} SELECT ${auditSelectList(record, add)} RETURNING id`,
+    const rows = await tx.query<{ deliveries: string[] }[]>(
+      `WITH recorded AS (${AUDIT_INSERT} SELECT ${auditSelectList(record, add)} RETURNING id, organization_id, action),
+       ${deliveriesOf('recorded')}
+       SELECT ${DELIVERY_IDS}`,
       params,
     );
-    return rows[0].id;
+    return rows[0].deliveries;
   },
 
   /** A page of events, newest first, with the total that match. */
@@ -228,6 +252,15 @@ export const auditRepository = {
       params,
     );
     return { rows: rows.map(fromRow), totalCount: rows.length ? Number(rows[0].total) : 0 };
+  },
+
+  async byId(db: EntityManager, id: string): Promise<AuditEventRow | null> {
+    const rows = await db.query<Row[]>(
+      `SELECT ${EVENT_SELECT} FROM platform.audit_events e LEFT JOIN platform.organizations o ON o.id = e.organization_id
+       WHERE e.id = $1`,
+      [id],
+    );
+    return rows.length ? fromRow(rows[0]) : null;
   },
 
   /** The chains to verify: every one, or one organization's. */

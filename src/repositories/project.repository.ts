@@ -5,7 +5,7 @@ import { ProjectGrant, type AccessLevel } from '../entities/project-grant.entity
 import { Project, ProjectStatus } from '../entities/project.entity';
 import type { OrganizationRole } from '../entities/user-role.entity';
 import type { ProjectPermission } from '../permissions';
-import { AUDIT_INSERT, auditSelectList, type AuditRecord } from './audit.repository';
+import { AUDIT_INSERT, auditSelectList, deliveriesOf, DELIVERY_IDS, type AuditRecord } from './audit.repository';
 import { matching } from './matching';
 import type { PageWindow, Rows } from './organization-details';
 import { CREDENTIAL, PROJECT } from './shapes';
@@ -129,7 +129,7 @@ export const projectRepository = {
     locator: { id: string } | { ref: string },
     name: string,
     audit: AuditRecord,
-  ): Promise<Project | null> {
+  ): Promise<{ project: Project; deliveries: string[] } | null> {
     const tables = tablesOf(caller.viewer);
     const { params, add } = parameters([caller.viewer.id]);
     const allowed = callerMay(caller.permission, { project: 'p', role: 'r.role', viewer: '$1', tables }, add);
@@ -153,12 +153,12 @@ export const projectRepository = {
            AND p.deleted_at IS NULL AND o.deleted_at IS NULL AND o.suspended_at IS NULL
          RETURNING ${PROJECT.select('p')}, prior.name AS before_name
        ), recorded AS (
-         ${AUDIT_INSERT} SELECT ${event} FROM renamed RETURNING id
-       )
-       SELECT renamed.*, (SELECT count(*) FROM recorded) AS recorded FROM renamed`,
+         ${AUDIT_INSERT} SELECT ${event} FROM renamed RETURNING id, organization_id, action
+       ), ${deliveriesOf('recorded')}
+       SELECT renamed.*, ${DELIVERY_IDS} FROM renamed`,
       params,
     );
-    return rows.length ? PROJECT.fromRow(rows[0]) : null;
+    return rows.length ? { project: PROJECT.fromRow(rows[0]), deliveries: rows[0].deliveries as string[] } : null;
   },
 
   async insert(

@@ -21,6 +21,8 @@ export const JOB = {
   collectPayments: 'collect-payments',
   /** Scheduled: removes audit events past AUDIT_RETENTION_DAYS, keeping each chain's checkpoint. */
   auditRetention: 'audit-retention',
+  /** One attempt at a webhook delivery; a failed one enqueues the next, later. */
+  webhookDelivery: 'webhook-delivery',
 } as const;
 
 export type JobName = (typeof JOB)[keyof typeof JOB];
@@ -53,6 +55,11 @@ export interface JobPayloads {
   [JOB.expireInvitations]: ScheduledJob;
   [JOB.collectPayments]: ScheduledJob;
   [JOB.auditRetention]: ScheduledJob;
+  [JOB.webhookDelivery]: WebhookDeliveryJob;
+}
+
+export interface WebhookDeliveryJob extends Enqueued {
+  deliveryId: string;
 }
 
 /** The step that moves a project out of each transitional status. */
@@ -66,6 +73,8 @@ export const STEP_OUT_OF: Readonly<Record<string, ProvisionStep>> = {
 export interface EnqueueOptions {
   /** At most one job of this key runs at a time (a project's id, say). */
   singletonKey?: string;
+  /** Not before this time (a retry's backoff). */
+  startAfter?: Date;
 }
 
 /** What a request may enqueue: in its own transaction, so the job exists once, and only if, it commits. */

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { AuditActorType, type AuditActor, type AuditEventInput } from '../audit/actions';
 import { runTransaction } from '../database/transaction';
+import { JOB } from '../request/jobs';
 import { pageRequest, toPage } from '../graphql/pagination';
 import { PrincipalKind } from '../permissions';
 import { auditRepository, type AuditFilter, type AuditRecord, type AuditScope } from '../repositories/audit.repository';
@@ -45,10 +46,22 @@ export function auditRecordOf(ctx: RequestContext | null, event: AuditEventInput
  * exists once, and only if, the change commits. Every changing mutation calls it exactly once.
  */
 export async function recordAudit(ctx: RequestContext, tx: EntityManager, event: AuditEventInput): Promise<void> {
-  await auditRepository.insert(tx, auditRecordOf(ctx, event));
+  await enqueueDeliveries(ctx, tx, await auditRepository.insert(tx, auditRecordOf(ctx, event)));
 }
 
-/** An event of the system's own work (jobs): actor SYSTEM, no request. */
+/** A job per webhook delivery, in `tx`: sent once, and only if, the event commits. */
+export async function enqueueDeliveries(ctx: RequestContext, tx: EntityManager, deliveryIds: string[]): Promise<void> {
+  for (const deliveryId of deliveryIds) {
+    const data = { deliveryId, requestId: ctx.scope.requestId };
+    await ctx.jobs.enqueue(tx, JOB.webhookDelivery, data, { singletonKey: deliveryId });
+  }
+  if (deliveryIds.length) ctx.afterCommit(() => ctx.jobs.nudge(JOB.webhookDelivery));
+}
+
+/**
+ * An event of the system's own work (jobs): actor SYSTEM, no request. Its webhook deliveries are
+ * written with it; the scheduled sweep gives them their jobs.
+ */
 export async function recordSystemAudit(tx: EntityManager, event: Omit<AuditEventInput, 'actor'>): Promise<void> {
   await auditRepository.insert(tx, auditRecordOf(null, { ...event, actor: { type: AuditActorType.SYSTEM, id: null } }));
 }

@@ -18,7 +18,7 @@ import { inTransaction } from '../request/transaction';
 import type { Page } from '../types/connection.type';
 import { assertWithinProjectLimit } from './billing-plan.service';
 import { AUDIT_ACTIONS, diff, type AuditAction } from '../audit/actions';
-import { auditRecordOf, recordAudit } from './audit.service';
+import { auditRecordOf, enqueueDeliveries, recordAudit } from './audit.service';
 
 export class ProjectService {
   /** The project, its keys and the creator's admin grant are written in one transaction, within the plan's limit. */
@@ -103,7 +103,9 @@ export class ProjectService {
         auditRecordOf(ctx, { action: AUDIT_ACTIONS.updateProject, organizationId: null, target: PROJECT_TARGET }),
       );
       if (!renamed) throw await access.refusal();
-      return renamed;
+      // Only for an organization with a webhook for it: its deliveries' jobs (the rename itself committed).
+      if (renamed.deliveries.length) await inTransaction(ctx, (tx) => enqueueDeliveries(ctx, tx, renamed.deliveries));
+      return renamed.project;
     } finally {
       ctx.refreshLoaders();
     }
