@@ -25,9 +25,12 @@ export interface WebhookDeps {
   log: Logger;
 }
 
-/** The next attempt's delay: WEBHOOK_RETRY_BASE_MS, doubled after each failed attempt. */
+/**
+ * The next attempt's delay: WEBHOOK_RETRY_BASE_MS, tripled after each failed attempt, so that the
+ * default ten attempts span about fourteen hours (5 s, 15 s, 45 s, … 9 h).
+ */
 export function retryDelayMs(config: JobsConfig, attemptsMade: number): number {
-  return config.webhooks.retryBaseMs * 2 ** (attemptsMade - 1);
+  return config.webhooks.retryBaseMs * 3 ** (attemptsMade - 1);
 }
 
 /** One attempt: check the address again, sign, POST. Never throws: a failure is an outcome. */

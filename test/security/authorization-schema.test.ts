@@ -19,6 +19,7 @@ import { buildApiSchema } from '../../src/schema';
 import {
   eventually,
   given,
+  ok,
   rowsOf,
   type Level,
   type Role,
@@ -106,6 +107,10 @@ const FOREIGN_IDS: Record<string, (foreign: Foreign) => string> = {
   updateServiceAccount: (foreign) => foreign.serviceAccount.id,
   deleteServiceAccount: (foreign) => foreign.serviceAccount.id,
   revokeApiKey: (foreign) => foreign.apiKeyId,
+  updateWebhook: (foreign) => foreign.webhook.id,
+  deleteWebhook: (foreign) => foreign.webhook.id,
+  rotateWebhookSecret: (foreign) => foreign.webhook.id,
+  redeliverWebhookDelivery: (foreign) => foreign.webhook.deliveryId,
 };
 
 /** Arguments that name the foreign organization or project; anything else a plausible value. */
@@ -139,6 +144,26 @@ interface Foreign {
   project: TestProject;
   serviceAccount: { id: string };
   apiKeyId: string;
+  /** A webhook that asks for no event, with a delivery (written as the sender would have). */
+  webhook: { id: string; deliveryId: string };
+}
+
+/** Their webhook: at a public address named without DNS, for events nobody records, so nothing is sent. */
+async function foreignWebhook(app: TestApp, owner: TestUser, organization: TestOrganization) {
+  const { createWebhook } = ok(
+    await app.gql<{ createWebhook: { webhook: { id: string } } }>(
+      'mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }',
+      { input: { organizationSlug: organization.slug, url: 'https://93.184.215.14/hook', events: ['billing.never'] } },
+      owner.token,
+    ),
+  );
+  const { id } = createWebhook.webhook;
+  const [delivery] = await app.sql<{ id: string }>(
+    `INSERT INTO webhook_deliveries (webhook_id, event_id, action, status, attempts)
+     SELECT $1, id, action, 'FAILED', 10 FROM audit_events WHERE organization_id = $2 LIMIT 1 RETURNING id`,
+    [id, organization.id],
+  );
+  return { id, deliveryId: delivery.id };
 }
 
 const TRANSITIONAL = ['COMING_UP', 'RESTORING', 'PAUSING'];
@@ -188,6 +213,7 @@ describe('authorization, generated from the schema: guarded fields and foreign r
       project: await make.project({ organization: theirs, by: owner }),
       serviceAccount: theirAccount,
       apiKeyId: (await make.apiKey({ serviceAccount: theirAccount, by: owner })).id,
+      webhook: await foreignWebhook(app, owner, theirs),
     };
     await Promise.all(
       ACTORS.filter((a) => a.key).map(async (actor) =>
@@ -261,9 +287,14 @@ describe('authorization, generated from the schema: guarded fields and foreign r
       );
       const aimed = JSON.stringify(variables);
       assert.ok(
-        [foreign.organization.slug, foreign.project.ref, foreign.serviceAccount.id, foreign.apiKeyId].some((name) =>
-          aimed.includes(name),
-        ),
+        [
+          foreign.organization.slug,
+          foreign.project.ref,
+          foreign.serviceAccount.id,
+          foreign.apiKeyId,
+          foreign.webhook.id,
+          foreign.webhook.deliveryId,
+        ].some((name) => aimed.includes(name)),
         `${field.name} is aimed at the foreign organization or project: ${aimed}`,
       );
       const declared = field.args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
