@@ -101,7 +101,7 @@ export interface AuditEventInput {
   action: AuditAction;
   /** Null for account and platform-level events. */
   organizationId: string | null;
-  /** The user whose account an account event concerns (organization null); chains and lists them. */
+  /** The user whose account an event concerns: it is in their `me { auditEvents }` (and chains there when organization is null). */
   accountId?: string | null;
   target: AuditTarget;
   projectRef?: string | null;

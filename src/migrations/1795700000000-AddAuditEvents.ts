@@ -61,7 +61,7 @@ export class AddAuditEvents1795700000000 implements MigrationInterface {
       `CREATE INDEX "IDX_audit_events_organization_project" ON "platform"."audit_events" ("organization_id", "project_ref", "occurred_at" DESC) WHERE "project_ref" IS NOT NULL`,
     );
     await queryRunner.query(
-      `CREATE INDEX "IDX_audit_events_account" ON "platform"."audit_events" ("account_id", "occurred_at" DESC, "id" DESC) WHERE "organization_id" IS NULL`,
+      `CREATE INDEX "IDX_audit_events_account" ON "platform"."audit_events" ("account_id", "occurred_at" DESC, "id" DESC) WHERE "account_id" IS NOT NULL`,
     );
     await queryRunner.query(
       `CREATE INDEX "IDX_audit_events_occurred_at" ON "platform"."audit_events" ("occurred_at" DESC, "id" DESC)`,

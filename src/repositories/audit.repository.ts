@@ -178,7 +178,7 @@ export interface AuditFilter {
 
 function scopeSql(scope: AuditScope, add: (value: unknown) => string): string {
   if ('organizationId' in scope) return `e.organization_id = ${add(scope.organizationId)}::uuid`;
-  if ('accountId' in scope) return `e.organization_id IS NULL AND e.account_id = ${add(scope.accountId)}::uuid`;
+  if ('accountId' in scope) return `e.account_id = ${add(scope.accountId)}::uuid`;
   return 'true';
 }
 

@@ -69,10 +69,12 @@ export class AuthService {
     const hashedPassword = await hashPassword(input.password);
     const user = await inTransaction(ctx, async (tx) => {
       const created = await userRepository.insert(tx, { email, displayName, hashedPassword, lastLoginAt: new Date() });
-      if (token) await acceptPendingInvitation(tx, token, created);
+      const joined = token ? await acceptPendingInvitation(tx, token, created) : null;
+      // Joining through an invitation puts the sign-up in that organization's log (and the user's).
       await recordAudit(ctx, tx, {
         ...accountEvent(AUDIT_ACTIONS.signUp, created),
-        changes: diff(null, { email, displayName, password: 1 }, ['password']),
+        organizationId: joined?.organizationId ?? null,
+        changes: diff(null, { email, displayName, password: 1, role: joined?.role }, ['password']),
       });
       return created;
     });

@@ -236,6 +236,49 @@ describe('account events: sign-up and log-ins, successes and failures', () => {
     assert.ok(!stored.includes(wrong) && !stored.includes(user.password));
   });
 
+  it('a sign-up through an invitation is in the organization’s log, and in the user’s own', async () => {
+    const owner = await given(app).user();
+    const organization = await given(app).organization({ owner });
+    const email = `joiner-${Date.now()}@example.com`;
+    const invited = ok(
+      await app.gql<{ inviteMember: { token: string } }>(
+        'mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { token } }',
+        { input: { organizationSlug: organization.slug, email, role: 'ADMIN' } },
+        owner.token,
+      ),
+    );
+    const signedUp = ok(
+      await app.gql<{ signUp: { accessToken: string; user: { id: string } } }>(
+        'mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken user { id } } }',
+        {
+          input: {
+            email,
+            password: 'a long enough password',
+            displayName: 'Joiner',
+            invitationToken: invited.inviteMember.token,
+          },
+        },
+      ),
+    );
+    const inOrganization = ok(
+      await app.gql<{ organization: { auditEvents: Connection } }>(
+        ORGANIZATION_EVENTS,
+        { slug: organization.slug, filter: { actions: ['user.sign_up'] } },
+        owner.token,
+      ),
+    ).organization.auditEvents.nodes;
+    assert.deepEqual(inOrganization[0]?.actor, { type: 'USER', id: signedUp.signUp.user.id, label: email });
+    assert.deepEqual(
+      inOrganization[0]?.changes.find((change) => change.field === 'role'),
+      { field: 'role', before: null, after: 'admin' },
+    );
+    const mine = ok(await app.gql<{ me: { auditEvents: Connection } }>(MY_EVENTS, {}, signedUp.signUp.accessToken));
+    assert.deepEqual(
+      mine.me.auditEvents.nodes.map((event) => event.action),
+      ['user.sign_up'],
+    );
+  });
+
   it('a user reads only their own account events', async () => {
     const one = await given(app).user();
     const two = await given(app).user();
