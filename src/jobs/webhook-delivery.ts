@@ -57,7 +57,12 @@ async function attempt(deps: WebhookDeps, delivery: DeliveryRow, webhook: Sender
  */
 export async function deliverWebhook(deps: WebhookDeps, job: RunningJob<WebhookDeliveryJob>): Promise<void> {
   const found = await webhookRepository.deliveryForUpdate(deps.db.manager, job.data.deliveryId);
-  if (found?.delivery.status !== DeliveryStatus.PENDING || !found.webhook.enabled) return;
+  if (found?.delivery.status !== DeliveryStatus.PENDING) return;
+  if (!found.webhook.enabled) {
+    // Ended, not left pending: the sweep would give it a job every minute. Redelivered once enabled again.
+    await webhookRepository.failPending(deps.db.manager, found.delivery.id, 'the webhook is disabled');
+    return;
+  }
   const outcome = await attempt(deps, found.delivery, found.webhook);
   const delivered = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
   await runTransaction(deps.db, async (tx) => {

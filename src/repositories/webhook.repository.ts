@@ -223,6 +223,15 @@ export const webhookRepository = {
     );
   },
 
+  /** Ends a pending delivery without an attempt. */
+  async failPending(db: EntityManager, id: string, error: string): Promise<void> {
+    await db.query(
+      `UPDATE platform.webhook_deliveries SET status = 'FAILED', last_error = $2, next_attempt_at = NULL, updated_at = now()
+       WHERE id = $1 AND status = 'PENDING'`,
+      [id, error],
+    );
+  },
+
   /** Counts a failed delivery, or starts the count afresh after a delivered one; the count. */
   async countOutcome(tx: EntityManager, webhookId: string, delivered: boolean): Promise<number> {
     const [rows] = await tx.query<[{ consecutive_failures: number }[], number]>(

@@ -163,6 +163,40 @@ describe('webhooks: audit events POSTed and signed by Standard Webhooks', () => 
     await target.close();
   });
 
+  it('a delivery due to a disabled webhook is ended, not sent (nor left pending for ever)', async () => {
+    const target = await receiver();
+    const organization = await given(app).organization({ owner });
+    const { webhook } = await hook(organization, target.url, ['billing.never']);
+    ok(
+      await app.gql(
+        'mutation ($id: ID!) { updateWebhook(id: $id, input: { enabled: false }) { enabled } }',
+        { id: webhook.id },
+        owner.token,
+      ),
+    );
+    const [delivery] = await app.sql<{ id: string }>(
+      `INSERT INTO webhook_deliveries (webhook_id, event_id, action, status)
+       SELECT $1, id, action, 'FAILED' FROM audit_events WHERE organization_id = $2 LIMIT 1 RETURNING id`,
+      [webhook.id, organization.id],
+    );
+    ok(
+      await app.gql(
+        'mutation ($id: ID!) { redeliverWebhookDelivery(id: $id) { status } }',
+        { id: delivery.id },
+        owner.token,
+      ),
+    );
+    await eventually(async () => {
+      const [row] = await app.sql<{ status: string; last_error: string }>(
+        'SELECT status, last_error FROM webhook_deliveries WHERE id = $1',
+        [delivery.id],
+      );
+      assert.deepEqual(row, { status: 'FAILED', last_error: 'the webhook is disabled' });
+    }, 20_000);
+    assert.equal(target.received.length, 0);
+    await target.close();
+  });
+
   it('only owners and admins manage webhooks; others’ are NOT_FOUND', async () => {
     const organization = await given(app).organization({ owner });
     const member = await given(app).member({ organization, role: 'MEMBER', by: owner });
