@@ -1,5 +1,5 @@
 import { PlatformDataSource } from '../ormconfig';
-import { loadEncryptionKey, loadJobsConfig, loadStorageConfig, type JobsConfig } from '../src/config';
+import { loadEncryptionKey, loadJobsConfig, loadStorageConfig, withEncryptionKey, type JobsConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -14,13 +14,21 @@ export function parseNow(value: string | undefined, usage: string): Date {
   return now;
 }
 
+/** The key that opens webhook secrets: a worker without it cannot sign deliveries, and says so when one is due. */
+function encryptionKeyIfSet(): Buffer | undefined {
+  try {
+    return loadEncryptionKey();
+  } catch {
+    return undefined;
+  }
+}
+
 /** What a job command runs on: the database (DATABASE_URL or the embedded one), the jobs settings, a log. */
 export async function jobsRuntime(applicationName: string) {
   const jobs = loadJobsConfig();
-  // The mail worker opens the outbox's sealed messages; the commands that send no mail need no key.
-  const sealingKey =
-    process.env.ENCRYPTION_KEY || process.env.NODE_ENV !== 'production' ? loadEncryptionKey() : undefined;
-  const config: JobsConfig = { ...jobs, mail: { ...jobs.mail, sealingKey } };
+  // The workers open the outbox's sealed mails and webhook secrets; commands that do neither need no key.
+  const encryptionKey = encryptionKeyIfSet();
+  const config: JobsConfig = encryptionKey ? withEncryptionKey(jobs, encryptionKey) : jobs;
   const log = createLogger(process.env.LOG_LEVEL || 'info');
   const db = new PlatformDataSource({ storage: loadStorageConfig(), applicationName, poolSize: 4 });
   await db.initialize();

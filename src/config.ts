@@ -130,6 +130,27 @@ export interface JobsConfig {
   billing: BillingConfig;
   /** Mail, sent by the workers from the outbox. */
   mail: MailConfig;
+  /** AUDIT_RETENTION_DAYS: audit events older than this are removed, behind a checkpoint of their chain. */
+  auditRetentionDays: number;
+  webhooks: WebhookConfig;
+  /** ENCRYPTION_KEY, to open the webhook secrets that sign deliveries (set by loadConfig and the worker). */
+  encryptionKey?: Buffer;
+}
+
+/** Deliveries of audit events to webhooks (docs/webhooks.md). */
+export interface WebhookConfig {
+  /** Attempts per delivery before it is failed. */
+  maxAttempts: number;
+  /** Delay before the second attempt; each later one waits twice as long. */
+  retryBaseMs: number;
+  /** Consecutive failed deliveries after which a webhook is disabled. */
+  disableAfterFailures: number;
+  /** Plain http:// URLs accepted (otherwise https only). */
+  allowHttp: boolean;
+  /** Hosts on loopback, private and link-local networks accepted (internal receivers, tests). */
+  allowPrivateNetworks: boolean;
+  /** How long one delivery attempt may take. */
+  timeoutMs: number;
 }
 
 export interface ProvisionerConfig {
@@ -288,6 +309,8 @@ export function loadJobsConfig(env: Env = process.env): JobsConfig {
       retryBaseMs: parseInteger(env, 'PROVISIONER_RETRY_BASE_MS', 2000, 1000, 3_600_000),
     },
     billing: loadBillingConfig(env),
+    auditRetentionDays: parseInteger(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36_500),
+    webhooks: loadWebhookConfig(env),
     mail: loadMailConfig(env),
   };
 }
@@ -344,6 +367,17 @@ function loadAccountsConfig(env: Env): AccountsConfig {
     sessionIdleDays,
     sessionMaxDays,
     requireVerifiedEmail: parseBoolean(env, 'REQUIRE_VERIFIED_EMAIL', false),
+  };
+}
+
+export function loadWebhookConfig(env: Env = process.env): WebhookConfig {
+  return {
+    maxAttempts: parseInteger(env, 'WEBHOOK_MAX_ATTEMPTS', 10, 1, 50),
+    retryBaseMs: parseInteger(env, 'WEBHOOK_RETRY_BASE_MS', 5000, 10, 3_600_000),
+    disableAfterFailures: parseInteger(env, 'WEBHOOK_DISABLE_AFTER_FAILURES', 20, 1, 10_000),
+    allowHttp: parseBoolean(env, 'WEBHOOK_ALLOW_HTTP', false),
+    allowPrivateNetworks: parseBoolean(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),
+    timeoutMs: 10_000,
   };
 }
 
@@ -497,8 +531,9 @@ function processSettings(env: Env, nodeEnv: NodeEnv) {
   };
 }
 
-function withSealingKey(jobs: JobsConfig, sealingKey: Buffer): JobsConfig {
-  return { ...jobs, mail: { ...jobs.mail, sealingKey } };
+/** Both job kinds that open sealed data (the outbox's mails, webhook secrets) get ENCRYPTION_KEY. */
+export function withEncryptionKey(jobs: JobsConfig, encryptionKey: Buffer): JobsConfig {
+  return { ...jobs, encryptionKey, mail: { ...jobs.mail, sealingKey: encryptionKey } };
 }
 
 /** ENCRYPTION_KEY (generated outside production), for a process that needs only it: the worker. */
@@ -538,7 +573,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     corsOrigins: parseOrigins(env, 'CORS_ORIGINS'),
     trustProxyHops: parseInteger(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
-    jobs: withSealingKey(loadJobsConfig(env), secrets.encryptionKey),
+    jobs: withEncryptionKey(loadJobsConfig(env), secrets.encryptionKey),
     trustedDocuments: parseTrustedDocuments(env),
     signupMode: parseSignupMode(env, storage.nodeEnv),
     accounts: loadAccountsConfig(env),

@@ -38,6 +38,10 @@ export enum Permission {
 
   /** The caller's own sessions and password: log out, revoke sessions, change the password. */
   AccountCredentialsManage = 'account:credentials:manage',
+  /** Read the organization's audit log. */
+  AuditRead = 'audit:read',
+  /** Create, change, delete webhooks and read their deliveries. */
+  WebhooksManage = 'webhooks:manage',
 }
 
 export type OrganizationPermission =
@@ -48,7 +52,9 @@ export type OrganizationPermission =
   | Permission.OwnersManage
   | Permission.ProjectCreate
   | Permission.BillingRead
-  | Permission.BillingManage;
+  | Permission.BillingManage
+  | Permission.AuditRead
+  | Permission.WebhooksManage;
 
 export type ProjectPermission =
   | Permission.ProjectRead
@@ -73,6 +79,8 @@ export const ROLE_PERMISSIONS = {
     Permission.ProjectCreate,
     Permission.BillingRead,
     Permission.BillingManage,
+    Permission.AuditRead,
+    Permission.WebhooksManage,
   ],
   [OrganizationRole.ADMIN]: [
     Permission.OrganizationRead,
@@ -80,6 +88,8 @@ export const ROLE_PERMISSIONS = {
     Permission.MembersManage,
     Permission.ProjectCreate,
     Permission.BillingRead,
+    Permission.AuditRead,
+    Permission.WebhooksManage,
   ],
   [OrganizationRole.MEMBER]: [Permission.OrganizationRead, Permission.ProjectCreate],
   [OrganizationRole.VIEWER]: [Permission.OrganizationRead],

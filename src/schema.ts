@@ -3,6 +3,7 @@ import { buildSchema } from 'type-graphql';
 import { assertMarkedMutationsExist, authChecker } from './auth/auth-checker';
 import { validateArgument } from './graphql/argument-validation';
 import { AccountResolver } from './resolvers/account.resolver';
+import { OrganizationAuditResolver, PlatformAuditResolver, UserAuditResolver } from './resolvers/audit.resolver';
 import { BillingPaymentsResolver } from './resolvers/billing-payments.resolver';
 import { BillingResolver, OrganizationBillingResolver } from './resolvers/billing.resolver';
 import { InvitationResolver } from './resolvers/invitation.resolver';
@@ -17,6 +18,7 @@ import { PlatformBillingResolver, PlatformOrganizationResolver, PlatformResolver
 import { OrganizationServiceAccountsResolver, ServiceAccountResolver } from './resolvers/service-account.resolver';
 import { UserResolver } from './resolvers/user.resolver';
 import { ViewerResolver } from './resolvers/viewer.resolver';
+import { OrganizationWebhooksResolver, WebhookResolver } from './resolvers/webhook.resolver';
 
 export const resolvers = [
   PublicResolver,
@@ -38,6 +40,11 @@ export const resolvers = [
   ServiceAccountResolver,
   OrganizationServiceAccountsResolver,
   ViewerResolver,
+  OrganizationAuditResolver,
+  UserAuditResolver,
+  PlatformAuditResolver,
+  WebhookResolver,
+  OrganizationWebhooksResolver,
 ] as const;
 
 export async function buildApiSchema(): Promise<GraphQLSchema> {

@@ -61,8 +61,17 @@ describe('the published contract', () => {
 });
 
 /** Types a client's cache keeps inside their parent, with no identity of their own. */
+/** Parts of an audit event, values without an identity of their own. */
+const AUDIT_VALUES = new Set(['AuditActor', 'AuditTarget', 'AuditChange']);
+
 function isValueType(name: string): boolean {
-  return name.endsWith('Connection') || name.endsWith('Payload') || name === 'PageInfo' || name === 'BillingAddress';
+  return (
+    name.endsWith('Connection') ||
+    name.endsWith('Payload') ||
+    name === 'PageInfo' ||
+    name === 'BillingAddress' ||
+    AUDIT_VALUES.has(name)
+  );
 }
 
 /** The schema a tool builds from the committed file, as graphql-codegen, graphql-eslint and editors do. */

@@ -24,7 +24,8 @@ const config: CodegenConfig = {
         useTypeImports: true,
         enumsAsTypes: true,
         strictScalars: true,
-        scalars: { DateTimeISO: 'string' },
+        // An audit change's before and after: any JSON value.
+        scalars: { DateTimeISO: 'string', JSON: 'unknown' },
       },
     },
   },

@@ -22,7 +22,13 @@ import { requireViewer, type RequestContext } from '../request/context';
 
 /** An organization by id or slug, or as the one a service account or an API key belongs to. */
 export type OrganizationLocator =
-  { id: string } | { slug: string } | { serviceAccountId: string } | { apiKeyId: string } | { invitationId: string };
+  | { id: string }
+  | { slug: string }
+  | { serviceAccountId: string }
+  | { apiKeyId: string }
+  | { invitationId: string }
+  | { webhookId: string }
+  | { webhookDeliveryId: string };
 export type ProjectLocator = { id: string } | { ref: string };
 
 export interface OrganizationAccess {
@@ -81,6 +87,10 @@ export class OrganizationDecision {
     if ('serviceAccountId' in locator) return ctx.loaders.organizationOfServiceAccount(locator.serviceAccountId);
     if ('apiKeyId' in locator) return ctx.loaders.organizationOfApiKey(locator.apiKeyId);
     if ('invitationId' in locator) return ctx.loaders.organizationOfInvitation(locator.invitationId);
+    if ('webhookId' in locator) return ctx.loaders.organizationOfWebhook({ webhookId: locator.webhookId });
+    if ('webhookDeliveryId' in locator) {
+      return ctx.loaders.organizationOfWebhook({ deliveryId: locator.webhookDeliveryId });
+    }
     return locator;
   }
 
@@ -90,6 +100,8 @@ export class OrganizationDecision {
     if ('serviceAccountId' in locator) return new NotFoundError('Service account');
     if ('apiKeyId' in locator) return new NotFoundError('API key');
     if ('invitationId' in locator) return new NotFoundError('Invitation');
+    if ('webhookId' in locator) return new NotFoundError('Webhook');
+    if ('webhookDeliveryId' in locator) return new NotFoundError('Webhook delivery');
     return new NotFoundError('Organization', 'slug' in locator ? locator.slug : undefined);
   }
 }

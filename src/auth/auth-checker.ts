@@ -37,10 +37,11 @@ export function locateOrganization(root: unknown, args: Args): OrganizationLocat
 }
 
 /** Mutations whose `id` argument names a service account or an API key (see `LocatedBy`). */
-const locatedBy = new Map<string, 'serviceAccount' | 'apiKey' | 'invitation'>();
+type LocatedKind = 'serviceAccount' | 'apiKey' | 'invitation' | 'webhook' | 'webhookDelivery';
+const locatedBy = new Map<string, LocatedKind>();
 
 /** Marks a mutation whose `id` argument names what it acts on: its organization is the one that thing belongs to. */
-export function LocatedBy(kind: 'serviceAccount' | 'apiKey' | 'invitation'): MethodDecorator {
+export function LocatedBy(kind: LocatedKind): MethodDecorator {
   return (_target, name) => {
     locatedBy.set(String(name), kind);
   };
@@ -51,6 +52,8 @@ function locateByMark(info: GraphQLResolveInfo, args: Args): OrganizationLocator
   const id = text(args.id);
   if (!kind || id === undefined) return undefined;
   if (kind === 'invitation') return { invitationId: id };
+  if (kind === 'webhook') return { webhookId: id };
+  if (kind === 'webhookDelivery') return { webhookDeliveryId: id };
   return kind === 'serviceAccount' ? { serviceAccountId: id } : { apiKeyId: id };
 }
 

@@ -45,6 +45,9 @@ function queueSettings(config: JobsConfig): Record<JobName, QueueSettings> {
       retryBackoff: true,
     },
     [JOB.passwordResetMail]: { retryLimit: 3, retryDelay: 5, retryBackoff: true },
+    [JOB.auditRetention]: scheduled,
+    // Each attempt enqueues the next itself (WEBHOOK_RETRY_BASE_MS); pg-boss retries only a crashed one.
+    [JOB.webhookDelivery]: { retryLimit: 2, retryDelay: 5, retryBackoff: true, expireInSeconds: 60 },
   };
 }
 

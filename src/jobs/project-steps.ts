@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { diff, SYSTEM_ACTIONS, type AuditAction } from '../audit/actions';
+import type { Project } from '../entities/project.entity';
+import { recordSystemAudit } from '../services/audit.service';
 import { runTransaction } from '../database/transaction';
 import { ProjectStatus } from '../entities/project.entity';
 import { projectRepository } from '../repositories/project.repository';
@@ -48,13 +51,31 @@ export async function runProjectStep(deps: StepDeps, job: RunningJob<ProjectStep
     );
   } catch (error) {
     if (job.lastAttempt && failed) {
-      await runTransaction(deps.db, (tx) => projectRepository.transition(tx, project.id, from, failed));
+      await runTransaction(deps.db, (tx) => moveRecorded(tx, project, from, failed));
       deps.log.warn({ projectId, step, status: failed }, 'project step failed for good');
     }
     throw error;
   }
   await runTransaction(deps.db, async (tx) => {
-    if (step === 'remove') await projectRepository.purge(tx, project.id);
-    else await projectRepository.transition(tx, project.id, from, done);
+    if (step === 'remove') {
+      await recordSystemAudit(tx, projectSystemEvent(SYSTEM_ACTIONS.projectPurge, project, from, done));
+      await projectRepository.purge(tx, project.id);
+    } else await moveRecorded(tx, project, from, done);
   });
+}
+
+/** The system moves a project's status, and records it when it moved. */
+async function moveRecorded(tx: EntityManager, project: Project, from: ProjectStatus, to: ProjectStatus) {
+  const moved = await projectRepository.transition(tx, project.id, from, to);
+  if (moved) await recordSystemAudit(tx, projectSystemEvent(SYSTEM_ACTIONS.projectStatusChange, project, from, to));
+}
+
+function projectSystemEvent(action: AuditAction, project: Project, from: ProjectStatus, to: ProjectStatus) {
+  return {
+    action,
+    organizationId: project.organizationId,
+    target: { type: 'project', id: project.id, label: project.name },
+    projectRef: project.ref,
+    changes: diff({ status: from }, { status: to }),
+  };
 }

@@ -1,3 +1,5 @@
+import { SYSTEM_ACTIONS } from '../audit/actions';
+import { recordSystemAudit } from '../services/audit.service';
 import { runTransaction } from '../database/transaction';
 import { ProjectStatus } from '../entities/project.entity';
 import { accessKeyRepository } from '../repositories/access-key.repository';
@@ -27,6 +29,11 @@ export async function purgeOrganization(deps: StepDeps, job: RunningJob<Organiza
   }
   await runTransaction(deps.db, async (tx) => {
     if (!(await lockOrganization(tx, organizationId, { deleted: true }))) return;
+    await recordSystemAudit(tx, {
+      action: SYSTEM_ACTIONS.organizationPurge,
+      organizationId,
+      target: { type: 'organization', id: organizationId, label: organization.slug },
+    });
     await organizationRepository.purgeIfDeleted(tx, organizationId);
     // Its service accounts and their keys went with it: every replica forgets them.
     await accessKeyRepository.invalidate(tx, `organization:${organizationId}`);

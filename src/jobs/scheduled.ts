@@ -9,8 +9,10 @@ import { projectRepository } from '../repositories/project.repository';
 import { closePeriods } from '../services/billing-period.service';
 import { collectPastDue } from '../services/billing-collection.service';
 import { endComplimentaryPlans } from '../services/billing-complimentary.service';
+import { removeExpiredAuditEvents } from '../services/audit-chain.service';
 import { JOB, STEP_OUT_OF, type ScheduledJob } from '../request/jobs';
 import type { JobQueue, RunningJob } from './job-queue';
+import { sweepWebhookDeliveries } from './webhook-delivery';
 
 export interface ScheduledDeps {
   db: DataSource;
@@ -55,13 +57,15 @@ export async function collectPayments(deps: ScheduledDeps, asOf: Date) {
 /** Each scheduled job as a function of the time it runs as of. */
 export function scheduledWork(deps: ScheduledDeps): Record<string, (asOf: Date) => Promise<unknown>> {
   return {
-    [JOB.sweep]: () => sweepStuckProjects(deps),
+    // Webhook deliveries of the system's own events get their jobs here too.
+    [JOB.sweep]: async () => (await sweepStuckProjects(deps)) + (await sweepWebhookDeliveries(deps.db, deps.queue)),
     [JOB.purgeDue]: (asOf) => purgeDue(deps, asOf),
     // BILLING_ENABLED=false: no period is closed, nothing is collected.
     [JOB.closePeriods]: (asOf) =>
       deps.config.billing.enabled ? closePeriods(deps.db, { now: asOf }) : Promise.resolve(null),
     [JOB.expireInvitations]: (asOf) => expireInvitationsAndAccountData(deps.db.manager, asOf),
     [JOB.collectPayments]: (asOf) => collectPayments(deps, asOf),
+    [JOB.auditRetention]: (asOf) => removeExpiredAuditEvents(deps.db, asOf, deps.config.auditRetentionDays),
   };
 }
 

@@ -9,6 +9,7 @@ import { provisionerFor } from './provisioner';
 import { sendPasswordResetMail, sendQueuedMail, type MailDeps } from './mail';
 import { purgeOrganization } from './purges';
 import { mailSender } from '../mail/mail-sender';
+import { deliverWebhook } from './webhook-delivery';
 import { scheduledHandler, scheduledWork, sweepStuckProjects } from './scheduled';
 
 /** The queue on the database `dataSource` is connected to. */
@@ -39,6 +40,8 @@ export function jobHandlers(dataSource: DataSource, queue: JobQueue, config: Job
     [JOB.collectPayments]: scheduledHandler(scheduled[JOB.collectPayments]),
     [JOB.sendMail]: (job) => sendQueuedMail(mail, job),
     [JOB.passwordResetMail]: (job) => sendPasswordResetMail(mail, job),
+    [JOB.auditRetention]: scheduledHandler(scheduled[JOB.auditRetention]),
+    [JOB.webhookDelivery]: (job) => deliverWebhook({ db: dataSource, queue, config, log }, job),
   };
 }
 

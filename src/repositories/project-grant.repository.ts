@@ -57,23 +57,26 @@ export const projectGrantRepository = {
     projectId: string,
     grantee: Principal,
     accessLevel: AccessLevel,
-  ): Promise<ProjectGrant> {
+  ): Promise<{ grant: ProjectGrant; previous: AccessLevel | null }> {
     const column = tablesOf(grantee).grantee;
+    // The sub-select reads the statement's snapshot: the level before this write, for the audit log.
     const [row] = await tx.query<Row[]>(
       `INSERT INTO permissions (project_id, ${column}, access_level) VALUES ($1, $2, $3)
        ON CONFLICT (${column}, project_id) DO UPDATE SET access_level = EXCLUDED.access_level, updated_at = now()
-       RETURNING ${PROJECT_GRANT.select('permissions')}`,
+       RETURNING ${PROJECT_GRANT.select('permissions')},
+         (SELECT g.access_level FROM platform.permissions g WHERE g.project_id = $1 AND g.${column} = $2) AS previous_level`,
       [projectId, grantee.id, accessLevel],
     );
-    return PROJECT_GRANT.fromRow(row);
+    return { grant: PROJECT_GRANT.fromRow(row), previous: (row.previous_level as AccessLevel | null) ?? null };
   },
 
-  async delete(tx: EntityManager, projectId: string, grantee: Principal): Promise<boolean> {
-    const [rows] = await tx.query<[unknown[], number]>(
-      `DELETE FROM permissions WHERE project_id = $1 AND ${tablesOf(grantee).grantee} = $2 RETURNING id`,
+  /** The level the removed grant gave; null when there was none. */
+  async delete(tx: EntityManager, projectId: string, grantee: Principal): Promise<AccessLevel | null> {
+    const [rows] = await tx.query<[{ access_level: AccessLevel }[], number]>(
+      `DELETE FROM permissions WHERE project_id = $1 AND ${tablesOf(grantee).grantee} = $2 RETURNING access_level`,
       [projectId, grantee.id],
     );
-    return rows.length > 0;
+    return rows[0]?.access_level ?? null;
   },
 
   /** Removes a user's grants on every project of an organization. */

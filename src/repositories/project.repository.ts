@@ -5,6 +5,7 @@ import { ProjectGrant, type AccessLevel } from '../entities/project-grant.entity
 import { Project, ProjectStatus } from '../entities/project.entity';
 import type { OrganizationRole } from '../entities/user-role.entity';
 import type { ProjectPermission } from '../permissions';
+import { AUDIT_INSERT, auditSelectList, deliveriesOf, DELIVERY_IDS, type AuditRecord } from './audit.repository';
 import { matching } from './matching';
 import type { PageWindow, Rows } from './organization-details';
 import { CREDENTIAL, PROJECT } from './shapes';
@@ -117,29 +118,47 @@ export const projectRepository = {
   },
 
   /**
-   * Renames a project in one statement that also checks the caller holds `permission` on it.
-   * Null when nothing matched: the project is gone, hidden from the caller, or not theirs to change.
+   * Renames a project in one statement that also checks the caller holds `permission` on it and
+   * writes the rename's audit event (`audit`, with the project's ids, name before and after taken
+   * from the row). Null when nothing matched: the project is gone, hidden from the caller, or not
+   * theirs to change; then no event is written either.
    */
   async renameAsCaller(
     db: DataSource,
     caller: { viewer: Principal; permission: ProjectPermission },
     locator: { id: string } | { ref: string },
     name: string,
-  ): Promise<Project | null> {
+    audit: AuditRecord,
+  ): Promise<{ project: Project; deliveries: string[] } | null> {
     const tables = tablesOf(caller.viewer);
     const { params, add } = parameters([caller.viewer.id]);
     const allowed = callerMay(caller.permission, { project: 'p', role: 'r.role', viewer: '$1', tables }, add);
-    const where = 'id' in locator ? `p.id = ${add(locator.id)}` : `p.ref = ${add(locator.ref)}`;
+    const where = 'id' in locator ? `id = ${add(locator.id)}` : `ref = ${add(locator.ref)}`;
+    const event = auditSelectList(audit, add, {
+      organization_id: 'renamed.organization_id',
+      target_id: 'renamed.id::text',
+      target_label: 'renamed.name',
+      project_ref: 'renamed.ref',
+      changes: `CASE WHEN renamed.before_name IS DISTINCT FROM renamed.name
+        THEN jsonb_build_array(jsonb_build_object('field', 'name', 'before', renamed.before_name, 'after', renamed.name))
+        ELSE '[]'::jsonb END`,
+    });
     const rows = await leanQuery<Row>(
       db,
-      `UPDATE projects p SET name = ${add(name)}, updated_at = now()
-       FROM ${tables.roles} r JOIN organizations o ON o.id = r.organization_id
-       WHERE ${where} AND r.organization_id = p.organization_id AND r.${tables.roleHolder} = $1 AND ${allowed}
-         AND p.deleted_at IS NULL AND o.deleted_at IS NULL AND o.suspended_at IS NULL
-       RETURNING ${PROJECT.select('p')}`,
+      `WITH renamed AS (
+         UPDATE platform.projects p SET name = ${add(name)}, updated_at = now()
+         FROM platform.${tables.roles} r JOIN platform.organizations o ON o.id = r.organization_id,
+              (SELECT id, name FROM platform.projects WHERE ${where} FOR UPDATE) prior
+         WHERE p.id = prior.id AND r.organization_id = p.organization_id AND r.${tables.roleHolder} = $1 AND ${allowed}
+           AND p.deleted_at IS NULL AND o.deleted_at IS NULL AND o.suspended_at IS NULL
+         RETURNING ${PROJECT.select('p')}, prior.name AS before_name
+       ), recorded AS (
+         ${AUDIT_INSERT} SELECT ${event} FROM renamed RETURNING id, organization_id, action
+       ), ${deliveriesOf('recorded')}
+       SELECT renamed.*, ${DELIVERY_IDS} FROM renamed`,
       params,
     );
-    return rows.length ? PROJECT.fromRow(rows[0]) : null;
+    return rows.length ? { project: PROJECT.fromRow(rows[0]), deliveries: rows[0].deliveries as string[] } : null;
   },
 
   async insert(

@@ -23,6 +23,10 @@ export const JOB = {
   sendMail: 'send-mail',
   /** Makes a password reset token for an address, if it is a user's, and writes its mail to the outbox. */
   passwordResetMail: 'password-reset-mail',
+  /** Scheduled: removes audit events past AUDIT_RETENTION_DAYS, keeping each chain's checkpoint. */
+  auditRetention: 'audit-retention',
+  /** One attempt at a webhook delivery; a failed one enqueues the next, later. */
+  webhookDelivery: 'webhook-delivery',
 } as const;
 
 export type JobName = (typeof JOB)[keyof typeof JOB];
@@ -66,6 +70,12 @@ export interface JobPayloads {
   [JOB.collectPayments]: ScheduledJob;
   [JOB.sendMail]: SendMailJob;
   [JOB.passwordResetMail]: PasswordResetMailJob;
+  [JOB.auditRetention]: ScheduledJob;
+  [JOB.webhookDelivery]: WebhookDeliveryJob;
+}
+
+export interface WebhookDeliveryJob extends Enqueued {
+  deliveryId: string;
 }
 
 /** The step that moves a project out of each transitional status. */
@@ -79,6 +89,8 @@ export const STEP_OUT_OF: Readonly<Record<string, ProvisionStep>> = {
 export interface EnqueueOptions {
   /** At most one job of this key runs at a time (a project's id, say). */
   singletonKey?: string;
+  /** Not before this time (a retry's backoff). */
+  startAfter?: Date;
 }
 
 /** What a request may enqueue: in its own transaction, so the job exists once, and only if, it commits. */
@@ -100,4 +112,5 @@ export const SCHEDULES: readonly { name: keyof JobPayloads; cron: string }[] = [
   { name: JOB.closePeriods, cron: '5 * * * *' },
   { name: JOB.expireInvitations, cron: '41 * * * *' },
   { name: JOB.collectPayments, cron: '23 * * * *' },
+  { name: JOB.auditRetention, cron: '47 3 * * *' },
 ];

@@ -25,6 +25,7 @@ import type { ServiceAccount } from '../entities/service-account.entity';
 import { accessKeyRepository } from '../repositories/access-key.repository';
 import { serviceAccountRepository } from '../repositories/service-account.repository';
 import { isUuid } from '../inputs/ids';
+import { webhookRepository } from '../repositories/webhook.repository';
 
 export type MemberRows = Rows<{ membership: UserRole; user: User }>;
 
@@ -192,6 +193,13 @@ export class RequestLoaders {
   /** The organization of a pending invitation; null for none. */
   organizationOfInvitation(id: string) {
     return this.machineReads.organizationOfInvitation(id);
+  }
+
+  /** The organization a webhook, or a webhook's delivery, belongs to; null for none (or for what is not an id). */
+  async organizationOfWebhook(of: { webhookId: string } | { deliveryId: string }): Promise<{ id: string } | null> {
+    if (!isUuid('webhookId' in of ? of.webhookId : of.deliveryId)) return null;
+    const id = await webhookRepository.organizationOf(this.db, of);
+    return id ? { id } : null;
   }
 
   /** The lines of a page of invoices, in one statement. */

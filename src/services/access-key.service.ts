@@ -1,3 +1,5 @@
+import { AUDIT_ACTIONS, diff, type AuditAction } from '../audit/actions';
+import { recordAudit } from './audit.service';
 import type { OrganizationDecision } from '../auth/access';
 import { KeyKind, newSecret } from '../crypto/access-key-secrets';
 import type { AccessKey } from '../entities/access-key.entity';
@@ -40,7 +42,7 @@ export class AccessKeyService {
       if (!roleAtLeast(callerRole, account.role)) {
         throw new ForbiddenError('You cannot make keys for a service account with a role above your own');
       }
-      return accessKeyRepository.insert(tx, {
+      const created = await accessKeyRepository.insert(tx, {
         lookupId,
         secretHash,
         name: input.name.trim(),
@@ -48,6 +50,11 @@ export class AccessKeyService {
         userId: null,
         expiresAt,
       });
+      await recordAudit(ctx, tx, {
+        ...keyEvent(AUDIT_ACTIONS.createApiKey, created, organization.id),
+        changes: diff(null, { name: created.name, serviceAccountId: account.id, expiresAt, secret: 1 }, ['secret']),
+      });
+      return created;
     });
     return { apiKey: apiKeyView(key), secret };
   }
@@ -65,6 +72,7 @@ export class AccessKeyService {
       if (!roleAtLeast(callerRole, account.role)) {
         throw new ForbiddenError('You cannot revoke keys of a service account with a role above your own');
       }
+      if (!key.revokedAt) await recordAudit(ctx, tx, keyEvent(AUDIT_ACTIONS.revokeApiKey, key, organization.id));
       return accessKeyRepository.revoke(tx, key);
     });
     await ctx.accessKeys.forget(told);
@@ -78,16 +86,21 @@ export class AccessKeyService {
     const userId = requireSessionUser(ctx);
     const expiresAt = expiry(input.expiresAt);
     const { secret, lookupId, secretHash } = newSecret(KeyKind.PERSONAL_ACCESS_TOKEN);
-    const key = await inTransaction(ctx, (tx) =>
-      accessKeyRepository.insert(tx, {
+    const key = await inTransaction(ctx, async (tx) => {
+      const created = await accessKeyRepository.insert(tx, {
         lookupId,
         secretHash,
         name: input.name.trim(),
         serviceAccountId: null,
         userId,
         expiresAt,
-      }),
-    );
+      });
+      await recordAudit(ctx, tx, {
+        ...keyEvent(AUDIT_ACTIONS.createPersonalAccessToken, created, null, userId),
+        changes: diff(null, { name: created.name, expiresAt, secret: 1 }, ['secret']),
+      });
+      return created;
+    });
     return { token: personalAccessTokenView(key), secret };
   }
 
@@ -98,6 +111,9 @@ export class AccessKeyService {
     const told = await inTransaction(ctx, async (tx) => {
       const key = await accessKeyRepository.byId(tx, id);
       if (!key || key.userId !== userId) throw new NotFoundError('Personal access token');
+      if (!key.revokedAt) {
+        await recordAudit(ctx, tx, keyEvent(AUDIT_ACTIONS.revokePersonalAccessToken, key, null, userId));
+      }
       return accessKeyRepository.revoke(tx, key);
     });
     await ctx.accessKeys.forget(told);
@@ -109,6 +125,12 @@ export class AccessKeyService {
     if (requireUser(ctx) !== user.id) throw new ForbiddenError('Only the user sees their personal access tokens');
     return accessKeyRepository.ofUser(ctx.db, user.id);
   }
+}
+
+/** A key's event: an API key in its organization, a personal access token in its user's account. */
+function keyEvent(action: AuditAction, key: AccessKey, organizationId: string | null, accountId: string | null = null) {
+  const type = key.serviceAccountId ? 'api_key' : 'personal_access_token';
+  return { action, organizationId, accountId, target: { type, id: key.id, label: key.name } };
 }
 
 export const accessKeyService = new AccessKeyService();

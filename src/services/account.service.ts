@@ -4,6 +4,7 @@ import { hashPassword, verifyPassword } from '../auth/passwords';
 import type { MailConfig } from '../config';
 import { AccountTokenPurpose } from '../entities/account-token.entity';
 import type { User } from '../entities/user.entity';
+import { AUDIT_ACTIONS, SYSTEM_ACTIONS, diff } from '../audit/actions';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../errors';
 import type { ChangePasswordInput, ResetPasswordInput } from '../inputs/auth.inputs';
 import { passwordResetMail, verificationMail } from '../mail/messages';
@@ -13,6 +14,7 @@ import { requireSessionUser, requireUser, type RequestContext } from '../request
 import { JOB, type JobEnqueuer } from '../request/jobs';
 import { inTransaction } from '../request/transaction';
 import { authThrottle } from '../security/auth-throttle';
+import { recordAudit, recordSystemAudit, userAccountEvent } from './audit.service';
 import { normalizeEmail } from './auth.service';
 import { queueMail } from './mail-outbox';
 import { sessionService } from './session.service';
@@ -79,6 +81,7 @@ export async function queuePasswordReset(work: MailWork, tx: EntityManager, emai
     expiresAt: new Date(Date.now() + work.mail.passwordResetTtlMinutes * 60_000),
   });
   await queueMail(tx, work.jobs, work.mail, passwordResetMail(work.mail, user.email, token), work.requestId);
+  await recordSystemAudit(tx, userAccountEvent(SYSTEM_ACTIONS.passwordResetRequest, user));
   return true;
 }
 
@@ -112,6 +115,10 @@ export class AccountService {
       if (!found || !user || user.email !== found.email) throw BadUserInputError.field('token', INVALID_TOKEN);
       await accountTokenRepository.markUsed(tx, found.id);
       await userRepository.update(tx, user.id, { emailVerified: true });
+      await recordAudit(ctx, tx, {
+        ...userAccountEvent(AUDIT_ACTIONS.verifyEmail, user),
+        changes: diff({ emailVerified: user.emailVerified }, { emailVerified: true }),
+      });
       return user.id;
     });
     const user = await userRepository.byId(ctx.db.manager, userId);
@@ -126,7 +133,9 @@ export class AccountService {
     await inTransaction(ctx, async (tx) => {
       const user = await userRepository.byId(tx, userId);
       if (!user) throw new NotFoundError('User');
-      if (!user.emailVerified) await queueVerification(mailWorkOf(ctx), tx, user);
+      if (user.emailVerified) return;
+      await queueVerification(mailWorkOf(ctx), tx, user);
+      await recordAudit(ctx, tx, userAccountEvent(AUDIT_ACTIONS.requestEmailVerification, user));
     });
     return true;
   }
@@ -147,6 +156,10 @@ export class AccountService {
     const told = await inTransaction(ctx, async (tx) => {
       await userRepository.update(tx, userId, { hashedPassword });
       await accountTokenRepository.dropUnused(tx, userId, AccountTokenPurpose.PASSWORD_RESET);
+      await recordAudit(ctx, tx, {
+        ...userAccountEvent(AUDIT_ACTIONS.changePassword, user),
+        changes: diff({ password: 'old' }, { password: 'new' }, ['password']),
+      });
       return sessionService.revokeAllOf(tx, userId, 'password_changed', ctx.viewer?.sessionId ?? null);
     });
     await ctx.sessions.forget(told);
@@ -178,6 +191,10 @@ export class AccountService {
       await userRepository.update(tx, user.id, {
         hashedPassword,
         emailVerified: user.email === found.email || user.emailVerified,
+      });
+      await recordAudit(ctx, tx, {
+        ...userAccountEvent(AUDIT_ACTIONS.resetPassword, user),
+        changes: diff({ password: 'old' }, { password: 'new' }, ['password']),
       });
       return sessionService.revokeAllOf(tx, user.id, 'password_reset', null);
     });

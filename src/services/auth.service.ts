@@ -1,3 +1,5 @@
+import { AUDIT_ACTIONS, AuditActorType, diff, SYSTEM_ACTIONS } from '../audit/actions';
+import { recordAudit, recordAuditApart, userAccountEvent } from './audit.service';
 import { isEmail } from 'class-validator';
 import { requireUser, type RequestContext } from '../request/context';
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from '../auth/passwords';
@@ -68,14 +70,20 @@ export class AuthService {
     const hashedPassword = await hashPassword(input.password);
     const { user, started } = await inTransaction(ctx, async (tx) => {
       const created = await userRepository.insert(tx, { email, displayName, hashedPassword, lastLoginAt: new Date() });
+      const joined = token ? await acceptPendingInvitation(tx, token, created) : null;
       if (token) {
-        await acceptPendingInvitation(tx, token, created);
         // The invitation went to this address: accepting it verifies it, as GoTrue's invite does.
         await userRepository.update(tx, created.id, { emailVerified: true });
         created.emailVerified = true;
       } else {
         await queueVerification(accountService.mailWork(ctx), tx, created);
       }
+      // Joining through an invitation puts the sign-up in that organization's log (and the user's).
+      await recordAudit(ctx, tx, {
+        ...userAccountEvent(AUDIT_ACTIONS.signUp, created),
+        organizationId: joined?.organizationId ?? null,
+        changes: diff(null, { email, displayName, password: 1, role: joined?.role }, ['password']),
+      });
       return { user: created, started: await sessionService.start(ctx, tx, created.id) };
     });
     return sessionService.payload(ctx, withoutHash(user), started);
@@ -90,11 +98,22 @@ export class AuthService {
     const email = input.email.trim().toLowerCase();
     const user = await userRepository.withPasswordByEmail(ctx.db, email);
     const valid = await verifyPassword(user?.hashedPassword ?? (await decoyHash()), input.password);
-    if (!user || !valid) throw new UnauthenticatedError(INVALID_CREDENTIALS);
+    if (!user || !valid) {
+      // Recorded apart: the refusal rolls nothing back, and never holds the password.
+      await recordAuditApart(ctx, {
+        action: SYSTEM_ACTIONS.logInFailed,
+        organizationId: null,
+        accountId: user?.id ?? null,
+        actor: { type: AuditActorType.USER, id: user?.id ?? null, label: email },
+        target: { type: 'user', id: user?.id ?? null, label: email },
+      });
+      throw new UnauthenticatedError(INVALID_CREDENTIALS);
+    }
     const changes: Partial<User> = { lastLoginAt: new Date() };
     if (needsRehash(user.hashedPassword)) changes.hashedPassword = await hashPassword(input.password);
     const started = await inTransaction(ctx, async (tx) => {
       await userRepository.update(tx, user.id, changes);
+      await recordAudit(ctx, tx, userAccountEvent(AUDIT_ACTIONS.logIn, user));
       return sessionService.start(ctx, tx, user.id);
     });
     return sessionService.payload(ctx, withoutHash({ ...user, ...changes }), started);
@@ -114,5 +133,6 @@ export function withoutHash(user: User): User {
   delete (copy as Partial<User>).hashedPassword;
   return copy;
 }
+
 
 export const authService = new AuthService();

@@ -1,3 +1,5 @@
+import { diff, SYSTEM_ACTIONS } from '../audit/actions';
+import { recordSystemAudit } from './audit.service';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { BillingConfig } from '../config';
 import { paymentProvider, type ChargeOutcome, type PaymentProvider } from '../billing/payment-provider';
@@ -142,7 +144,16 @@ export async function collectPastDue(
       // Asked again under the lock: paid, or suspended by an admin, since the list was read.
       if (!(await platformRepository.pastDue(tx, issuedBy, organizationId)).length) return false;
       const kind = SuspensionKind.PAST_DUE;
-      return (await suspendOrganization(tx, jobs, organizationId, { reason: PAST_DUE_REASON, kind })) !== null;
+      const suspended = await suspendOrganization(tx, jobs, organizationId, { reason: PAST_DUE_REASON, kind });
+      if (suspended) {
+        await recordSystemAudit(tx, {
+          action: SYSTEM_ACTIONS.organizationSuspend,
+          organizationId,
+          target: { type: 'organization', id: organizationId, label: suspended.slug },
+          changes: diff({ suspensionReason: null }, { suspensionReason: PAST_DUE_REASON }),
+        });
+      }
+      return suspended !== null;
     });
     if (suspended) result.suspended.push(organizationId);
   }

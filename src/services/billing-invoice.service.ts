@@ -1,3 +1,5 @@
+import { recordAudit } from './audit.service';
+import { AUDIT_ACTIONS, diff } from '../audit/actions';
 import type { EntityManager } from 'typeorm';
 import type { OrganizationDecision } from '../auth/access';
 import { invoiceCursor } from '../billing/page-cursors';
@@ -142,6 +144,12 @@ export class InvoiceService {
           );
         }
         const charged = await chargeInvoice(tx, this.provider, invoice);
+        await recordAudit(ctx, tx, {
+          action: AUDIT_ACTIONS.payInvoice,
+          organizationId: organization.id,
+          target: { type: 'invoice', id: invoice.id, label: formatInvoiceNumber(invoice.number) },
+          changes: diff({ status: invoice.status }, { status: charged.status === 'declined' ? 'declined' : 'paid' }),
+        });
         if (charged.status === 'declined') return { declined: charged.reason };
         const paid = { ...invoice, status: InvoiceStatus.PAID, paidAt: new Date() };
         await invoiceRepository.setStatus(tx, invoice.id, { status: paid.status, paidAt: paid.paidAt });
@@ -188,7 +196,12 @@ export class InvoiceService {
       const settled = { ...invoice, status: to, paidAt: to === InvoiceStatus.PAID ? new Date() : null };
       await invoiceRepository.setStatus(tx, invoice.id, { status: settled.status, paidAt: settled.paidAt });
       await afterSettlement(tx, organization.id);
-      await auditPlatformAction(ctx, tx, `invoice.${to}`, { organizationId, invoiceId });
+      await auditPlatformAction(ctx, tx, {
+        action: to === InvoiceStatus.PAID ? AUDIT_ACTIONS.markInvoicePaid : AUDIT_ACTIONS.voidInvoice,
+        organizationId,
+        target: { type: 'invoice', id: invoice.id, label: formatInvoiceNumber(invoice.number) },
+        changes: diff({ status: invoice.status }, { status: to }),
+      });
       return InvoiceView.from(settled);
     });
   }

@@ -1,3 +1,5 @@
+import { AUDIT_ACTIONS, diff, type AuditAction } from '../audit/actions';
+import { recordAudit } from './audit.service';
 import type { OrganizationDecision } from '../auth/access';
 import { paymentMethodCursor } from '../billing/page-cursors';
 import { paymentProvider, type PaymentProvider } from '../billing/payment-provider';
@@ -104,6 +106,10 @@ export class PaymentMethodService {
           expYear: card.expYear,
           isDefault: input.makeDefault || !hasDefault,
         });
+        await recordAudit(ctx, tx, {
+          ...methodEvent(AUDIT_ACTIONS.addPaymentMethod, organization.id, method),
+          changes: diff(null, { brand: method.brand, last4: method.last4, isDefault: method.isDefault }),
+        });
         return PaymentMethodView.from(method);
         // The provider is called inside: run again after a deadlock, it would attach the card twice.
       },
@@ -120,7 +126,13 @@ export class PaymentMethodService {
       // Gone with its organization too, when that was deleted while this request waited for the lock.
       const method = await paymentMethodRepository.byId(tx, organization.id, id);
       if (!method) throw new NotFoundError('Payment method');
-      if (!method.isDefault) await paymentMethodRepository.makeDefault(tx, organization.id, method.id);
+      if (!method.isDefault) {
+        await paymentMethodRepository.makeDefault(tx, organization.id, method.id);
+        await recordAudit(ctx, tx, {
+          ...methodEvent(AUDIT_ACTIONS.setDefaultPaymentMethod, organization.id, method),
+          changes: diff({ isDefault: false }, { isDefault: true }),
+        });
+      }
       return PaymentMethodView.from({ ...method, isDefault: true });
     });
   }
@@ -144,9 +156,22 @@ export class PaymentMethodService {
         }
       }
       await paymentMethodRepository.delete(tx, method.id);
+      await recordAudit(ctx, tx, methodEvent(AUDIT_ACTIONS.removePaymentMethod, organization.id, method));
     });
     return true;
   }
+}
+
+function methodEvent(
+  action: AuditAction,
+  organizationId: string,
+  method: { id: string; brand: string; last4: string },
+) {
+  return {
+    action,
+    organizationId,
+    target: { type: 'payment_method', id: method.id, label: `${method.brand} ${method.last4}` },
+  };
 }
 
 export const paymentMethodService = new PaymentMethodService(paymentProvider);

@@ -1,3 +1,5 @@
+import { AUDIT_ACTIONS, diff } from '../audit/actions';
+import { recordAudit } from './audit.service';
 import type { OrganizationDecision } from '../auth/access';
 import { prorate } from '../billing/periods';
 import { BadUserInputError, ConflictError } from '../errors';
@@ -83,6 +85,15 @@ export class SubscriptionService {
         }
       }
       await subscriptionRepository.update(tx, subscription.id, { planId: target.id, cancelAtPeriodEnd: false });
+      await recordAudit(ctx, tx, {
+        action: AUDIT_ACTIONS.changePlan,
+        organizationId: organization.id,
+        target: { type: 'subscription', id: subscription.id, label: target.code },
+        changes: diff(
+          { plan: from.code, cancelAtPeriodEnd: subscription.cancelAtPeriodEnd },
+          { plan: target.code, cancelAtPeriodEnd: false },
+        ),
+      });
       return SubscriptionView.from({ ...subscription, plan: target, cancelAtPeriodEnd: false });
     });
   }
@@ -112,6 +123,12 @@ export class SubscriptionService {
       }
       if (subscription.cancelAtPeriodEnd !== cancelAtPeriodEnd) {
         await subscriptionRepository.update(tx, subscription.id, { cancelAtPeriodEnd });
+        await recordAudit(ctx, tx, {
+          action: cancelAtPeriodEnd ? AUDIT_ACTIONS.cancelSubscription : AUDIT_ACTIONS.resumeSubscription,
+          organizationId: organization.id,
+          target: { type: 'subscription', id: subscription.id, label: subscription.plan.code },
+          changes: diff({ cancelAtPeriodEnd: !cancelAtPeriodEnd }, { cancelAtPeriodEnd }),
+        });
       }
       return SubscriptionView.from({ ...subscription, cancelAtPeriodEnd });
     });

@@ -1,3 +1,5 @@
+import { AUDIT_ACTIONS, diff } from '../audit/actions';
+import { recordAudit } from './audit.service';
 import type { OrganizationDecision } from '../auth/access';
 import type { BillingAddress } from '../entities/organization.entity';
 import { NotFoundError } from '../errors';
@@ -60,6 +62,12 @@ export class BillingService {
       const changed = await billingAccountRepository.updateDetails(tx, organization.id, changes);
       // Deleted while this request ran.
       if (!changed) throw new NotFoundError('Organization');
+      await recordAudit(ctx, tx, {
+        action: AUDIT_ACTIONS.updateBillingDetails,
+        organizationId: organization.id,
+        target: { type: 'organization', id: organization.id, label: organization.slug },
+        changes: diff(null, changes as Record<string, unknown>),
+      });
       return BillingDetailsView.from(changed);
     });
   }

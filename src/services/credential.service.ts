@@ -1,3 +1,6 @@
+import { AUDIT_ACTIONS, diff } from '../audit/actions';
+import { recordAudit } from './audit.service';
+import { projectEvent } from './project.service';
 import type { ProjectDecision } from '../auth/access';
 import { generateProjectKeys } from '../crypto/project-keys';
 import { open, seal } from '../crypto/secret-box';
@@ -43,9 +46,20 @@ export class CredentialService {
         jwtSecret: seal(ctx.config.encryptionKey, keys.jwtSecret),
       });
       if (!replaced) throw new NotFoundError('Project', project.ref);
+      await recordAudit(ctx, tx, {
+        ...projectEvent(AUDIT_ACTIONS.rotateProjectJwtSecret, project),
+        changes: ROTATED,
+      });
     });
     return new ProjectCredentials(project.id);
   }
 }
+
+/** Every key changes; none is shown. */
+const ROTATED = diff({ jwtSecret: 1, serviceRoleKey: 1, anonKey: 1 }, { jwtSecret: 2, serviceRoleKey: 2, anonKey: 2 }, [
+  'jwtSecret',
+  'serviceRoleKey',
+  'anonKey',
+]);
 
 export const credentialService = new CredentialService();

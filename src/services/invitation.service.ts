@@ -4,6 +4,7 @@ import type { OrganizationDecision } from '../auth/access';
 import type { Invitation } from '../entities/invitation.entity';
 import type { Organization } from '../entities/organization.entity';
 import type { OrganizationRole } from '../entities/user-role.entity';
+import { AUDIT_ACTIONS, diff, type AuditAction } from '../audit/actions';
 import { ForbiddenError, NotFoundError } from '../errors';
 import { pageRequest, toPage } from '../graphql/pagination';
 import { assertUuid } from '../inputs/ids';
@@ -16,6 +17,7 @@ import { inTransaction } from '../request/transaction';
 import type { Page } from '../types/connection.type';
 import type { InvitationView } from '../types/invitation.type';
 import { accountService } from './account.service';
+import { recordAudit } from './audit.service';
 import { hashToken } from './invitation-acceptance';
 import { queueMail } from './mail-outbox';
 import { lockLiveOrganization } from './organization-lock';
@@ -93,7 +95,14 @@ export class InvitationService {
 
   /** Withdraws a pending invitation: its link stops working. Owners alone withdraw an owner's invitation. */
   async revoke(ctx: RequestContext, access: OrganizationDecision, id: string): Promise<boolean> {
-    await this.underLock(ctx, access, id, (tx, invitation) => invitationRepository.deleteIds(tx, [invitation.id]));
+    const { organization } = await access.get();
+    await this.underLock(ctx, access, id, async (tx, invitation) => {
+      await invitationRepository.deleteIds(tx, [invitation.id]);
+      await recordAudit(ctx, tx, {
+        ...invitationEvent(AUDIT_ACTIONS.revokeInvitation, organization.id, invitation),
+        changes: diff({ email: invitation.email, role: invitation.role }, null),
+      });
+    });
     return true;
   }
 
@@ -109,6 +118,15 @@ export class InvitationService {
       };
       await invitationRepository.renew(tx, invitation.id, values);
       await queueInvitationMail(ctx, tx, organization, invitation, token);
+      await recordAudit(ctx, tx, {
+        ...invitationEvent(AUDIT_ACTIONS.resendInvitation, organization.id, invitation),
+        // The token changed: shown redacted on both sides.
+        changes: diff(
+          { token: 'old', expiresAt: invitation.expiresAt, invitedById: invitation.invitedById },
+          { token: 'new', expiresAt: values.expiresAt, invitedById: values.invitedById },
+          ['token'],
+        ),
+      });
       return Object.assign(invitation, values);
     });
     return invitationView(ctx, renewed);
@@ -132,6 +150,10 @@ export class InvitationService {
       return work(tx, invitation);
     });
   }
+}
+
+function invitationEvent(action: AuditAction, organizationId: string, invitation: Invitation) {
+  return { action, organizationId, target: { type: 'invitation', id: invitation.id, label: invitation.email } };
 }
 
 export const invitationService = new InvitationService();

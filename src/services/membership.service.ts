@@ -1,3 +1,5 @@
+import { AUDIT_ACTIONS, diff, type AuditAction } from '../audit/actions';
+import { recordAudit } from './audit.service';
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { OrganizationDecision } from '../auth/access';
@@ -112,6 +114,12 @@ export class MembershipService {
         invitedById: userId,
       });
       await queueInvitationMail(ctx, tx, organization, created, token);
+      await recordAudit(ctx, tx, {
+        action: AUDIT_ACTIONS.inviteMember,
+        organizationId: organization.id,
+        target: { type: 'invitation', id: created.id, label: email },
+        changes: diff(null, { email, role: input.role, token: 1 }, ['token']),
+      });
       return created;
     });
     return { invitation: await invitationView(ctx, invitation), token };
@@ -130,6 +138,12 @@ export class MembershipService {
       });
       // A platform invitation is for signing up (signUp's invitationToken), not for joining.
       if (!membership) throw new NotFoundError('Invitation');
+      await recordAudit(ctx, tx, {
+        action: AUDIT_ACTIONS.acceptInvitation,
+        organizationId: membership.organizationId,
+        target: { type: 'user', id: userId },
+        changes: diff(null, { role: membership.role }),
+      });
       return membership;
     });
   }
@@ -150,6 +164,10 @@ export class MembershipService {
       await membershipRepository.setRole(tx, target.id, input.role);
       await capGrants(tx, organization.id, { kind: PrincipalKind.USER, id: target.userId }, input.role);
       await revokeInvitationsBeyond(tx, organization.id, target.userId, input.role);
+      await recordAudit(ctx, tx, {
+        ...memberEvent(AUDIT_ACTIONS.updateMemberRole, organization, target.userId),
+        changes: diff({ role: target.role }, { role: input.role }),
+      });
       target.role = input.role;
       return target;
     });
@@ -172,6 +190,10 @@ export class MembershipService {
       await projectGrantRepository.deleteInOrganization(tx, organization.id, userId);
       await membershipRepository.delete(tx, organization.id, userId);
       await revokeInvitationsBeyond(tx, organization.id, userId, null);
+      await recordAudit(ctx, tx, {
+        ...memberEvent(AUDIT_ACTIONS.removeMember, organization, userId),
+        changes: diff({ role: target.role }, { role: null }),
+      });
     });
     return true;
   }
@@ -189,9 +211,18 @@ export class MembershipService {
       await projectGrantRepository.deleteInOrganization(tx, organization.id, userId);
       await membershipRepository.delete(tx, organization.id, userId);
       await revokeInvitationsBeyond(tx, organization.id, userId, null);
+      await recordAudit(ctx, tx, {
+        ...memberEvent(AUDIT_ACTIONS.leaveOrganization, organization, userId),
+        changes: diff({ role: mine.role }, { role: null }),
+      });
     });
     return true;
   }
+}
+
+/** A membership's event: in its organization, about the member. */
+function memberEvent(action: AuditAction, organization: Organization, userId: string) {
+  return { action, organizationId: organization.id, target: { type: 'user', id: userId } };
 }
 
 export const membershipService = new MembershipService();

@@ -16,6 +16,8 @@ import { startFreeSubscription } from './billing-plan.service';
 import { lockLiveOrganization } from './organization-lock';
 import { graceStart } from './deletion-grace';
 import { slugify, withSuffix } from './slug';
+import { AUDIT_ACTIONS, diff } from '../audit/actions';
+import { recordAudit } from './audit.service';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -48,6 +50,12 @@ export class OrganizationService {
             role: OrganizationRole.OWNER,
           });
           await startFreeSubscription(tx, organization.id, new Date());
+          await recordAudit(ctx, tx, {
+            action: AUDIT_ACTIONS.createOrganization,
+            organizationId: organization.id,
+            target: organizationTarget(organization),
+            changes: diff(null, { name: organization.name, slug, billingEmail: organization.billingEmail }),
+          });
           return organization;
         });
       } catch (error) {
@@ -98,7 +106,17 @@ export class OrganizationService {
     if (input.billingEmail !== undefined) changes.billingEmail = input.billingEmail;
     const updated = await inTransaction(ctx, async (tx) => {
       await lockLiveOrganization(tx, organization.id, () => new NotFoundError('Organization', organization.slug));
-      return organizationRepository.update(tx, organization.id, changes);
+      const after = await organizationRepository.update(tx, organization.id, changes);
+      if (after) {
+        const before = pick(organization, Object.keys(changes));
+        await recordAudit(ctx, tx, {
+          action: AUDIT_ACTIONS.updateOrganization,
+          organizationId: organization.id,
+          target: organizationTarget(after),
+          changes: diff(before, pick(after, Object.keys(changes))),
+        });
+      }
+      return after;
     });
     if (!updated) throw new NotFoundError('Organization', organization.slug);
     return updated;
@@ -116,6 +134,11 @@ export class OrganizationService {
       if (!(await organizationRepository.markDeleted(tx, organization.id))) {
         throw new NotFoundError('Organization', organization.slug);
       }
+      await recordAudit(ctx, tx, {
+        action: AUDIT_ACTIONS.deleteOrganization,
+        organizationId: organization.id,
+        target: organizationTarget(organization),
+      });
     });
     return true;
   }
@@ -132,6 +155,11 @@ export class OrganizationService {
           'slug',
         );
       }
+      await recordAudit(ctx, tx, {
+        action: AUDIT_ACTIONS.undeleteOrganization,
+        organizationId: organization.id,
+        target: organizationTarget(restored),
+      });
       return restored;
     });
   }
@@ -143,6 +171,14 @@ export class OrganizationService {
     const { rows, totalCount } = await organizationRepository.deletedOwnedBy(ctx.db, userId, window);
     return toPage(rows, window.limit, totalCount);
   }
+}
+
+function organizationTarget(organization: Organization) {
+  return { type: 'organization', id: organization.id, label: organization.slug };
+}
+
+function pick(from: object, fields: string[]): Record<string, unknown> {
+  return Object.fromEntries(fields.map((field) => [field, (from as Record<string, unknown>)[field]]));
 }
 
 export const organizationService = new OrganizationService();

@@ -1,3 +1,4 @@
+import { AUDIT_ACTIONS, diff } from '../audit/actions';
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { PlatformDecision } from '../auth/access';
@@ -75,7 +76,12 @@ export class PlatformAdminService {
       const suspension = { reason: text, kind: SuspensionKind.ADMIN, requestId: ctx.scope.requestId };
       const suspended = await suspendOrganization(tx, ctx.jobs, id, suspension);
       if (!suspended) throw new NotFoundError('Organization', slug);
-      await auditPlatformAction(ctx, tx, 'organization.suspend', { organizationId: id, reason: text });
+      await auditPlatformAction(ctx, tx, {
+        action: AUDIT_ACTIONS.suspendOrganization,
+        organizationId: id,
+        target: { type: 'organization', id, label: slug },
+        changes: diff({ suspensionReason: null }, { suspensionReason: text }),
+      });
       return suspended;
     });
     ctx.jobs.nudge(JOB.projectStep);
@@ -89,7 +95,13 @@ export class PlatformAdminService {
       const id = await platformRepository.lockBySlug(tx, slug);
       if (!id) throw new NotFoundError('Organization', slug);
       const lifted = await platformRepository.unsuspend(tx, id);
-      if (lifted) await auditPlatformAction(ctx, tx, 'organization.unsuspend', { organizationId: id });
+      if (lifted) {
+        await auditPlatformAction(ctx, tx, {
+          action: AUDIT_ACTIONS.unsuspendOrganization,
+          organizationId: id,
+          target: { type: 'organization', id, label: slug },
+        });
+      }
       const organization = lifted ?? (await platformRepository.byId(tx, id));
       if (!organization) throw new NotFoundError('Organization', slug);
       return organization;
@@ -108,8 +120,12 @@ export class PlatformAdminService {
       const id = await platformRepository.lockBySlug(tx, input.slug);
       if (!id) throw new NotFoundError('Organization', input.slug);
       await giveComplimentaryPlan(tx, id, input.plan, input.until);
-      const subject = { organizationId: id, plan: input.plan, until: input.until.toISOString() };
-      await auditPlatformAction(ctx, tx, 'organization.setPlan', subject);
+      await auditPlatformAction(ctx, tx, {
+        action: AUDIT_ACTIONS.setOrganizationPlan,
+        organizationId: id,
+        target: { type: 'organization', id, label: input.slug },
+        changes: diff(null, { plan: input.plan, until: input.until }),
+      });
     });
     const row = await platformRepository.organizationBySlug(ctx.db, input.slug);
     if (!row) throw new NotFoundError('Organization', input.slug);
@@ -130,7 +146,12 @@ export class PlatformAdminService {
         expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
         invitedById: ctx.viewer?.principal.id ?? null,
       });
-      await auditPlatformAction(ctx, tx, 'user.invite', { invitationId: created.id, email });
+      await auditPlatformAction(ctx, tx, {
+        action: AUDIT_ACTIONS.invitePlatformUser,
+        organizationId: null,
+        target: { type: 'invitation', id: created.id, label: email },
+        changes: diff(null, { email, token: 1 }, ['token']),
+      });
       return created;
     });
     return { invitation: { id: invitation.id, email: invitation.email, expiresAt: invitation.expiresAt }, token };
@@ -156,8 +177,13 @@ export class PlatformAdminService {
           'id',
         );
       }
+      // Recorded first: the label is read from the account while it exists.
+      await auditPlatformAction(ctx, tx, {
+        action: AUDIT_ACTIONS.deleteUser,
+        organizationId: null,
+        target: { type: 'user', id },
+      });
       if (!(await userRepository.delete(tx, id))) throw new NotFoundError('User');
-      await auditPlatformAction(ctx, tx, 'user.delete', { userId: id });
       // Its personal access tokens and sessions stop working on the next request, on every replica.
       await sessionRepository.invalidate(tx, `user:${id}`);
       return accessKeyRepository.invalidate(tx, `principal:${id}`);

@@ -1,20 +1,19 @@
 import type { EntityManager } from 'typeorm';
+import { AuditActorType, type AuditEventInput } from '../audit/actions';
 import type { RequestContext } from '../request/context';
+import { recordAudit } from './audit.service';
 
 /**
- * The hook every platform-admin mutation calls, inside its transaction, once its change is made.
- * Until the audit log lands it writes a log line (`audit: true`, with the actor and the request
- * id); the audit log replaces the body with a row written in `tx`, so a rolled-back change
- * records nothing.
+ * The audit event of a platform admin's change, written in `tx`, the change's transaction (a
+ * rolled-back change records nothing). The actor is PLATFORM_ADMIN: the operator, not a member.
  */
 export function auditPlatformAction(
   ctx: RequestContext,
-  _tx: EntityManager,
-  action: string,
-  subject: Record<string, string | null>,
+  tx: EntityManager,
+  event: Omit<AuditEventInput, 'actor'>,
 ): Promise<void> {
-  ctx.afterCommit(() =>
-    ctx.scope.log.info({ audit: true, actorId: ctx.viewer?.principal.id, action, ...subject }, 'platform action'),
-  );
-  return Promise.resolve();
+  return recordAudit(ctx, tx, {
+    ...event,
+    actor: { type: AuditActorType.PLATFORM_ADMIN, id: ctx.viewer?.principal.id ?? null },
+  });
 }

@@ -1,3 +1,6 @@
+import { AUDIT_ACTIONS, diff } from '../audit/actions';
+import { recordAudit } from './audit.service';
+import { projectEvent } from './project.service';
 import type { EntityManager } from 'typeorm';
 import type { ProjectDecision } from '../auth/access';
 import type { ProjectGrant } from '../entities/project-grant.entity';
@@ -78,7 +81,13 @@ export class ProjectPermissionService {
           `a ${role} can be granted at most ${MAX_GRANTABLE_ACCESS[role]} access`,
         );
       }
-      return projectGrantRepository.upsert(tx, project.id, grantee, input.accessLevel);
+      const { grant, previous } = await projectGrantRepository.upsert(tx, project.id, grantee, input.accessLevel);
+      await recordAudit(ctx, tx, {
+        ...projectEvent(AUDIT_ACTIONS.grantProjectPermission, project),
+        target: granteeTarget(grantee),
+        changes: diff({ accessLevel: previous }, { accessLevel: grant.accessLevel }),
+      });
+      return grant;
     });
   }
 
@@ -91,11 +100,20 @@ export class ProjectPermissionService {
     const { project } = await access.get();
     await inTransaction(ctx, async (tx) => {
       await lockLiveProject(tx, project, { withdraws: true });
-      if (!(await projectGrantRepository.delete(tx, project.id, grantee)))
-        throw new NotFoundError('Project permission');
+      const removed = await projectGrantRepository.delete(tx, project.id, grantee);
+      if (!removed) throw new NotFoundError('Project permission');
+      await recordAudit(ctx, tx, {
+        ...projectEvent(AUDIT_ACTIONS.revokeProjectPermission, project),
+        target: granteeTarget(grantee),
+        changes: diff({ accessLevel: removed }, { accessLevel: null }),
+      });
     });
     return true;
   }
+}
+
+function granteeTarget(grantee: Principal) {
+  return { type: grantee.kind === PrincipalKind.USER ? 'user' : 'service_account', id: grantee.id };
 }
 
 export const projectPermissionService = new ProjectPermissionService();

@@ -17,6 +17,8 @@ import { requireViewer, type RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import type { Page } from '../types/connection.type';
 import { assertWithinProjectLimit } from './billing-plan.service';
+import { AUDIT_ACTIONS, diff, type AuditAction } from '../audit/actions';
+import { auditRecordOf, enqueueDeliveries, recordAudit } from './audit.service';
 
 export class ProjectService {
   /** The project, its keys and the creator's admin grant are written in one transaction, within the plan's limit. */
@@ -50,6 +52,10 @@ export class ProjectService {
       );
       await assertWithinProjectLimit(ctx, tx, organization.id);
       await enqueueStep(ctx, tx, created.id, 'init');
+      await recordAudit(ctx, tx, {
+        ...projectEvent(AUDIT_ACTIONS.createProject, created),
+        changes: diff(null, { name: created.name, region: created.region, status: created.status }),
+      });
       return created;
     });
     return project;
@@ -84,7 +90,7 @@ export class ProjectService {
     return permissionsOfAccess(level, authentication);
   }
 
-  /** One statement: the rename carries the permission check, so it is atomic and reads nothing first. */
+  /** One statement: the rename carries the permission check and writes its audit event, so it is atomic and reads nothing first. */
   async update(ctx: RequestContext, access: ProjectDecision, input: UpdateProjectInput): Promise<Project> {
     const { principal } = requireViewer(ctx);
     try {
@@ -93,9 +99,13 @@ export class ProjectService {
         { viewer: principal, permission: access.permission },
         access.locator,
         input.name.trim(),
+        // The statement fills in the project (organization, id, ref, name before and after).
+        auditRecordOf(ctx, { action: AUDIT_ACTIONS.updateProject, organizationId: null, target: PROJECT_TARGET }),
       );
       if (!renamed) throw await access.refusal();
-      return renamed;
+      // Only for an organization with a webhook for it: its deliveries' jobs (the rename itself committed).
+      if (renamed.deliveries.length) await inTransaction(ctx, (tx) => enqueueDeliveries(ctx, tx, renamed.deliveries));
+      return renamed.project;
     } finally {
       ctx.refreshLoaders();
     }
@@ -103,7 +113,10 @@ export class ProjectService {
 
   /** ACTIVE_HEALTHY (or a pause that failed) -> PAUSING now, PAUSED once the provisioner has paused it. */
   async pause(ctx: RequestContext, access: ProjectDecision): Promise<Project> {
-    return this.transition(ctx, access, PAUSABLE, ProjectStatus.PAUSING, { step: 'pause' });
+    return this.transition(ctx, access, PAUSABLE, ProjectStatus.PAUSING, {
+      step: 'pause',
+      action: AUDIT_ACTIONS.pauseProject,
+    });
   }
 
   /**
@@ -114,11 +127,15 @@ export class ProjectService {
   async restore(ctx: RequestContext, access: ProjectDecision): Promise<Project> {
     const { project } = await access.get();
     if (project.status === ProjectStatus.INIT_FAILED) {
-      return this.transition(ctx, access, [ProjectStatus.INIT_FAILED], ProjectStatus.COMING_UP, { step: 'init' });
+      return this.transition(ctx, access, [ProjectStatus.INIT_FAILED], ProjectStatus.COMING_UP, {
+        step: 'init',
+        action: AUDIT_ACTIONS.restoreProject,
+      });
     }
     return this.transition(ctx, access, RESTORABLE, ProjectStatus.RESTORING, {
       step: 'restore',
       withinPlanLimit: true,
+      action: AUDIT_ACTIONS.restoreProject,
     });
   }
 
@@ -127,7 +144,12 @@ export class ProjectService {
     const { project } = await access.get();
     await inTransaction(ctx, async (tx) => {
       await lockLiveOrganization(tx, project.organizationId, () => new NotFoundError('Project', project.ref));
-      if (!(await projectRepository.markDeleted(tx, project.id))) throw new NotFoundError('Project', project.ref);
+      const deleted = await projectRepository.markDeleted(tx, project.id);
+      if (!deleted) throw new NotFoundError('Project', project.ref);
+      await recordAudit(ctx, tx, {
+        ...projectEvent(AUDIT_ACTIONS.deleteProject, deleted),
+        changes: diff({ status: project.status }, { status: deleted.status }),
+      });
     });
     return true;
   }
@@ -144,6 +166,10 @@ export class ProjectService {
       // Deleted mid-step: the step it was waiting for runs again.
       const step = STEP_OUT_OF[restored.status];
       if (step) await enqueueStep(ctx, tx, restored.id, step);
+      await recordAudit(ctx, tx, {
+        ...projectEvent(AUDIT_ACTIONS.undeleteProject, restored),
+        changes: diff({ status: project.status }, { status: restored.status }),
+      });
       return restored;
     });
   }
@@ -167,7 +193,7 @@ export class ProjectService {
     access: ProjectDecision,
     from: readonly ProjectStatus[],
     to: ProjectStatus,
-    options: { step: ProvisionStep; withinPlanLimit?: boolean },
+    options: { step: ProvisionStep; withinPlanLimit?: boolean; action: AuditAction },
   ): Promise<Project> {
     const { project } = await access.get();
     return inTransaction(ctx, async (tx) => {
@@ -180,6 +206,8 @@ export class ProjectService {
       }
       if (options.withinPlanLimit) await assertWithinProjectLimit(ctx, tx, project.organizationId);
       await enqueueStep(ctx, tx, project.id, options.step);
+      const changes = [{ field: 'status', before: from.length === 1 ? from[0] : project.status, after: to }];
+      await recordAudit(ctx, tx, { ...projectEvent(options.action, moved), changes });
       return moved;
     });
   }
@@ -193,6 +221,18 @@ async function enqueueStep(ctx: RequestContext, tx: EntityManager, projectId: st
   const data = { projectId, step, requestId: ctx.scope.requestId };
   await ctx.jobs.enqueue(tx, JOB.projectStep, data, { singletonKey: projectId });
   ctx.afterCommit(() => ctx.jobs.nudge(JOB.projectStep));
+}
+
+const PROJECT_TARGET = { type: 'project', id: null };
+
+/** A project's event: in its organization, about it. */
+export function projectEvent(action: AuditAction, project: Project) {
+  return {
+    action,
+    organizationId: project.organizationId,
+    target: { type: 'project', id: project.id, label: project.name },
+    projectRef: project.ref,
+  };
 }
 
 export const projectService = new ProjectService();

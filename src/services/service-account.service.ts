@@ -1,3 +1,5 @@
+import { AUDIT_ACTIONS, diff, type AuditAction } from '../audit/actions';
+import { recordAudit } from './audit.service';
 import type { EntityManager } from 'typeorm';
 import type { OrganizationDecision } from '../auth/access';
 import type { AccessKey } from '../entities/access-key.entity';
@@ -74,12 +76,17 @@ export class ServiceAccountService {
     return inTransaction(ctx, async (tx) => {
       await lockLiveOrganization(tx, organization.id, () => new NotFoundError('Organization', organization.slug));
       assertWithin(await lockedCallerRole(ctx, tx, organization), input.role);
-      return serviceAccountRepository.insert(tx, {
+      const account = await serviceAccountRepository.insert(tx, {
         organizationId: organization.id,
         name: input.name.trim(),
         role: input.role,
         createdById: userId,
       });
+      await recordAudit(ctx, tx, {
+        ...accountEvent(AUDIT_ACTIONS.createServiceAccount, account),
+        changes: diff(null, { name: account.name, role: account.role }),
+      });
+      return account;
     });
   }
 
@@ -101,7 +108,13 @@ export class ServiceAccountService {
       };
       await serviceAccountRepository.update(tx, id, changes);
       if (input.role) await capGrants(tx, organization.id, { kind: PrincipalKind.SERVICE_ACCOUNT, id }, input.role);
-      return Object.assign(account, changes);
+      const before = { name: account.name, role: account.role };
+      Object.assign(account, changes);
+      await recordAudit(ctx, tx, {
+        ...accountEvent(AUDIT_ACTIONS.updateServiceAccount, account),
+        changes: diff(before, { name: account.name, role: account.role }),
+      });
+      return account;
     });
   }
 
@@ -112,6 +125,10 @@ export class ServiceAccountService {
     const told = await inTransaction(ctx, async (tx) => {
       const { account, callerRole } = await lockedServiceAccount(ctx, tx, organization, id, { withdraws: true });
       assertWithin(callerRole, account.role);
+      await recordAudit(ctx, tx, {
+        ...accountEvent(AUDIT_ACTIONS.deleteServiceAccount, account),
+        changes: diff({ name: account.name, role: account.role }, null),
+      });
       await serviceAccountRepository.delete(tx, id);
       return accessKeyRepository.invalidate(tx, `principal:${id}`);
     });
@@ -126,6 +143,14 @@ export class ServiceAccountService {
   apiKeys(ctx: RequestContext, account: ServiceAccount): Promise<AccessKey[]> {
     return ctx.loaders.apiKeysOf.load(account.id);
   }
+}
+
+function accountEvent(action: AuditAction, account: ServiceAccount) {
+  return {
+    action,
+    organizationId: account.organizationId,
+    target: { type: 'service_account', id: account.id, label: account.name },
+  };
 }
 
 export const serviceAccountService = new ServiceAccountService();

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { issueAccessToken } from '../auth/tokens';
 import type { Session } from '../entities/session.entity';
 import type { User } from '../entities/user.entity';
+import { AUDIT_ACTIONS, AuditActorType, SYSTEM_ACTIONS, type AuditAction } from '../audit/actions';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
 import { assertUuid } from '../inputs/ids';
 import { sessionRepository, type SessionInvalidation } from '../repositories/session.repository';
@@ -10,6 +11,7 @@ import { userRepository } from '../repositories/user.repository';
 import { requireSessionUser, type RequestContext } from '../request/context';
 import { inTransaction } from '../request/transaction';
 import { authThrottle } from '../security/auth-throttle';
+import { recordAudit, userAccountEvent } from './audit.service';
 import type { AuthPayload, SessionView } from '../types/auth-payload.type';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -87,6 +89,10 @@ export class SessionService {
     if (!presented || presented.revokedAt || endOf(presented).getTime() <= Date.now()) return { ok: false };
     if (presented.rotatedAt) {
       await sessionRepository.revoke(tx, presented.userId, presented.sessionId, 'refresh_token_reused');
+      await recordAudit(ctx, tx, {
+        ...sessionEvent(SYSTEM_ACTIONS.refreshTokenReused, presented.userId, presented.sessionId),
+        actor: { type: AuditActorType.SYSTEM, id: null },
+      });
       ctx.scope.log.warn({ sessionId: presented.sessionId }, 'a rotated refresh token was presented: session revoked');
       return { ok: false, told: await sessionRepository.invalidate(tx, `session:${presented.sessionId}`) };
     }
@@ -102,6 +108,7 @@ export class SessionService {
     });
     const next = newRefreshToken();
     await sessionRepository.insertRefreshToken(tx, presented.sessionId, next.hash);
+    await recordAudit(ctx, tx, sessionEvent(AUDIT_ACTIONS.refreshSession, presented.userId, presented.sessionId));
     return {
       ok: true,
       userId: presented.userId,
@@ -119,19 +126,22 @@ export class SessionService {
 
   logOut(ctx: RequestContext): Promise<boolean> {
     const userId = requireSessionUser(ctx);
-    return this.revoke(ctx, ctx.viewer?.sessionId ?? '', userId, 'logout');
+    return this.revoke(ctx, ctx.viewer?.sessionId ?? '', userId, AUDIT_ACTIONS.logOut);
   }
 
   /** One of the caller's sessions: NOT_FOUND for another's, or one already ended. */
   revokeOne(ctx: RequestContext, id: string): Promise<boolean> {
     assertUuid('id', id);
-    return this.revoke(ctx, id, requireSessionUser(ctx), 'revoked');
+    return this.revoke(ctx, id, requireSessionUser(ctx), AUDIT_ACTIONS.revokeSession);
   }
 
   /** Every session of the caller, this one included. */
   async revokeAll(ctx: RequestContext): Promise<boolean> {
     const userId = requireSessionUser(ctx);
-    const told = await inTransaction(ctx, (tx) => this.revokeAllOf(tx, userId, 'revoked_all', null));
+    const told = await inTransaction(ctx, async (tx) => {
+      await recordAudit(ctx, tx, userAccountEvent(AUDIT_ACTIONS.revokeAllSessions, { id: userId }));
+      return this.revokeAllOf(tx, userId, 'revoked_all', null);
+    });
     await ctx.sessions.forget(told);
     return true;
   }
@@ -147,9 +157,16 @@ export class SessionService {
     return sessionRepository.invalidate(tx, `user:${userId}`);
   }
 
-  private async revoke(ctx: RequestContext, sessionId: string, userId: string, reason: string): Promise<boolean> {
+  private async revoke(
+    ctx: RequestContext,
+    sessionId: string,
+    userId: string,
+    action: typeof AUDIT_ACTIONS.logOut | typeof AUDIT_ACTIONS.revokeSession,
+  ): Promise<boolean> {
+    const reason = action === AUDIT_ACTIONS.logOut ? 'logout' : 'revoked';
     const told = await inTransaction(ctx, async (tx) => {
       if (!(await sessionRepository.revoke(tx, userId, sessionId, reason))) throw new NotFoundError('Session');
+      await recordAudit(ctx, tx, sessionEvent(action, userId, sessionId));
       return sessionRepository.invalidate(tx, `session:${sessionId}`);
     });
     await ctx.sessions.forget(told);
@@ -167,6 +184,11 @@ function sessionView(session: Session, current: string | null): SessionView {
     ipAddress: session.ipAddress,
     current: session.id === current,
   };
+}
+
+/** An event of one session of the user's: in their account's log, acted by them. */
+function sessionEvent(action: AuditAction, userId: string, sessionId: string) {
+  return { ...userAccountEvent(action, { id: userId }), target: { type: 'session', id: sessionId } };
 }
 
 export const sessionService = new SessionService();

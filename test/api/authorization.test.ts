@@ -57,6 +57,8 @@ interface Scene {
   serviceAccount: { id: string; apiKeyId: string };
   /** The service-account actors of this scene, each with its own key (as their token). */
   callers: Map<Actor, TestUser>;
+  /** A webhook that asks for no event, with a failed delivery (written as the sender would have). */
+  webhook: { id: string; deliveryId: string };
   /** On the team plan, past due: its first period's invoice is open, its charge declined. */
   billing: {
     /** A card that is not the default: the one that declined (a good one is the default now). */
@@ -193,7 +195,7 @@ function billingRead<T>(
   };
 }
 
-const ACTIONS: readonly Action[] = [
+const BASE_ACTIONS: readonly Action[] = [
   {
     does: 'see the organization',
     field: 'Query.organization',
@@ -982,6 +984,91 @@ const ACTIONS: readonly Action[] = [
   },
 ];
 
+/** A public address, named without DNS (the tests have no network): nothing is ever sent to it. */
+const WEBHOOK_URL = 'https://93.184.215.14/hook';
+
+const WEBHOOK_ACTIONS: readonly Action[] = [
+  {
+    does: 'add a webhook',
+    field: 'Mutation.createWebhook',
+    scope: 'organization',
+    needs: [Permission.WebhooksManage],
+    fresh: false,
+    request: ({ organization }) => ({
+      document: 'mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { id } } }',
+      variables: { input: { organizationSlug: organization.slug, url: WEBHOOK_URL, events: ['billing.never'] } },
+    }),
+    async succeeded({ data }: Success<{ createWebhook: { secret: string; webhook: { id: string } } }>) {
+      assert.match(data.createWebhook.secret, /^whsec_/);
+      assert.ok(await row('SELECT id FROM webhooks WHERE id = $1', [data.createWebhook.webhook.id]));
+    },
+  },
+  {
+    does: 'change a webhook',
+    field: 'Mutation.updateWebhook',
+    scope: 'organization',
+    needs: [Permission.WebhooksManage],
+    fresh: false,
+    request: ({ webhook }) => ({
+      document: 'mutation ($id: ID!, $d: String!) { updateWebhook(id: $id, input: { description: $d }) { id } }',
+      variables: { id: webhook.id, d: unique('described') },
+    }),
+    async succeeded({ scene, variables }) {
+      const stored = await row<{ description: string }>('SELECT description FROM webhooks WHERE id = $1', [
+        scene.webhook.id,
+      ]);
+      assert.equal(stored?.description, variables.d);
+    },
+  },
+  {
+    does: "rotate a webhook's secret",
+    field: 'Mutation.rotateWebhookSecret',
+    scope: 'organization',
+    needs: [Permission.WebhooksManage],
+    fresh: false,
+    request: ({ webhook }) => ({
+      document: 'mutation ($id: ID!) { rotateWebhookSecret(id: $id) { secret } }',
+      variables: { id: webhook.id },
+    }),
+    succeeded({ data }: Success<{ rotateWebhookSecret: { secret: string } }>) {
+      assert.match(data.rotateWebhookSecret.secret, /^whsec_/);
+    },
+  },
+  {
+    does: 'send a webhook delivery again',
+    field: 'Mutation.redeliverWebhookDelivery',
+    scope: 'organization',
+    needs: [Permission.WebhooksManage],
+    fresh: true,
+    request: ({ webhook }) => ({
+      document: 'mutation ($id: ID!) { redeliverWebhookDelivery(id: $id) { status } }',
+      variables: { id: webhook.deliveryId },
+    }),
+    async succeeded({ scene, data }: Success<{ redeliverWebhookDelivery: { status: string } }>) {
+      assert.equal(data.redeliverWebhookDelivery.status, 'PENDING');
+      // Nothing is to be sent from this scene: its webhook goes, and its delivery's job finds nothing.
+      await app.sql('DELETE FROM webhooks WHERE id = $1', [scene.webhook.id]);
+    },
+  },
+  {
+    does: 'delete a webhook',
+    field: 'Mutation.deleteWebhook',
+    scope: 'organization',
+    needs: [Permission.WebhooksManage],
+    fresh: true,
+    request: ({ webhook }) => ({
+      document: 'mutation ($id: ID!) { deleteWebhook(id: $id) }',
+      variables: { id: webhook.id },
+    }),
+    async succeeded({ scene, data }: Success<{ deleteWebhook: boolean }>) {
+      assert.equal(data.deleteWebhook, true);
+      assert.equal(await row('SELECT id FROM webhooks WHERE id = $1', [scene.webhook.id]), undefined);
+    },
+  },
+];
+
+const ACTIONS: readonly Action[] = [...BASE_ACTIONS, ...WEBHOOK_ACTIONS];
+
 const TRANSITIONAL = [ProjectStatus.COMING_UP, ProjectStatus.RESTORING, ProjectStatus.PAUSING];
 
 /** Every row of every table of the platform schema, once no project is still moving between states. */
@@ -1104,8 +1191,10 @@ describe('authorization, generated from the permission matrix', () => {
         founder.token,
       ),
     ).inviteMember.invitation.id;
+    const webhook = await sceneWebhook(organization);
     return {
       invitationId,
+      webhook,
       organization,
       project,
       pausedProject,
@@ -1117,6 +1206,23 @@ describe('authorization, generated from the permission matrix', () => {
       callers,
       spare,
     };
+  }
+
+  async function sceneWebhook(organization: TestOrganization): Promise<Scene['webhook']> {
+    const { createWebhook } = ok(
+      await app.gql<{ createWebhook: { webhook: { id: string } } }>(
+        'mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }',
+        { input: { organizationSlug: organization.slug, url: WEBHOOK_URL, events: ['billing.never'] } },
+        founder.token,
+      ),
+    );
+    const { id } = createWebhook.webhook;
+    const [delivery] = await app.sql<{ id: string }>(
+      `INSERT INTO webhook_deliveries (webhook_id, event_id, action, status, attempts)
+       SELECT $1, id, action, 'FAILED', 10 FROM audit_events WHERE organization_id = $2 LIMIT 1 RETURNING id`,
+      [id, organization.id],
+    );
+    return { id, deliveryId: delivery.id };
   }
 
   /** The team plan (room for every actor's project), a declined charge and so an open invoice. */

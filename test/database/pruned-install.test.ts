@@ -131,6 +131,12 @@ describe('a pruned production install (the Dockerfile runtime stage, without Doc
     assert.match(await run('npm run platform:plans -- list'), /free\t0 USD\tmax projects: 2/);
   });
 
+  it('runs the audit commands from dist/: audit:verify and audit:export', async () => {
+    assert.match(await run('npm run audit:verify'), /chain\(s\) intact/);
+    // An unknown organization is refused (exit 1), after the command started and reached the database.
+    await run('npm run audit:export -- --organization nobody', 1);
+  });
+
   it(`starts with ${PRODUCTION_START_COMMAND}, serves, and stops on SIGTERM`, async () => {
     const port = await freePort();
     const stop = await startProduction(dir, { ...env, PORT: String(port) }, port);

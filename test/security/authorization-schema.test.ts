@@ -109,6 +109,10 @@ const FOREIGN_IDS: Record<string, (foreign: Foreign) => string> = {
   revokeApiKey: (foreign) => foreign.apiKeyId,
   revokeInvitation: (foreign) => foreign.invitationId,
   resendInvitation: (foreign) => foreign.invitationId,
+  updateWebhook: (foreign) => foreign.webhook.id,
+  deleteWebhook: (foreign) => foreign.webhook.id,
+  rotateWebhookSecret: (foreign) => foreign.webhook.id,
+  redeliverWebhookDelivery: (foreign) => foreign.webhook.deliveryId,
 };
 
 /** Arguments that name the foreign organization or project; anything else a plausible value. */
@@ -143,6 +147,26 @@ interface Foreign {
   serviceAccount: { id: string };
   apiKeyId: string;
   invitationId: string;
+  /** A webhook that asks for no event, with a delivery (written as the sender would have). */
+  webhook: { id: string; deliveryId: string };
+}
+
+/** Their webhook: at a public address named without DNS, for events nobody records, so nothing is sent. */
+async function foreignWebhook(app: TestApp, owner: TestUser, organization: TestOrganization) {
+  const { createWebhook } = ok(
+    await app.gql<{ createWebhook: { webhook: { id: string } } }>(
+      'mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }',
+      { input: { organizationSlug: organization.slug, url: 'https://93.184.215.14/hook', events: ['billing.never'] } },
+      owner.token,
+    ),
+  );
+  const { id } = createWebhook.webhook;
+  const [delivery] = await app.sql<{ id: string }>(
+    `INSERT INTO webhook_deliveries (webhook_id, event_id, action, status, attempts)
+     SELECT $1, id, action, 'FAILED', 10 FROM audit_events WHERE organization_id = $2 LIMIT 1 RETURNING id`,
+    [id, organization.id],
+  );
+  return { id, deliveryId: delivery.id };
 }
 
 const TRANSITIONAL = ['COMING_UP', 'RESTORING', 'PAUSING'];
@@ -203,6 +227,7 @@ describe('authorization, generated from the schema: guarded fields and foreign r
           owner.token,
         ),
       ).inviteMember.invitation.id,
+      webhook: await foreignWebhook(app, owner, theirs),
     };
     await Promise.all(
       ACTORS.filter((a) => a.key).map(async (actor) =>
@@ -283,6 +308,8 @@ describe('authorization, generated from the schema: guarded fields and foreign r
           foreign.serviceAccount.id,
           foreign.apiKeyId,
           foreign.invitationId,
+          foreign.webhook.id,
+          foreign.webhook.deliveryId,
         ].some((name) => aimed.includes(name)),
         `${field.name} is aimed at the foreign organization or project: ${aimed}`,
       );

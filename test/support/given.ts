@@ -311,7 +311,8 @@ const WRITABLE_TABLES = [
  * at most once a minute, after the request), not a change any request makes.
  */
 export async function rowsOf(app: TestApp, table: string): Promise<unknown[]> {
-  const rows = await app.sql<Record<string, unknown>>(`SELECT * FROM "${table}" ORDER BY id`);
+  // In the order of the first column: the key (audit_chains has no id).
+  const rows = await app.sql<Record<string, unknown>>(`SELECT * FROM "${table}" ORDER BY 1`);
   return table === 'access_keys' ? rows.map(({ last_used_at: _used, ...row }) => row) : rows;
 }
 
