@@ -1,5 +1,11 @@
 import { PlatformDataSource } from '../ormconfig';
-import { loadEncryptionKey, loadJobsConfig, loadStorageConfig, withEncryptionKey, type JobsConfig } from '../src/config';
+import {
+  loadEncryptionKey,
+  loadJobsConfig,
+  loadStorageConfig,
+  withEncryptionKey,
+  type JobsConfig,
+} from '../src/config';
 import { createLogger } from '../src/logger';
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;

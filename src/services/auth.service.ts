@@ -134,5 +134,4 @@ export function withoutHash(user: User): User {
   return copy;
 }
 
-
 export const authService = new AuthService();

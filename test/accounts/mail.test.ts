@@ -71,6 +71,15 @@ describe('mail: verification, password reset and delivery through the outbox', (
     await smtp.stop();
   });
 
+  /** The audit actions `action` recorded in the account log of user `userId`. */
+  async function accountActions(userId: string, action: string): Promise<string[]> {
+    const rows = await app.sql<{ action: string }>(
+      'SELECT action FROM audit_events WHERE account_id = $1 AND action = $2',
+      [userId, action],
+    );
+    return rows.map((row) => row.action);
+  }
+
   it('sign-up e-mails a verification link whose plain text holds {STUDIO_URL}/verify-email?token=…', async () => {
     const user = await signUp();
     const mail = await smtp.waitFor(user.email, `${STUDIO}/verify-email?token=`);
@@ -89,6 +98,7 @@ describe('mail: verification, password reset and delivery through the outbox', (
     assert.equal(stored.token_hash, sha256(verification));
     const verified = ok(await app.gql<{ verifyEmail: { emailVerified: boolean } }>(VERIFY, { token: verification }));
     assert.equal(verified.verifyEmail.emailVerified, true);
+    assert.deepEqual(await accountActions(user.id, 'user.email.verify'), ['user.email.verify']);
     const again = await app.gql(VERIFY, { token: verification });
     assert.equal(codeOf(again), 'BAD_USER_INPUT');
     assert.equal(fieldOf(again), 'token');
@@ -202,6 +212,8 @@ describe('mail: verification, password reset and delivery through the outbox', (
     );
     assert.equal(stored.token_hash, sha256(reset));
     assert.ok(!smtp.received.some((mail) => mail.to.includes(stranger)), 'no mail to an unknown address');
+    // The job that made the link records it, in the account's own log (acted by the system).
+    assert.deepEqual(await accountActions(user.id, 'user.password_reset.request'), ['user.password_reset.request']);
 
     const other = ok(
       await app.gql<{ logIn: { accessToken: string } }>(LOG_IN, {
@@ -209,6 +221,7 @@ describe('mail: verification, password reset and delivery through the outbox', (
       }),
     );
     ok(await app.gql(RESET, { input: { token: reset, newPassword: 'a brand new password' } }));
+    assert.deepEqual(await accountActions(user.id, 'user.password.reset'), ['user.password.reset']);
     // Every session ends, the one that asked included.
     assert.equal(codeOf(await app.gql(ME, {}, user.token)), 'UNAUTHENTICATED');
     assert.equal(codeOf(await app.gql(ME, {}, other.logIn.accessToken)), 'UNAUTHENTICATED');

@@ -163,4 +163,64 @@ describe('a mutation writes exactly one event, with its action', () => {
       ),
     );
   });
+
+  it('holds for a user’s sessions, password, e-mail and invitations', async () => {
+    const user = await given(app).user();
+    const LOG_IN = 'mutation ($input: LogInInput!) { logIn(input: $input) { accessToken refreshToken } }';
+    const logIn = () =>
+      once('logIn', () =>
+        app.gql<{ logIn: { accessToken: string; refreshToken: string } }>(LOG_IN, {
+          input: { email: user.email, password: user.password },
+        }),
+      );
+    const first = (await logIn()).logIn;
+    const { refreshSession } = await once('refreshSession', () =>
+      app.gql<{ refreshSession: { accessToken: string } }>(
+        'mutation ($t: String!) { refreshSession(refreshToken: $t) { accessToken } }',
+        { t: first.refreshToken },
+      ),
+    );
+    const { me } = ok(
+      await app.gql<{ me: { sessions: { id: string; current: boolean }[] } }>(
+        '{ me { sessions { id current } } }',
+        {},
+        refreshSession.accessToken,
+      ),
+    );
+    const other = me.sessions.find((session) => !session.current && session.id);
+    assert.ok(other, 'the user’s first session is listed beside this one');
+    await once('revokeSession', () =>
+      app.gql('mutation ($id: ID!) { revokeSession(id: $id) }', { id: other.id }, refreshSession.accessToken),
+    );
+    await once('requestEmailVerification', () =>
+      app.gql('mutation { requestEmailVerification }', {}, refreshSession.accessToken),
+    );
+    await once('changePassword', () =>
+      app.gql(
+        'mutation ($input: ChangePasswordInput!) { changePassword(input: $input) }',
+        { input: { currentPassword: user.password, newPassword: 'an entirely new passphrase' } },
+        refreshSession.accessToken,
+      ),
+    );
+    await once('revokeAllSessions', () => app.gql('mutation { revokeAllSessions }', {}, refreshSession.accessToken));
+    user.password = 'an entirely new passphrase';
+    const again = (await logIn()).logIn;
+    await once('logOut', () => app.gql('mutation { logOut }', {}, again.accessToken));
+
+    const organization = await given(app).organization({ owner });
+    const invite = (email: string) =>
+      app.gql<{ inviteMember: { invitation: { id: string } } }>(
+        'mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { invitation { id } } }',
+        { input: { organizationSlug: organization.slug, email, role: 'MEMBER' } },
+        owner.token,
+      );
+    const { inviteMember } = await once('inviteMember', () => invite('invited-for-audit@example.com'));
+    const id = inviteMember.invitation.id;
+    await once('resendInvitation', () =>
+      app.gql('mutation ($id: ID!) { resendInvitation(id: $id) { id } }', { id }, owner.token),
+    );
+    await once('revokeInvitation', () =>
+      app.gql('mutation ($id: ID!) { revokeInvitation(id: $id) }', { id }, owner.token),
+    );
+  });
 });
