@@ -58,6 +58,7 @@ async function migrate(config: AppConfig, dataSource: PlatformDataSource, log: L
     logger: new CountingQueryLogger(log),
     poolSize: 2,
     applicationName: 'platform-api-migrate',
+    forMigrations: true,
   });
   await migrations.initialize();
   try {
@@ -74,6 +75,7 @@ export async function startServer(config: AppConfig, options: ServerOptions = {}
     storage: config,
     logger: new CountingQueryLogger(log),
     requestTimeouts: config.databaseTimeouts,
+    searchPath: false,
   });
   await dataSource.initialize();
   try {
@@ -159,7 +161,9 @@ async function serveWithJobs(
       throw error;
     });
   }
-  accessKeys.listen((dataSource.options as PostgresDataSourceOptions).url as string);
+  const listenUrl = notificationUrl(config, dataSource);
+  if (listenUrl) accessKeys.listen(listenUrl);
+  else log.warn('behind a pooler without DATABASE_DIRECT_URL: access keys are read on every request (no LISTEN)');
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
   return {
     url: `http://${host}:${port}/graphql`,
@@ -170,6 +174,17 @@ async function serveWithJobs(
     metrics,
     stop: () => shutdown.stop(),
   };
+}
+
+/**
+ * Where LISTEN can run: a session of its own on the primary. Behind a transaction pooler that is
+ * DATABASE_DIRECT_URL (or MIGRATION_DATABASE_URL); without one, nothing listens and the caches
+ * that rely on notifications keep nothing (docs/scaling.md).
+ */
+export function notificationUrl(config: AppConfig, dataSource: PlatformDataSource): string | undefined {
+  if (config.topology.directUrl) return config.topology.directUrl;
+  if (dataSource.connectionMode.pooled) return undefined;
+  return (dataSource.options as PostgresDataSourceOptions).url as string;
 }
 
 async function listen(httpServer: Server, port: number, host: string): Promise<number> {

@@ -13,6 +13,8 @@ export interface RequestScope {
   readonly log: Logger;
   /** Statements sent to PostgreSQL for this request so far. */
   statements: number;
+  /** The replica's pool that serves this request's lean reads (a read-only operation); unset: the primary. */
+  readPool?: Pool;
 }
 
 /**
@@ -22,6 +24,7 @@ export interface RequestScope {
  */
 class LazyLogScope implements RequestScope {
   statements = 0;
+  readPool?: Pool = undefined;
   userId?: string | null;
   private logger?: Logger;
   private boundUserId?: string | null;
@@ -109,10 +112,19 @@ function statementName(sql: string): string | undefined {
   return name;
 }
 
+/** What leanQuery reads of the DataSource (a PlatformDataSource) and of the request's scope. */
+interface LeanSource {
+  requestScope?: RequestScope;
+  leanReadPool?: Pool;
+  connectionMode?: { namedStatements: boolean };
+}
+
 /**
- * The lean read path's one way to PostgreSQL: raw rows from the pool, as a named prepared
- * statement, so each connection parses and plans each of these texts once instead of on every
- * request (planning was most of PostgreSQL's time per request). Values must travel as
+ * The lean read path's one way to PostgreSQL: raw rows from the pool (a replica's, when the
+ * request's scope chose one), as a named prepared statement, so each connection parses and plans
+ * each of these texts once instead of on every request (planning was most of PostgreSQL's time
+ * per request). Behind a transaction pooler statements go unnamed (DATABASE_PREPARED_STATEMENTS):
+ * PgBouncer before 1.21 would hand a name prepared on one server session to another. Values must travel as
  * parameters. Counted and logged like TypeORM's statements, for the request whose view `db` is;
  * failures are TypeORM's QueryFailedError, as elsewhere.
  */
@@ -123,9 +135,11 @@ export async function leanQuery<T = Record<string, unknown>>(
 ): Promise<T[]> {
   const runner = { data: { requestScope: (db as Partial<ScopedDatabase>).requestScope } } as unknown as QueryRunner;
   db.logger.logQuery(sql, params, runner);
-  const pool = (db as { leanReadPool?: Pool }).leanReadPool ?? ((db.driver as PostgresDriver).master as Pool);
+  const source = db as LeanSource;
+  const pool = source.requestScope?.readPool ?? source.leanReadPool ?? ((db.driver as PostgresDriver).master as Pool);
+  const name = source.connectionMode?.namedStatements === false ? undefined : statementName(sql);
   try {
-    return await preparedOnce<T>(pool, statementName(sql), sql, params);
+    return await preparedOnce<T>(pool, name, sql, params);
   } catch (error) {
     db.logger.logQueryError(error as Error, sql, params, runner);
     throw new QueryFailedError(sql, params, error as Error);
