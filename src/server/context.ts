@@ -58,12 +58,12 @@ export function requestContextBuilder(
     return { viewer, throttledSeconds: 0 };
   };
   // Failed key authentications are throttled per address like failed log-ins; a throttled one costs no lookup.
-  const throttle = authThrottle({ config });
+  const throttle = authThrottle({ config, db: dataSource });
   const keyCaller = async (token: string, address: string, db: DataSource): Promise<Caller> => {
-    const waitSeconds = throttle.retryAfterSeconds('accessKey', address);
+    const waitSeconds = await throttle.retryAfterSeconds('accessKey', address);
     if (waitSeconds > 0) return { viewer: null, throttledSeconds: waitSeconds };
     const viewer = await keys.verify(token, db);
-    if (!viewer) throttle.failed('accessKey', address);
+    if (!viewer) await throttle.failed('accessKey', address);
     return { viewer, throttledSeconds: 0 };
   };
   return async (req, scope) => {
