@@ -111,7 +111,7 @@ export class PlatformDataSource extends DataSource {
         ...(this.platform.searchPath !== false && !pooled ? { options: `-c search_path=${SCHEMA}` } : {}),
         ...(requestTimeouts ? requestTimeoutOptions(requestTimeouts, pooled) : {}),
       },
-    } as Partial<PostgresDataSourceOptions>);
+    });
   }
 
   override async initialize(): Promise<this> {

@@ -16,6 +16,7 @@ import { graphqlMetricsPlugin } from './metrics/graphql-metrics-plugin';
 import { noMetrics, prometheusMetrics, type ServerMetrics } from './metrics/metrics';
 import { listenForMetrics, type MetricsListener } from './metrics/metrics-listener';
 import { startApollo } from './server/apollo';
+import { startReadRouting, type ReadRouting } from './server/read-routing';
 import { requestContextBuilder } from './server/context';
 import { readinessProbe } from './server/readiness';
 import { shutdownSequence } from './server/shutdown';
@@ -87,22 +88,38 @@ export async function startServer(config: AppConfig, options: ServerOptions = {}
   }
 }
 
-function serverMetrics(config: AppConfig, dataSource: PlatformDataSource): ServerMetrics {
+function serverMetrics(config: AppConfig): ServerMetrics {
   if (config.metricsPort === undefined) return noMetrics;
-  const metrics = prometheusMetrics();
-  metrics.reportPools(() => ({
-    main: (dataSource.driver as PostgresDriver).master as Pool | undefined,
-    read: dataSource.leanReadPool,
-  }));
-  return metrics;
+  return prometheusMetrics();
+}
+
+function poolsOf(dataSource: PlatformDataSource): Record<string, Pool | undefined> {
+  return { main: (dataSource.driver as PostgresDriver).master as Pool | undefined, read: dataSource.leanReadPool };
+}
+
+/** What runs beside the HTTP server: the job queue, the metrics, the read replicas. */
+interface Services {
+  jobs: JobQueue;
+  metrics: ServerMetrics;
+  routing: ReadRouting | undefined;
 }
 
 async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Logger): Promise<RunningServer> {
   const jobs = await startJobs(dataSource, config.jobs, log);
+  let routing: ReadRouting | undefined;
   try {
-    return await serveWithJobs(config, dataSource, log, jobs);
+    const metrics = serverMetrics(config);
+    const primary = {
+      pool: (dataSource.driver as PostgresDriver).master as Pool,
+      pooled: dataSource.connectionMode.pooled,
+    };
+    routing = await startReadRouting(config, primary, notificationUrl(config, dataSource), metrics, log);
+    const replicaPools = routing?.replicas.pools() ?? {};
+    metrics.reportPools(() => ({ ...poolsOf(dataSource), ...replicaPools }));
+    return await serveWithJobs(config, dataSource, log, { jobs, metrics, routing });
   } catch (error) {
     // A start that fails after the queue started stops it: its timers would keep the process alive.
+    await routing?.close();
     await jobs.stop();
     throw error;
   }
@@ -112,21 +129,18 @@ async function serveWithJobs(
   config: AppConfig,
   dataSource: PlatformDataSource,
   log: Logger,
-  jobs: JobQueue,
+  { jobs, metrics, routing }: Services,
 ): Promise<RunningServer> {
   const production = config.nodeEnv === 'production';
-  const metrics = serverMetrics(config, dataSource);
   metrics.jobs.reportQueueDepth(() => jobs.waiting());
   jobs.onGaveUp((name) => metrics.jobs.failed(name));
   const httpServer: Server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS });
   // The first unknown e-mail at log-in must not cost less than the next ones.
   await decoyHash();
-  const { apollo, trustedDocuments } = await startApollo(
-    config,
-    httpServer,
-    log,
-    metrics.registry ? [graphqlMetricsPlugin(metrics)] : [],
-  );
+  const { apollo, trustedDocuments } = await startApollo(config, httpServer, log, [
+    ...(metrics.registry ? [graphqlMetricsPlugin(metrics)] : []),
+    ...(routing ? [routing.plugin] : []),
+  ]);
   let metricsListener: MetricsListener | undefined;
   const accessKeys = new AccessKeyVerifier(dataSource, log);
   const shutdown = shutdownSequence({
@@ -134,7 +148,10 @@ async function serveWithJobs(
     jobs,
     dataSource,
     delayMs: config.shutdownDelayMs,
-    beforeDatabase: () => accessKeys.close(),
+    beforeDatabase: async () => {
+      await accessKeys.close();
+      await routing?.close();
+    },
     afterwards: async () => metricsListener?.close(),
   });
   const routes: Routes = {
@@ -148,7 +165,7 @@ async function serveWithJobs(
       bodyLimitBytes: config.maxBodyBytes,
       exposeQueryCount: !production,
       exposeLimits: !production,
-      context: requestContextBuilder(config, dataSource, jobs, accessKeys),
+      context: requestContextBuilder(config, dataSource, jobs, accessKeys, routing),
       trustedDocuments,
     },
   };
@@ -184,7 +201,7 @@ async function serveWithJobs(
 export function notificationUrl(config: AppConfig, dataSource: PlatformDataSource): string | undefined {
   if (config.topology.directUrl) return config.topology.directUrl;
   if (dataSource.connectionMode.pooled) return undefined;
-  return (dataSource.options as PostgresDataSourceOptions).url as string;
+  return (dataSource.options as PostgresDataSourceOptions).url;
 }
 
 async function listen(httpServer: Server, port: number, host: string): Promise<number> {

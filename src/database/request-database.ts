@@ -3,6 +3,7 @@ import type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import type { Logger } from 'pino';
 import { QueryFailedError, type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import type { WriteTracking } from './recent-writes';
 
 /** What the database layer knows of the request it serves: its log and its statement count. */
 export interface RequestScope {
@@ -15,6 +16,10 @@ export interface RequestScope {
   statements: number;
   /** The replica's pool that serves this request's lean reads (a read-only operation); unset: the primary. */
   readPool?: Pool;
+  /** With read replicas: how this request's writes are made known to every process (read-your-writes). */
+  writes?: WriteTracking;
+  /** With read replicas: a replica's pool lost its connection (that replica is skipped). */
+  replicaLost?: (pool: Pool) => void;
 }
 
 /**
@@ -25,6 +30,8 @@ export interface RequestScope {
 class LazyLogScope implements RequestScope {
   statements = 0;
   readPool?: Pool = undefined;
+  writes?: WriteTracking = undefined;
+  replicaLost?: (pool: Pool) => void = undefined;
   userId?: string | null;
   private logger?: Logger;
   private boundUserId?: string | null;
@@ -141,9 +148,25 @@ export async function leanQuery<T = Record<string, unknown>>(
   try {
     return await preparedOnce<T>(pool, name, sql, params);
   } catch (error) {
+    if (pool === source.requestScope?.readPool && connectionFailed(error))
+      return leanQueryOnPrimary(db, sql, params, pool);
     db.logger.logQueryError(error as Error, sql, params, runner);
     throw new QueryFailedError(sql, params, error as Error);
   }
+}
+
+/** No answer from PostgreSQL (connection refused or lost): not an error of the statement. */
+function connectionFailed(error: unknown): boolean {
+  const { severity } = error as { severity?: string };
+  return severity === undefined || severity === 'FATAL';
+}
+
+/** A replica that failed the request's read: it is skipped from now on, and the primary answers. */
+function leanQueryOnPrimary<T>(db: DataSource, sql: string, params: unknown[], failed: Pool): Promise<T[]> {
+  const scope = (db as LeanSource).requestScope as RequestScope;
+  scope.readPool = undefined;
+  scope.replicaLost?.(failed);
+  return leanQuery<T>(db, sql, params);
 }
 
 /**

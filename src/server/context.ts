@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { AccessKeyVerifier } from '../auth/access-keys';
 import { cachedTokenVerifier } from '../auth/tokens';
@@ -10,6 +11,7 @@ import { RequestContext, type Viewer } from '../request/context';
 import type { JobEnqueuer } from '../request/jobs';
 import { authThrottle } from '../security/auth-throttle';
 import { clientAddress } from '../security/client-address';
+import type { ReadRouting } from './read-routing';
 
 export type ContextBuilder = (req: IncomingMessage, scope: RequestScope) => Promise<RequestContext>;
 
@@ -43,6 +45,7 @@ export function requestContextBuilder(
   dataSource: DataSource,
   jobs: JobEnqueuer,
   keys: AccessKeyVerifier,
+  routing?: ReadRouting,
 ): ContextBuilder {
   const verifyToken = cachedTokenVerifier(config);
   const sessionCaller = async (token: string): Promise<Caller> => {
@@ -66,9 +69,14 @@ export function requestContextBuilder(
     if (!viewer) await throttle.failed('accessKey', address);
     return { viewer, throttledSeconds: 0 };
   };
+  const replicaLost = (pool: Pool) => routing?.replicas.lost(pool);
   return async (req, scope) => {
     const token = bearerToken(req);
     const address = clientAddress(req, config.trustProxyHops);
+    if (routing) {
+      scope.writes = routing.writes;
+      scope.replicaLost = replicaLost;
+    }
     const db = requestDatabase(dataSource, scope);
     const caller: Caller = !token
       ? { viewer: null, throttledSeconds: 0 }
