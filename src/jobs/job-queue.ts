@@ -7,6 +7,22 @@ import { JOB, SCHEDULES, type EnqueueOptions, type JobEnqueuer, type JobName, ty
 /** How often an idle worker asks for work. */
 const POLL_SECONDS = 2;
 
+/**
+ * Processes that start together create the same queues at once, and pg-boss's statements can then
+ * deadlock (PostgreSQL aborts one of them): the loser tries again, and finds the queue there.
+ */
+async function retryingDeadlocks(work: () => Promise<unknown>, attempts = 5): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await work();
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200));
+    }
+  }
+}
+
 /** pg-boss keeps its tables in a schema of its own, created and upgraded by pg-boss at start under its own lock. */
 export const JOB_SCHEMA = 'pgboss';
 
@@ -90,9 +106,11 @@ export class JobQueue implements JobEnqueuer {
     await this.boss.start();
     this.started = true;
     for (const [name, settings] of Object.entries(this.settings)) {
-      await this.boss.createQueue(name, { name, ...settings });
+      await retryingDeadlocks(() => this.boss.createQueue(name, { name, ...settings }));
     }
-    for (const { name, cron } of SCHEDULES) await this.boss.schedule(name, cron, {}, { tz: 'UTC' });
+    for (const { name, cron } of SCHEDULES) {
+      await retryingDeadlocks(() => this.boss.schedule(name, cron, {}, { tz: 'UTC' }));
+    }
   }
 
   /** Enqueues a job in the transaction `tx`: it exists once, and only if, that transaction commits. */

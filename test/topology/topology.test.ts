@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import {
+  freePort,
+  missingBinaries,
+  PgBouncer,
+  PostgresNode,
+  removeScratch,
+  runAsPostgres,
+  scratchDirectory,
+  PG_BIN,
+} from './cluster';
+
+/**
+ * `npm run test:topology`: the deployment of docs/scaling.md on loopback. A PostgreSQL 15 primary
+ * and a streaming replica (pg_basebackup), PgBouncer 1.18 in transaction mode in front of the
+ * primary, and two API processes (the built server) that reach the primary through PgBouncer,
+ * read from the replica, and migrate and LISTEN on a direct connection. Each `it` is one step
+ * against both processes; a new step is one more `it`.
+ */
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const runFile = promisify(execFile);
+
+/** Run by hand without Debian's binaries it says why and does nothing; CI sets TOPOLOGY_REQUIRED=1. */
+const missing = missingBinaries();
+if (missing && process.env.TOPOLOGY_REQUIRED) throw new Error(`the topology test cannot run: ${missing}`);
+
+interface ApiProcess {
+  name: string;
+  child: ChildProcess;
+  url: string;
+  metricsUrl: string;
+  logs: string[];
+}
+
+interface GraphQLAnswer<T> {
+  data?: T;
+  errors?: { message: string; extensions: { code: string } }[];
+}
+
+async function gql<T = Record<string, unknown>>(
+  api: ApiProcess,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+): Promise<GraphQLAnswer<T>> {
+  const response = await fetch(`${api.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as GraphQLAnswer<T>;
+}
+
+function data<T>(answer: GraphQLAnswer<T>): T {
+  assert.equal(answer.errors, undefined, JSON.stringify(answer.errors));
+  return answer.data as T;
+}
+
+const codes = (answer: GraphQLAnswer<unknown>) => answer.errors?.map((error) => error.extensions.code) ?? [];
+
+async function metric(api: ApiProcess, series: string): Promise<number | undefined> {
+  const text = await (await fetch(api.metricsUrl)).text();
+  const line = text.split('\n').find((row) => row.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('topology: PgBouncer, a streaming replica and two API processes', { skip: missing ?? false }, () => {
+  let dir: string;
+  let primary: PostgresNode;
+  let replica: PostgresNode;
+  let bouncer: PgBouncer;
+  const apis: ApiProcess[] = [];
+  const secrets = {
+    AUTH_TOKEN_SECRET: randomBytes(32).toString('base64'),
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  };
+
+  function environment(port: number, metricsPort: number): NodeJS.ProcessEnv {
+    return {
+      PATH: process.env.PATH,
+      NODE_ENV: 'development',
+      DATA_DIR: path.join(dir, `data-${port}`),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: 'info',
+      DATABASE_URL: bouncer.url(),
+      MIGRATION_DATABASE_URL: primary.url(),
+      DATABASE_REPLICA_URLS: replica.url(),
+      READ_YOUR_WRITES_SECONDS: '30',
+      AUTH_RATE_LIMIT_PER_ACCOUNT: '3',
+      MIGRATE_ON_START: 'true',
+      SHUTDOWN_DELAY_MS: '0',
+      ...secrets,
+    };
+  }
+
+  async function startApi(name: string): Promise<ApiProcess> {
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], {
+      cwd: ROOT,
+      env: environment(port, metricsPort),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const api: ApiProcess = {
+      name,
+      child,
+      url: `http://127.0.0.1:${port}`,
+      metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+      logs: [],
+    };
+    const keep = (chunk: Buffer) => api.logs.push(...chunk.toString().split('\n').filter(Boolean));
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    return api;
+  }
+
+  async function ready(api: ApiProcess): Promise<void> {
+    await until(async () => {
+      if (api.child.exitCode !== null) throw new Error(`${api.name} exited:\n${api.logs.join('\n')}`);
+      return (await fetch(`${api.url}/readyz`).catch(() => null))?.status === 200;
+    }, `${api.name} to be ready`);
+  }
+
+  before(async () => {
+    dir = scratchDirectory();
+    primary = await PostgresNode.primary(dir, await freePort());
+    await runAsPostgres(path.join(PG_BIN, 'createdb'), [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(primary.port),
+      '-U',
+      'postgres',
+      'platform',
+    ]);
+    replica = await PostgresNode.replicaOf(primary, dir, await freePort());
+    bouncer = new PgBouncer(await freePort());
+    await bouncer.start(dir, primary);
+  });
+
+  after(async () => {
+    for (const api of apis) {
+      if (api.child.exitCode !== null) continue;
+      const exited = new Promise((resolve) => api.child.once('exit', resolve));
+      api.child.kill('SIGTERM');
+      await exited;
+    }
+    await bouncer?.stop();
+    await replica?.stop().catch(() => undefined);
+    await primary?.stop().catch(() => undefined);
+    if (dir) removeScratch(dir);
+  });
+
+  it('a migration through PgBouncer without MIGRATION_DATABASE_URL is refused, naming it, and applies nothing', async () => {
+    const env = { ...environment(0, 0), MIGRATION_DATABASE_URL: '' };
+    const refused = await runFile(
+      process.execPath,
+      [path.join(ROOT, 'dist', 'scripts', 'migrations.js'), 'up', '--steps', '1'],
+      {
+        cwd: ROOT,
+        env,
+      },
+    ).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.ok(refused, 'the run was refused');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /MIGRATION_DATABASE_URL/);
+    const client = new Client({ connectionString: primary.url() });
+    await client.connect();
+    const { rows } = await client.query<{ table: string | null }>(
+      `SELECT to_regclass('platform.migrations')::text AS table`,
+    );
+    await client.end();
+    assert.equal(rows[0].table, null);
+  });
+
+  it('two API processes that start at once through PgBouncer migrate once: one applies, the other finds nothing to do', async () => {
+    apis.push(await startApi('api-1'), await startApi('api-2'));
+    await Promise.all(apis.map(ready));
+    const applied = apis.filter((api) => api.logs.some((line) => line.includes('"migrations applied"')));
+    assert.equal(applied.length, 1, apis.map((api) => api.logs.join('\n')).join('\n----\n'));
+    const client = new Client({ connectionString: primary.url() });
+    await client.connect();
+    const { rows } = await client.query<{ count: string; distinct: string }>(
+      'SELECT count(*) AS count, count(DISTINCT name) AS distinct FROM platform.migrations',
+    );
+    await client.end();
+    assert.equal(rows[0].count, rows[0].distinct);
+    assert.ok(Number(rows[0].count) > 0);
+  });
+});
