@@ -26,8 +26,7 @@ function routingPlugin(routing: Omit<ReadRouting, 'plugin' | 'close'>, metrics: 
   const listener: GraphQLRequestListener<RequestContext> = {
     didResolveOperation({ operation, contextValue: ctx }) {
       if (operation?.operation !== OperationTypeNode.QUERY) return Promise.resolve();
-      const writers = ctx.viewer ? [...writersOf(ctx), `a:${ctx.clientAddress}`] : writersOf(ctx);
-      const pool = routing.writes.mustReadPrimary(writers) ? undefined : routing.replicas.pick();
+      const pool = routing.writes.mustReadPrimary(writersOf(ctx)) ? undefined : routing.replicas.pick();
       ctx.scope.readPool = pool;
       metrics.readRouted(pool ? 'replica' : 'primary');
       return Promise.resolve();

@@ -205,4 +205,169 @@ describe('topology: PgBouncer, a streaming replica and two API processes', { ski
     assert.equal(rows[0].count, rows[0].distinct);
     assert.ok(Number(rows[0].count) > 0);
   });
+  const SIGN_UP = 'mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken user { id } } }';
+  const LOG_IN = 'mutation ($input: LogInInput!) { logIn(input: $input) { accessToken } }';
+  const ORGANIZATION = 'query ($slug: String!) { organization(slug: $slug) { name } }';
+  const ME = '{ me { id } }';
+  const PASSWORD = 'a long enough password';
+  const world = { owner: { email: '', token: '' }, slug: '', apiKey: '', apiKeyId: '' };
+
+  async function signUp(api: ApiProcess, label: string): Promise<{ email: string; token: string }> {
+    const email = `${label}-${randomBytes(4).toString('hex')}@example.com`;
+    const answer = await gql<{ signUp: { accessToken: string } }>(api, SIGN_UP, {
+      input: { email, password: PASSWORD, displayName: label },
+    });
+    return { email, token: data(answer).signUp.accessToken };
+  }
+
+  const routed = (api: ApiProcess, target: string) =>
+    metric(api, `platform_api_read_routing_total{target="${target}"}`).then((value) => value ?? 0);
+  const replicaHealthy = (api: ApiProcess) =>
+    metric(api, `platform_api_replica_healthy{replica="127.0.0.1:${replica.port}/platform"}`);
+
+  it('the lifecycle runs across both processes: sign-up, organization, project, invitation, rotation, API key', async () => {
+    const [one, two] = apis;
+    world.owner = await signUp(one, 'owner');
+    world.slug = `org-${randomBytes(4).toString('hex')}`;
+    const owner = world.owner.token;
+    data(
+      await gql(
+        two,
+        'mutation ($input: CreateOrganizationInput!) { createOrganization(input: $input) { id } }',
+        {
+          input: { name: 'Topology', slug: world.slug },
+        },
+        owner,
+      ),
+    );
+    const project = data(
+      await gql<{ createProject: { ref: string } }>(
+        one,
+        'mutation ($input: CreateProjectInput!) { createProject(input: $input) { ref } }',
+        {
+          input: { name: 'P', organizationSlug: world.slug, region: 'eu-west-1' },
+        },
+        owner,
+      ),
+    ).createProject;
+    const member = await signUp(one, 'member');
+    const invited = data(
+      await gql<{ inviteMember: { token: string } }>(
+        two,
+        'mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { token } }',
+        {
+          input: { organizationSlug: world.slug, email: member.email, role: 'MEMBER' },
+        },
+        owner,
+      ),
+    ).inviteMember;
+    data(
+      await gql(
+        one,
+        'mutation ($token: String!) { acceptInvitation(token: $token) { role } }',
+        { token: invited.token },
+        member.token,
+      ),
+    );
+    data(
+      await gql(
+        two,
+        'mutation ($ref: String!) { rotateProjectJwtSecret(ref: $ref) { anonKey } }',
+        { ref: project.ref },
+        owner,
+      ),
+    );
+    const account = data(
+      await gql<{ createServiceAccount: { id: string } }>(
+        one,
+        'mutation ($input: CreateServiceAccountInput!) { createServiceAccount(input: $input) { id } }',
+        {
+          input: { name: 'ci', organizationSlug: world.slug, role: 'MEMBER' },
+        },
+        owner,
+      ),
+    ).createServiceAccount;
+    const key = data(
+      await gql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
+        two,
+        'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id } } }',
+        {
+          input: { name: 'deploy', serviceAccountId: account.id },
+        },
+        owner,
+      ),
+    ).createApiKey;
+    [world.apiKey, world.apiKeyId] = [key.secret, key.apiKey.id];
+    for (const api of apis) {
+      const read = data(
+        await gql<{ organization: { name: string } }>(api, ORGANIZATION, { slug: world.slug }, world.apiKey),
+      );
+      assert.equal(read.organization.name, 'Topology');
+    }
+  });
+
+  it('a revoked API key is refused by the other process on its next request', async () => {
+    const [one, two] = apis;
+    // Both processes have verified (and remembered) the key in the step before.
+    data(await gql(one, 'mutation ($id: ID!) { revokeApiKey(id: $id) }', { id: world.apiKeyId }, world.owner.token));
+    assert.deepEqual(codes(await gql(two, ORGANIZATION, { slug: world.slug }, world.apiKey)), ['UNAUTHENTICATED']);
+  });
+
+  it("read-your-writes: after a write on one process, the caller's reads on the other go to the primary", async () => {
+    const [one, two] = apis;
+    const reader = await signUp(one, 'reader');
+    // A caller who has not written reads from the replica.
+    const replicaReads = await routed(two, 'replica');
+    data(await gql(two, ME, {}, reader.token));
+    assert.equal(await routed(two, 'replica'), replicaReads + 1);
+    const primaryReads = await routed(two, 'primary');
+    const name = `Renamed ${randomBytes(3).toString('hex')}`;
+    data(
+      await gql(
+        one,
+        'mutation ($slug: String!, $name: String!) { updateOrganization(slug: $slug, input: { name: $name }) { name } }',
+        {
+          slug: world.slug,
+          name,
+        },
+        world.owner.token,
+      ),
+    );
+    const read = data(
+      await gql<{ organization: { name: string } }>(two, ORGANIZATION, { slug: world.slug }, world.owner.token),
+    );
+    assert.equal(read.organization.name, name);
+    assert.equal(await routed(two, 'primary'), primaryReads + 1);
+  });
+
+  it('the log-in throttle is shared: 3 attempts per account across both processes, then RATE_LIMITED on either', async () => {
+    const [one, two] = apis;
+    const victim = await signUp(one, 'victim');
+    for (const api of [one, two, one]) {
+      assert.deepEqual(codes(await gql(api, LOG_IN, { input: { email: victim.email, password: 'wrong password' } })), [
+        'UNAUTHENTICATED',
+      ]);
+    }
+    for (const api of [two, one]) {
+      assert.deepEqual(codes(await gql(api, LOG_IN, { input: { email: victim.email, password: PASSWORD } })), [
+        'RATE_LIMITED',
+      ]);
+    }
+  });
+
+  it('a replica that stops is skipped (the primary serves its reads), and used again once it is back', async () => {
+    const [one] = apis;
+    const reader = await signUp(one, 'patient');
+    await until(async () => (await replicaHealthy(one)) === 1, 'the replica to be in use');
+    await replica.stop();
+    await until(async () => (await replicaHealthy(one)) === 0, 'the stopped replica to be skipped');
+    const primaryReads = await routed(one, 'primary');
+    data(await gql(one, ME, {}, reader.token));
+    assert.equal(await routed(one, 'primary'), primaryReads + 1);
+    await replica.start();
+    await until(async () => (await replicaHealthy(one)) === 1, 'the restarted replica to be used again');
+    const replicaReads = await routed(one, 'replica');
+    data(await gql(one, ME, {}, reader.token));
+    assert.equal(await routed(one, 'replica'), replicaReads + 1);
+  });
 });
