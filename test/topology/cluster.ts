@@ -123,14 +123,15 @@ export class PgBouncer {
     return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
   }
 
-  async start(dir: string, primary: PostgresNode): Promise<void> {
+  /** `server`: where PostgreSQL listens on the loopback, and the password PgBouncer logs in with (none: trust). */
+  async start(dir: string, server: { port: number; user?: string; password?: string }): Promise<void> {
     const config = path.join(dir, 'pgbouncer.ini');
     const users = path.join(dir, 'userlist.txt');
     this.pidFile = path.join(dir, 'pgbouncer.pid');
-    writeFileSync(users, '"postgres" ""\n');
+    writeFileSync(users, `"${server.user ?? 'postgres'}" "${server.password ?? ''}"\n`);
     const settings = [
       '[databases]',
-      `platform = host=127.0.0.1 port=${primary.port} dbname=platform`,
+      `platform = host=127.0.0.1 port=${server.port} dbname=platform`,
       '[pgbouncer]',
       'listen_addr = 127.0.0.1',
       `listen_port = ${this.port}`,
@@ -145,7 +146,8 @@ export class PgBouncer {
     ];
     writeFileSync(config, `${settings.join('\n')}\n`);
     chmodSync(config, 0o644);
-    chmodSync(users, 0o644);
+    chmodSync(users, 0o600);
+    if (process.getuid?.() === 0) chownSync(users, Number(execFileSyncId('-u')), Number(execFileSyncId('-g')));
     await runAsPostgres(PGBOUNCER, ['-d', config]);
     await waitForPort(this.port);
   }
