@@ -32,8 +32,9 @@ export class RecentWrites implements WriteTracking {
   private sent = 0;
   private readonly echoes = new Map<string, () => void>();
 
+  /** `windowMs` 0 (READ_YOUR_WRITES_SECONDS=0): writes are not told, and reads never wait for them. */
   constructor(
-    private readonly windowMs: number,
+    readonly windowMs: number,
     private readonly log: Logger,
   ) {}
 
@@ -52,6 +53,7 @@ export class RecentWrites implements WriteTracking {
 
   /** Whether this caller's reads must go to the primary. */
   mustReadPrimary(writers: string[]): boolean {
+    if (this.windowMs === 0) return false;
     if (!this.listening) return true;
     const now = Date.now();
     return writers.some((writer) => (this.until.get(writer) ?? 0) > now);

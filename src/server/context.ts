@@ -74,7 +74,7 @@ export function requestContextBuilder(
     const token = bearerToken(req);
     const address = clientAddress(req, config.trustProxyHops);
     if (routing) {
-      scope.writes = routing.writes;
+      scope.writes = routing.writes.windowMs > 0 ? routing.writes : undefined;
       scope.replicaLost = replicaLost;
     }
     const db = requestDatabase(dataSource, scope);

@@ -61,7 +61,8 @@ export async function startReadRouting(
   );
   await replicas.start();
   const writes = new RecentWrites(topology.readYourWritesSeconds * 1000, log);
-  if (listenUrl) writes.listen(listenUrl);
+  if (writes.windowMs === 0) log.info('READ_YOUR_WRITES_SECONDS=0: a caller may not see its own write on a replica');
+  else if (listenUrl) writes.listen(listenUrl);
   else
     log.warn('read replicas need a LISTEN connection (DATABASE_DIRECT_URL behind a pooler): reads go to the primary');
   metrics.reportReplicas(() => replicas.states());
