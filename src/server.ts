@@ -178,9 +178,7 @@ async function serveWithJobs(
       throw error;
     });
   }
-  const listenUrl = notificationUrl(config, dataSource);
-  if (listenUrl) accessKeys.listen(listenUrl);
-  else log.warn('behind a pooler without DATABASE_DIRECT_URL: access keys are read on every request (no LISTEN)');
+  listenForKeys(accessKeys, notificationUrl(config, dataSource), log);
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
   return {
     url: `http://${host}:${port}/graphql`,
@@ -191,6 +189,11 @@ async function serveWithJobs(
     metrics,
     stop: () => shutdown.stop(),
   };
+}
+
+function listenForKeys(accessKeys: AccessKeyVerifier, url: string | undefined, log: Logger): void {
+  if (url) accessKeys.listen(url);
+  else log.warn('behind a pooler without DATABASE_DIRECT_URL: access keys are read on every request (no LISTEN)');
 }
 
 /**

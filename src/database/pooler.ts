@@ -20,7 +20,7 @@ export async function talksThroughPooler(client: Client): Promise<boolean> {
   return announced !== rows[0].pid;
 }
 
-/** Connects once, without startup options (a pooler refuses them), to tell whether `url` leads to a pooler. */
+/** Connects once, without startup options (a pooler refuses them), to tell whether `url` leads to a pooler; false when it cannot. */
 export async function probePooler(url: string, connectTimeoutMs: number): Promise<boolean> {
   const client = new Client({
     connectionString: url,
@@ -28,7 +28,13 @@ export async function probePooler(url: string, connectTimeoutMs: number): Promis
     connectionTimeoutMillis: connectTimeoutMs,
   });
   client.on('error', () => undefined);
-  await client.connect();
+  try {
+    await client.connect();
+  } catch {
+    // Unreachable: the pools' own connection fails next, with the error the operator expects.
+    await client.end().catch(() => undefined);
+    return false;
+  }
   try {
     return await talksThroughPooler(client);
   } finally {
