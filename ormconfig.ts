@@ -9,6 +9,7 @@ import { ensureDatabase } from './src/database/ensure-database';
 import { startEmbeddedPostgres, type RunningPostgres } from './src/database/embedded-postgres';
 import { PlatformNamingStrategy } from './src/database/naming-strategy';
 import { requestTimeoutOptions } from './src/database/request-timeouts';
+import { connectionMode, type ConnectionMode } from './src/database/pooler';
 import { forceMigration, repairHistory, stampMigrations } from './src/database/migration-history';
 import { codeMigrations } from './src/database/migration-ledger';
 import {
@@ -35,6 +36,16 @@ export interface PlatformDataSourceOptions {
   applicationName?: string;
   /** Migration classes to use instead of src/migrations (tests of the deploy path). */
   migrations?: (new () => MigrationInterface)[];
+  /**
+   * Migrations and the CLI: connects to MIGRATION_DATABASE_URL when set (a direct connection, for
+   * the session's advisory lock).
+   */
+  forMigrations?: boolean;
+  /**
+   * false for the server: its statements name the schema, and its pools keep PostgreSQL's default
+   * search_path, as they get behind a pooler. Migration classes and tests rely on it being pinned.
+   */
+  searchPath?: boolean;
 }
 
 type MigrationOptions = Parameters<DataSource['runMigrations']>[0];
@@ -42,8 +53,9 @@ type MigrationOptions = Parameters<DataSource['runMigrations']>[0];
 /**
  * The one DataSource of the CLI and the app. On top of TypeORM's it
  * - starts (or joins) the embedded PostgreSQL when DATABASE_URL is unset, and stops it on destroy;
- * - creates the `platform` schema before anything else touches it, and pins search_path to it
- *   so that raw SQL can never land in `public`;
+ * - creates the `platform` schema before anything else touches it; the server's statements name
+ *   it (`platform.projects`) and send no startup options, so that they run through PgBouncer in
+ *   transaction mode (src/database/pooler.ts tells whether one is in the way);
  * - makes `migration:run` and `migration:revert` safe for deploys (src/database/migration-runner.ts):
  *   one run at a time under an advisory lock, history checked against a checksum ledger before
  *   anything is applied, out-of-order migrations refused, lock_timeout on every migration.
@@ -60,10 +72,13 @@ export class PlatformDataSource extends DataSource {
    */
   leanReadPool: Pool | undefined;
 
+  /** Whether a pooler is in the way, and so whether the read path names its statements; known once initialized. */
+  connectionMode: ConnectionMode = { pooled: false, namedStatements: true };
+
   constructor(private readonly platform: PlatformDataSourceOptions) {
     const options: PostgresDataSourceOptions = {
       type: 'postgres',
-      url: platform.storage.databaseUrl,
+      url: (platform.forMigrations && platform.storage.topology.migrationDatabaseUrl) || platform.storage.databaseUrl,
       schema: SCHEMA,
       entities,
       migrations: platform.migrations ?? [path.join(__dirname, 'src', 'migrations', '*.{ts,js}')],
@@ -81,12 +96,22 @@ export class PlatformDataSource extends DataSource {
       connectTimeoutMS: platform.storage.databaseConnectTimeoutMs,
       logger: platform.logger,
       logging: platform.logger ? 'all' : false,
-      extra: {
-        options: `-c search_path=${SCHEMA}`,
-        ...(platform.requestTimeouts ? requestTimeoutOptions(platform.requestTimeouts) : {}),
-      },
     };
     super(options);
+  }
+
+  /** Startup options and per-connection SETs only on a direct connection: a pooler refuses the former and loses the latter. */
+  private async chooseConnectionMode(): Promise<void> {
+    const { storage, requestTimeouts } = this.platform;
+    const url = (this.options as PostgresDataSourceOptions).url;
+    this.connectionMode = await connectionMode(url, storage.topology, storage.databaseConnectTimeoutMs);
+    const { pooled } = this.connectionMode;
+    this.setOptions({
+      extra: {
+        ...(this.platform.searchPath !== false && !pooled ? { options: `-c search_path=${SCHEMA}` } : {}),
+        ...(requestTimeouts ? requestTimeoutOptions(requestTimeouts, pooled) : {}),
+      },
+    });
   }
 
   override async initialize(): Promise<this> {
@@ -100,13 +125,14 @@ export class PlatformDataSource extends DataSource {
       this.setOptions({ url: this.embedded.urlFor(EMBEDDED_DATABASE) });
     }
     try {
+      await this.chooseConnectionMode();
       await super.initialize();
       await this.ensureSchema();
       const main = (this.driver as PostgresDriver).master as Pool;
       this.leanReadPool = new Pool({
         ...main.options,
         max: this.platform.storage.databaseReadPoolSize,
-        options: `-c search_path=${SCHEMA} -c plan_cache_mode=force_generic_plan`,
+        options: this.connectionMode.pooled ? undefined : '-c plan_cache_mode=force_generic_plan',
       });
       // Every connection reports its own loss, idle or taken out. The pool listens only to idle
       // ones, but one taken out can still be ended by PostgreSQL between two of its statements (a
@@ -283,4 +309,5 @@ export class PlatformDataSource extends DataSource {
 export const AppDataSource = new PlatformDataSource({
   storage: loadStorageConfig(),
   applicationName: 'platform-api-cli',
+  forMigrations: true,
 });

@@ -248,10 +248,10 @@ export async function loadDataSet(
       rows.organizations,
     );
     await client.query(
-      `INSERT INTO subscriptions (id, organization_id, plan_id, status, current_period_start, current_period_end)
+      `INSERT INTO platform.subscriptions (id, organization_id, plan_id, status, current_period_start, current_period_end)
        SELECT s.id::uuid, s.organization_id::uuid, p.id, 'active', s.starts::timestamptz, s.ends::timestamptz
        FROM json_to_recordset($1::json) AS s(id text, organization_id text, plan text, starts text, ends text)
-       JOIN plans p ON p.code = s.plan`,
+       JOIN platform.plans p ON p.code = s.plan`,
       [
         JSON.stringify(
           rows.subscriptions.map(([id, organizationId, plan, starts, ends]) => ({
@@ -312,13 +312,13 @@ export async function loadDataSet(
 
 /** The original project names, to undo the mutation workload before the next reads. */
 export async function projectNames(client: Client): Promise<Map<string, string>> {
-  const { rows } = await client.query<{ ref: string; name: string }>('SELECT ref, name FROM projects');
+  const { rows } = await client.query<{ ref: string; name: string }>('SELECT ref, name FROM platform.projects');
   return new Map(rows.map((row) => [row.ref, row.name]));
 }
 
 export async function restoreProjectNames(client: Client, names: Map<string, string>): Promise<void> {
   await client.query(
-    `UPDATE projects p SET name = n.name FROM json_to_recordset($1::json) AS n(ref text, name text) WHERE p.ref = n.ref`,
+    `UPDATE platform.projects p SET name = n.name FROM json_to_recordset($1::json) AS n(ref text, name text) WHERE p.ref = n.ref`,
     [JSON.stringify([...names].map(([ref, name]) => ({ ref, name })))],
   );
 }

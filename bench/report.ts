@@ -6,6 +6,8 @@ import { DROP_SHARE, GROWTH_ALLOWED, soakGrowth, type SoakResult } from './soak'
 import type { StartupTimes } from './startup';
 
 export interface Settings {
+  /** BENCH_POOLER: how the servers reach PostgreSQL (directly, or through PgBouncer in transaction mode). */
+  pooler: 'none' | 'pgbouncer';
   warmupSeconds: number;
   seconds: number;
   connections: number;

@@ -12,12 +12,14 @@
  * BENCH_CPU_PROF (a directory: our server runs with --cpu-prof), BENCH_TRUSTED_DOCUMENTS (0; 1: our
  * server loads our documents as trusted ones and the load sends them by hash), BENCH_ACCESS_KEY (0; 1:
  * our server is called with the benchmark users' personal access tokens, which take the API keys' path,
- * instead of their session tokens), BENCH_RESULTS (the file to write; "none").
+ * instead of their session tokens), BENCH_POOLER (none; pgbouncer: both servers reach PostgreSQL through
+ * Debian's PgBouncer in transaction mode, our migrations and LISTEN directly), BENCH_RESULTS (the file
+ * to write; "none").
  */
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -29,6 +31,7 @@ import { loadStorageConfig } from '../src/config';
 import { startEmbeddedPostgres, type RunningPostgres } from '../src/database/embedded-postgres';
 import { ensureDatabase } from '../src/database/ensure-database';
 import { freePort } from '../test/support/ports';
+import { PGBOUNCER, PgBouncer, removeScratch, scratchDirectory } from '../test/topology/cluster';
 import { loadDataSet, projectNames, restoreProjectNames, type BenchUser } from './data-set';
 import type { HashCost } from './hash-cost';
 import { cpuSnapshot, foreignShare, waitForQuiet } from './machine-load';
@@ -69,6 +72,21 @@ function integer(name: string, fallback: number, min: number, max: number): numb
   return value;
 }
 
+/** Debian's PgBouncer (test/topology/cluster.ts) in front of the embedded PostgreSQL; returns its URL. */
+async function startPgBouncer(postgres: RunningPostgres, cleanups: (() => Promise<unknown>)[]): Promise<string> {
+  if (!existsSync(PGBOUNCER)) throw new Error(`BENCH_POOLER=pgbouncer needs ${PGBOUNCER} (apt-get install pgbouncer)`);
+  const direct = new URL(postgres.urlFor('platform'));
+  const scratch = scratchDirectory();
+  const bouncer = new PgBouncer(await freePort());
+  await bouncer.start(scratch, { port: Number(direct.port), user: direct.username, password: direct.password });
+  cleanups.push(async () => {
+    await bouncer.stop();
+    removeScratch(scratch);
+  });
+  direct.port = String(bouncer.port);
+  return direct.toString();
+}
+
 function readSettings(argv: string[]): Settings {
   const fullSoak = argv.includes('--soak');
   const soakSeconds = integer('BENCH_SOAK_SECONDS', fullSoak ? 120 : 30, 0, 3600);
@@ -83,7 +101,12 @@ function readSettings(argv: string[]): Settings {
   const cpuProfileDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : null;
   const trustedDocuments = integer('BENCH_TRUSTED_DOCUMENTS', 0, 0, 1) === 1;
   const accessKey = integer('BENCH_ACCESS_KEY', 0, 0, 1) === 1;
-  const partial = workloadList.length < 5 || cpuProfileDir !== null || trustedDocuments || accessKey;
+  const pooler = process.env.BENCH_POOLER || 'none';
+  if (pooler !== 'none' && pooler !== 'pgbouncer') {
+    throw new Error(`BENCH_POOLER must be none or pgbouncer (got "${pooler}")`);
+  }
+  const partial =
+    workloadList.length < 5 || cpuProfileDir !== null || trustedDocuments || accessKey || pooler !== 'none';
   const results = process.env.BENCH_RESULTS;
   return {
     warmupSeconds: integer('BENCH_WARMUP_SECONDS', 3, 0, 600),
@@ -102,6 +125,7 @@ function readSettings(argv: string[]): Settings {
     noisyRetries: integer('BENCH_NOISY_RETRIES', 2, 0, 5),
     trustedDocuments,
     accessKey,
+    pooler,
     cpuProfileDir,
     // A partial or profiled run does not replace the results of a full one unless told to.
     resultsFile:
@@ -278,12 +302,18 @@ async function main(): Promise<void> {
     ).rows[0].v.trim();
     const machine = describeMachine(`PostgreSQL ${postgresVersion}`);
 
+    // BENCH_POOLER=pgbouncer: the servers' connections go through PgBouncer in transaction mode.
+    const serverUrl = settings.pooler === 'pgbouncer' ? await startPgBouncer(postgres, cleanups) : databaseUrl;
+    if (serverUrl !== databaseUrl)
+      log(`PgBouncer (transaction mode) in front of PostgreSQL, port ${new URL(serverUrl).port}`);
+
     // Our server, in a process of its own, as `npm start` runs it.
     const encryptionKey = randomBytes(32);
     const oursEnv: NodeJS.ProcessEnv = {
       ...process.env,
       NODE_ENV: 'test',
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: serverUrl,
+      ...(serverUrl === databaseUrl ? {} : { MIGRATION_DATABASE_URL: databaseUrl }),
       HOST: '127.0.0.1',
       AUTH_TOKEN_SECRET: randomBytes(32).toString('base64'),
       ENCRYPTION_KEY: encryptionKey.toString('base64'),
@@ -351,7 +381,7 @@ async function main(): Promise<void> {
       ...process.env,
       NODE_ENV: 'production',
       GRAPHILE_ENV: 'production',
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: serverUrl,
       PORT: String(theirsPort),
       PG_POOL_SIZE: '10',
     });

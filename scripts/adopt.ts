@@ -127,7 +127,7 @@ function report(result: AdoptionResult, parsed: Parsed): { lines: string[]; code
 async function main(args: string[]): Promise<number> {
   const parsed = parse(args);
   const config = loadConfig();
-  const db = new PlatformDataSource({ storage: config, applicationName: 'platform-api-adopt' });
+  const db = new PlatformDataSource({ storage: config, applicationName: 'platform-api-adopt', forMigrations: true });
   await db.initialize();
   try {
     const result = await adoptLegacyDatabase(

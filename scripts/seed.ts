@@ -26,7 +26,7 @@ const DEMO_PROJECTS = [
 async function seed(): Promise<void> {
   const config = loadConfig();
   if (config.nodeEnv === 'production') throw new Error('The demo seed is for development databases only');
-  const db = new PlatformDataSource({ storage: config, applicationName: 'platform-api-seed' });
+  const db = new PlatformDataSource({ storage: config, applicationName: 'platform-api-seed', forMigrations: true });
   await db.initialize();
   try {
     await db.runMigrations({ transaction: 'each' });

@@ -27,6 +27,29 @@ export interface StorageConfig {
   migrationLockWaitMs: number;
   /** Apply pending migrations older than the newest applied one, on purpose. */
   migrationsAllowOutOfOrder: boolean;
+  /** Poolers, direct connections and read replicas (docs/scaling.md). */
+  topology: DatabaseTopology;
+}
+
+export type PoolerSetting = 'auto' | 'none' | 'pgbouncer';
+export type PreparedStatementSetting = 'auto' | 'named' | 'unnamed';
+
+/** How the server reaches PostgreSQL beyond DATABASE_URL. */
+export interface DatabaseTopology {
+  /** DATABASE_POOLER: auto detects a pooler at start (the backend's pid is not the one announced). */
+  pooler: PoolerSetting;
+  /** DATABASE_PREPARED_STATEMENTS: auto names the read path's statements only on a direct connection. */
+  preparedStatements: PreparedStatementSetting;
+  /** MIGRATION_DATABASE_URL: a direct connection for migrations (their session lock); unset: DATABASE_URL. */
+  migrationDatabaseUrl: string | undefined;
+  /** DATABASE_DIRECT_URL: a direct connection for LISTEN behind a pooler; unset: MIGRATION_DATABASE_URL. */
+  directUrl: string | undefined;
+  /** DATABASE_REPLICA_URLS: streaming replicas that serve read-only operations. */
+  replicaUrls: string[];
+  /** A replica this many seconds behind the primary (or down) is skipped until it catches up. */
+  replicaMaxLagSeconds: number;
+  /** After its own write, a caller reads from the primary for this many seconds. */
+  readYourWritesSeconds: number;
 }
 
 /** How long a request's statements may run, and a request's transaction may sit idle, in PostgreSQL. */
@@ -390,19 +413,38 @@ function parseTrustedDocuments(env: Env): TrustedDocumentsConfig {
   return { manifest, only };
 }
 
-function parseDatabaseUrl(env: Env): string | undefined {
-  const raw = env.DATABASE_URL;
+function parseDatabaseUrl(env: Env, name = 'DATABASE_URL', raw = env[name]): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError('DATABASE_URL', 'is not a URL (expected postgres://user:password@host:port/database)');
+    throw new ConfigError(name, 'is not a URL (expected postgres://user:password@host:port/database)');
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError('DATABASE_URL', `must use the postgres:// scheme (got "${url.protocol}")`);
+    throw new ConfigError(name, `must use the postgres:// scheme (got "${url.protocol}")`);
   }
   return raw;
+}
+
+function parseChoice<T extends string>(env: Env, name: string, choices: readonly T[]): T {
+  const raw = env[name] || choices[0];
+  if (!choices.includes(raw as T)) throw new ConfigError(name, `must be ${choices.join(', ')} (got "${raw}")`);
+  return raw as T;
+}
+
+export function loadDatabaseTopology(env: Env = process.env): DatabaseTopology {
+  const migrationDatabaseUrl = parseDatabaseUrl(env, 'MIGRATION_DATABASE_URL');
+  const replicas = (env.DATABASE_REPLICA_URLS ?? '').split(',').filter((entry) => entry.trim() !== '');
+  return {
+    pooler: parseChoice(env, 'DATABASE_POOLER', ['auto', 'none', 'pgbouncer'] as const),
+    preparedStatements: parseChoice(env, 'DATABASE_PREPARED_STATEMENTS', ['auto', 'named', 'unnamed'] as const),
+    migrationDatabaseUrl,
+    directUrl: parseDatabaseUrl(env, 'DATABASE_DIRECT_URL') ?? migrationDatabaseUrl,
+    replicaUrls: replicas.map((entry) => parseDatabaseUrl(env, 'DATABASE_REPLICA_URLS', entry.trim()) as string),
+    replicaMaxLagSeconds: parseInteger(env, 'REPLICA_MAX_LAG_SECONDS', 10, 1, 3600),
+    readYourWritesSeconds: parseInteger(env, 'READ_YOUR_WRITES_SECONDS', 5, 0, 3600),
+  };
 }
 
 /**
@@ -440,6 +482,7 @@ export function loadStorageConfig(env: Env = process.env): StorageConfig {
     databaseReadPoolSize: parseInteger(env, 'DATABASE_READ_POOL_SIZE', 10, 1, 1000),
     migrationLockWaitMs: parseInteger(env, 'MIGRATION_LOCK_WAIT_MS', 60_000, 100, 3_600_000),
     migrationsAllowOutOfOrder: parseBoolean(env, 'MIGRATIONS_ALLOW_OUT_OF_ORDER', false),
+    topology: loadDatabaseTopology(env),
   };
 }
 

@@ -17,6 +17,7 @@ import { graphqlMetricsPlugin } from './metrics/graphql-metrics-plugin';
 import { noMetrics, prometheusMetrics, type ServerMetrics } from './metrics/metrics';
 import { listenForMetrics, type MetricsListener } from './metrics/metrics-listener';
 import { startApollo } from './server/apollo';
+import { startReadRouting, type ReadRouting } from './server/read-routing';
 import { requestContextBuilder } from './server/context';
 import { readinessProbe } from './server/readiness';
 import { shutdownSequence } from './server/shutdown';
@@ -59,6 +60,7 @@ async function migrate(config: AppConfig, dataSource: PlatformDataSource, log: L
     logger: new CountingQueryLogger(log),
     poolSize: 2,
     applicationName: 'platform-api-migrate',
+    forMigrations: true,
   });
   await migrations.initialize();
   try {
@@ -75,6 +77,7 @@ export async function startServer(config: AppConfig, options: ServerOptions = {}
     storage: config,
     logger: new CountingQueryLogger(log),
     requestTimeouts: config.databaseTimeouts,
+    searchPath: false,
   });
   await dataSource.initialize();
   try {
@@ -86,22 +89,38 @@ export async function startServer(config: AppConfig, options: ServerOptions = {}
   }
 }
 
-function serverMetrics(config: AppConfig, dataSource: PlatformDataSource): ServerMetrics {
+function serverMetrics(config: AppConfig): ServerMetrics {
   if (config.metricsPort === undefined) return noMetrics;
-  const metrics = prometheusMetrics();
-  metrics.reportPools(() => ({
-    main: (dataSource.driver as PostgresDriver).master as Pool | undefined,
-    read: dataSource.leanReadPool,
-  }));
-  return metrics;
+  return prometheusMetrics();
+}
+
+function poolsOf(dataSource: PlatformDataSource): Record<string, Pool | undefined> {
+  return { main: (dataSource.driver as PostgresDriver).master as Pool | undefined, read: dataSource.leanReadPool };
+}
+
+/** What runs beside the HTTP server: the job queue, the metrics, the read replicas. */
+interface Services {
+  jobs: JobQueue;
+  metrics: ServerMetrics;
+  routing: ReadRouting | undefined;
 }
 
 async function serve(config: AppConfig, dataSource: PlatformDataSource, log: Logger): Promise<RunningServer> {
   const jobs = await startJobs(dataSource, config.jobs, log);
+  let routing: ReadRouting | undefined;
   try {
-    return await serveWithJobs(config, dataSource, log, jobs);
+    const metrics = serverMetrics(config);
+    const primary = {
+      pool: (dataSource.driver as PostgresDriver).master as Pool,
+      pooled: dataSource.connectionMode.pooled,
+    };
+    routing = await startReadRouting(config, primary, notificationUrl(config, dataSource), metrics, log);
+    const replicaPools = routing?.replicas.pools() ?? {};
+    metrics.reportPools(() => ({ ...poolsOf(dataSource), ...replicaPools }));
+    return await serveWithJobs(config, dataSource, log, { jobs, metrics, routing });
   } catch (error) {
     // A start that fails after the queue started stops it: its timers would keep the process alive.
+    await routing?.close();
     await jobs.stop();
     throw error;
   }
@@ -111,21 +130,18 @@ async function serveWithJobs(
   config: AppConfig,
   dataSource: PlatformDataSource,
   log: Logger,
-  jobs: JobQueue,
+  { jobs, metrics, routing }: Services,
 ): Promise<RunningServer> {
   const production = config.nodeEnv === 'production';
-  const metrics = serverMetrics(config, dataSource);
   metrics.jobs.reportQueueDepth(() => jobs.waiting());
   jobs.onGaveUp((name) => metrics.jobs.failed(name));
   const httpServer: Server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS });
   // The first unknown e-mail at log-in must not cost less than the next ones.
   await decoyHash();
-  const { apollo, trustedDocuments } = await startApollo(
-    config,
-    httpServer,
-    log,
-    metrics.registry ? [graphqlMetricsPlugin(metrics)] : [],
-  );
+  const { apollo, trustedDocuments } = await startApollo(config, httpServer, log, [
+    ...(metrics.registry ? [graphqlMetricsPlugin(metrics)] : []),
+    ...(routing ? [routing.plugin] : []),
+  ]);
   let metricsListener: MetricsListener | undefined;
   const memories = revocationMemories(dataSource, log);
   const shutdown = shutdownSequence({
@@ -133,7 +149,10 @@ async function serveWithJobs(
     jobs,
     dataSource,
     delayMs: config.shutdownDelayMs,
-    beforeDatabase: () => memories.close(),
+    beforeDatabase: async () => {
+      await memories.close();
+      await routing?.close();
+    },
     afterwards: async () => metricsListener?.close(),
   });
   const routes: Routes = {
@@ -147,7 +166,7 @@ async function serveWithJobs(
       bodyLimitBytes: config.maxBodyBytes,
       exposeQueryCount: !production,
       exposeLimits: !production,
-      context: requestContextBuilder(config, dataSource, jobs, memories.accessKeys, memories.sessions),
+      context: requestContextBuilder(config, dataSource, jobs, memories.accessKeys, memories.sessions, routing),
       trustedDocuments,
     },
   };
@@ -160,7 +179,7 @@ async function serveWithJobs(
       throw error;
     });
   }
-  memories.listen();
+  memories.listen(notificationUrl(config, dataSource));
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
   return {
     url: `http://${host}:${port}/graphql`,
@@ -180,8 +199,12 @@ function revocationMemories(dataSource: PlatformDataSource, log: Logger) {
   return {
     accessKeys,
     sessions,
-    listen() {
-      const url = (dataSource.options as PostgresDataSourceOptions).url as string;
+    /** Without a session to LISTEN on, keys are read on every request and sessions until seen revoked. */
+    listen(url: string | undefined) {
+      if (!url) {
+        log.warn('behind a pooler without DATABASE_DIRECT_URL: keys and sessions are read on every request (no LISTEN)');
+        return;
+      }
       accessKeys.listen(url);
       sessions.listen(url);
     },
@@ -190,6 +213,17 @@ function revocationMemories(dataSource: PlatformDataSource, log: Logger) {
       await sessions.close();
     },
   };
+}
+
+/**
+ * Where LISTEN can run: a session of its own on the primary. Behind a transaction pooler that is
+ * DATABASE_DIRECT_URL (or MIGRATION_DATABASE_URL); without one, nothing listens and the caches
+ * that rely on notifications keep nothing (docs/scaling.md).
+ */
+export function notificationUrl(config: AppConfig, dataSource: PlatformDataSource): string | undefined {
+  if (config.topology.directUrl) return config.topology.directUrl;
+  if (dataSource.connectionMode.pooled) return undefined;
+  return (dataSource.options as PostgresDataSourceOptions).url;
 }
 
 async function listen(httpServer: Server, port: number, host: string): Promise<number> {

@@ -24,13 +24,13 @@ export async function repairHistory(
   const { applied, ledger } = await readHistory(db);
   const result = { realigned: [] as string[], forgotten: [] as string[], missing: [] as string[] };
   await db.transaction(async (tx) => {
-    await tx.query('DELETE FROM migration_ledger WHERE NOT success AND NOT dirty');
+    await tx.query('DELETE FROM platform.migration_ledger WHERE NOT success AND NOT dirty');
     for (const migration of applied) {
       const current = inCode.get(migration.name);
       if (!current) {
         if (options.forgetMissing) {
-          await tx.query('DELETE FROM migrations WHERE name = $1', [migration.name]);
-          await tx.query('DELETE FROM migration_ledger WHERE name = $1', [migration.name]);
+          await tx.query('DELETE FROM platform.migrations WHERE name = $1', [migration.name]);
+          await tx.query('DELETE FROM platform.migration_ledger WHERE name = $1', [migration.name]);
           result.forgotten.push(migration.name);
         } else {
           result.missing.push(migration.name);
@@ -41,7 +41,7 @@ export async function repairHistory(
       if (row && checksumMatches(row, current)) continue;
       if (ledger.some((r) => r.name === migration.name && r.dirty)) continue;
       await tx.query(
-        `INSERT INTO migration_ledger (name, checksum, checksum_scheme, started_at, duration_ms, success, repaired_at)
+        `INSERT INTO platform.migration_ledger (name, checksum, checksum_scheme, started_at, duration_ms, success, repaired_at)
          VALUES ($1, $2, $3, now(), 0, true, now())
          ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, checksum_scheme = EXCLUDED.checksum_scheme,
            success = true, error = NULL, repaired_at = now()`,
@@ -73,7 +73,7 @@ export async function stampMigrations(db: DataSource, target: string): Promise<s
   const stamped = code.slice(0, index + 1).filter((m) => !appliedNames.has(m.name));
   await db.transaction(async (tx) => {
     for (const migration of stamped) {
-      await tx.query('INSERT INTO migrations ("timestamp", name) VALUES ($1, $2)', [
+      await tx.query('INSERT INTO platform.migrations ("timestamp", name) VALUES ($1, $2)', [
         migration.timestamp,
         migration.name,
       ]);
@@ -100,13 +100,13 @@ export async function forceMigration(db: DataSource, name: string, applied: bool
   }
   await db.transaction(async (tx) => {
     if (!applied || !migration) {
-      await tx.query('DELETE FROM migrations WHERE name = $1', [name]);
-      await tx.query('DELETE FROM migration_ledger WHERE name = $1', [name]);
+      await tx.query('DELETE FROM platform.migrations WHERE name = $1', [name]);
+      await tx.query('DELETE FROM platform.migration_ledger WHERE name = $1', [name]);
       return;
     }
     await tx.query(
-      `INSERT INTO migrations ("timestamp", name) SELECT $1::bigint, $2::varchar
-       WHERE NOT EXISTS (SELECT 1 FROM migrations WHERE name = $2::varchar)`,
+      `INSERT INTO platform.migrations ("timestamp", name) SELECT $1::bigint, $2::varchar
+       WHERE NOT EXISTS (SELECT 1 FROM platform.migrations WHERE name = $2::varchar)`,
       [migrationTimestamp(name), name],
     );
     await recordApplied(tx, migration, new Date(), { forced: true });

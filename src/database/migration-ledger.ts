@@ -69,10 +69,10 @@ export async function codeMigrations(instances: readonly MigrationInterface[]): 
 }
 
 export const LEDGER_DDL = [
-  `CREATE TABLE IF NOT EXISTS migrations (
+  `CREATE TABLE IF NOT EXISTS platform.migrations (
      id SERIAL NOT NULL, "timestamp" bigint NOT NULL, name character varying NOT NULL,
      CONSTRAINT "PK_migrations" PRIMARY KEY (id))`,
-  `CREATE TABLE IF NOT EXISTS migration_ledger (
+  `CREATE TABLE IF NOT EXISTS platform.migration_ledger (
      name character varying(255) NOT NULL,
      checksum character(64) NOT NULL,
      started_at timestamptz NOT NULL,
@@ -84,9 +84,9 @@ export const LEDGER_DDL = [
      CONSTRAINT "CHK_migration_ledger_checksum" CHECK (checksum ~ '^[0-9a-f]{64}$'))`,
   // Added in place to ledgers written before them; rows already there keep checksum scheme 1.
   `DO $$ BEGIN
-     IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+     IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'platform'
                     AND table_name = 'migration_ledger' AND column_name = 'checksum_scheme') THEN
-       ALTER TABLE migration_ledger
+       ALTER TABLE platform.migration_ledger
          ADD COLUMN checksum_scheme smallint NOT NULL DEFAULT 1,
          ADD COLUMN stamped boolean NOT NULL DEFAULT false,
          ADD COLUMN dirty boolean NOT NULL DEFAULT false,
@@ -98,8 +98,8 @@ export const LEDGER_DDL = [
 /** The second line of defence against a migration recorded twice: a unique name in the history table. */
 export const HISTORY_UNIQUE_DDL = `DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'UQ_migrations_name'
-                 AND connamespace = current_schema()::regnamespace) THEN
-    ALTER TABLE migrations ADD CONSTRAINT "UQ_migrations_name" UNIQUE (name);
+                 AND connamespace = 'platform'::regnamespace) THEN
+    ALTER TABLE platform.migrations ADD CONSTRAINT "UQ_migrations_name" UNIQUE (name);
   END IF;
 END $$`;
 
@@ -116,7 +116,7 @@ export async function recordApplied(
   options: { stamped?: boolean; forced?: boolean } = {},
 ): Promise<void> {
   await runner.query(
-    `INSERT INTO migration_ledger
+    `INSERT INTO platform.migration_ledger
        (name, checksum, checksum_scheme, started_at, duration_ms, success, error, stamped, dirty, forced_at)
      VALUES ($1, $2, $3, $4, $5, true, NULL, $6, false, CASE WHEN $7::boolean THEN now() END)
      ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, checksum_scheme = EXCLUDED.checksum_scheme,
@@ -144,7 +144,7 @@ export async function recordFailure(
   attempt: { startedAt: Date; dirty: boolean; error: string },
 ): Promise<void> {
   await runner.query(
-    `INSERT INTO migration_ledger (name, checksum, checksum_scheme, started_at, duration_ms, success, error, dirty)
+    `INSERT INTO platform.migration_ledger (name, checksum, checksum_scheme, started_at, duration_ms, success, error, dirty)
      VALUES ($1, $2, $3, $4, $5, false, $6, $7)
      ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, checksum_scheme = EXCLUDED.checksum_scheme,
        started_at = EXCLUDED.started_at, duration_ms = EXCLUDED.duration_ms, success = false,

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { keepOriginalSteps } from './migration-checksum';
+import { talksThroughPooler } from './pooler';
 import {
   checksumMatches,
   CHECKSUM_SCHEME,
@@ -33,6 +34,20 @@ export interface MigrationSettings {
 }
 
 export class MigrationLockTimeoutError extends Error {}
+
+/**
+ * A transaction pooler is in the way: the advisory lock would be taken by one server session and
+ * the migrations run on others, so two runs would not exclude each other.
+ */
+export class MigrationThroughPoolerError extends Error {
+  constructor() {
+    super(
+      'Refusing to migrate through a connection pooler (PgBouncer in transaction mode): the migration lock ' +
+        'would not exclude other runs. Set MIGRATION_DATABASE_URL to a direct connection to the primary ' +
+        '(postgres://user:password@primary:5432/database) and run again.',
+    );
+  }
+}
 
 /** The lock's session ended during a run: the lock went with it, so another run may have started. */
 export class MigrationLockLostError extends Error {}
@@ -78,7 +93,6 @@ export async function withMigrationLock<T>(
   const lock = new Client({
     connectionString: settings.connectionUrl,
     application_name: 'platform-api-migration-lock',
-    options: `-c search_path=${settings.schema}`,
     connectionTimeoutMillis: settings.connectTimeoutMs,
   });
   // PostgreSQL can end the lock's session during a run (a restart, pg_terminate_backend). pg then
@@ -89,6 +103,7 @@ export async function withMigrationLock<T>(
   });
   await lock.connect();
   try {
+    if (await talksThroughPooler(lock)) throw new MigrationThroughPoolerError();
     const result = await holdingLock(lock, settings, work).catch((error: unknown) => {
       throw lost ? lockLost(lost, error) : error;
     });
@@ -145,15 +160,15 @@ export interface History {
 
 export async function readHistory(db: Pick<DataSource, 'query'>): Promise<History> {
   const [exists] = await db.query<{ history: boolean; ledger: boolean }[]>(
-    `SELECT to_regclass('migrations') IS NOT NULL AS history, to_regclass('migration_ledger') IS NOT NULL AS ledger`,
+    `SELECT to_regclass('platform.migrations') IS NOT NULL AS history, to_regclass('platform.migration_ledger') IS NOT NULL AS ledger`,
   );
   if (!exists.history) return { applied: [], ledger: [] };
   const applied = await db.query<{ name: string; timestamp: string }[]>(
-    'SELECT name, "timestamp" FROM migrations ORDER BY "timestamp", id',
+    'SELECT name, "timestamp" FROM platform.migrations ORDER BY "timestamp", id',
   );
   // Read as JSON: a ledger from before a column was added still reads, before anything upgrades it.
   const ledger = exists.ledger
-    ? await db.query<{ row: Record<string, unknown> }[]>('SELECT to_jsonb(l) AS row FROM migration_ledger l')
+    ? await db.query<{ row: Record<string, unknown> }[]>('SELECT to_jsonb(l) AS row FROM platform.migration_ledger l')
     : [];
   return {
     applied: applied.map((row) => ({ name: row.name, timestamp: Number(row.timestamp) })),
@@ -216,7 +231,7 @@ export async function upgradeChecksums(db: Pick<DataSource, 'query'>, code: Code
     const migration = inCode.get(row.name);
     if (!migration || (row.success && !checksumMatches(row, migration))) continue;
     await db.query(
-      'UPDATE migration_ledger SET checksum = $2, checksum_scheme = $3 WHERE name = $1 AND checksum_scheme = 1',
+      'UPDATE platform.migration_ledger SET checksum = $2, checksum_scheme = $3 WHERE name = $1 AND checksum_scheme = 1',
       [row.name, migration.checksum, CHECKSUM_SCHEME],
     );
     upgraded.push(row.name);
@@ -310,7 +325,7 @@ function instrumentedDown(instance: Instrumented, migration: CodeMigration, sett
       if (dirty) await mark(`revert failed: ${message(error)}`).catch(() => undefined);
       throw error;
     }
-    await runner.query('DELETE FROM migration_ledger WHERE name = $1', [migration.name]);
+    await runner.query('DELETE FROM platform.migration_ledger WHERE name = $1', [migration.name]);
   };
 }
 

@@ -3,6 +3,7 @@ import type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import type { Logger } from 'pino';
 import { QueryFailedError, type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import type { WriteTracking } from './recent-writes';
 
 /** What the database layer knows of the request it serves: its log and its statement count. */
 export interface RequestScope {
@@ -13,6 +14,12 @@ export interface RequestScope {
   readonly log: Logger;
   /** Statements sent to PostgreSQL for this request so far. */
   statements: number;
+  /** The replica's pool that serves this request's lean reads (a read-only operation); unset: the primary. */
+  readPool?: Pool;
+  /** With read replicas: how this request's writes are made known to every process (read-your-writes). */
+  writes?: WriteTracking;
+  /** With read replicas: a replica's pool lost its connection (that replica is skipped). */
+  replicaLost?: (pool: Pool) => void;
 }
 
 /**
@@ -22,6 +29,9 @@ export interface RequestScope {
  */
 class LazyLogScope implements RequestScope {
   statements = 0;
+  readPool?: Pool = undefined;
+  writes?: WriteTracking = undefined;
+  replicaLost?: (pool: Pool) => void = undefined;
   userId?: string | null;
   private logger?: Logger;
   private boundUserId?: string | null;
@@ -109,10 +119,19 @@ function statementName(sql: string): string | undefined {
   return name;
 }
 
+/** What leanQuery reads of the DataSource (a PlatformDataSource) and of the request's scope. */
+interface LeanSource {
+  requestScope?: RequestScope;
+  leanReadPool?: Pool;
+  connectionMode?: { namedStatements: boolean };
+}
+
 /**
- * The lean read path's one way to PostgreSQL: raw rows from the pool, as a named prepared
- * statement, so each connection parses and plans each of these texts once instead of on every
- * request (planning was most of PostgreSQL's time per request). Values must travel as
+ * The lean read path's one way to PostgreSQL: raw rows from the pool (a replica's, when the
+ * request's scope chose one), as a named prepared statement, so each connection parses and plans
+ * each of these texts once instead of on every request (planning was most of PostgreSQL's time
+ * per request). Behind a transaction pooler statements go unnamed (DATABASE_PREPARED_STATEMENTS):
+ * PgBouncer before 1.21 would hand a name prepared on one server session to another. Values must travel as
  * parameters. Counted and logged like TypeORM's statements, for the request whose view `db` is;
  * failures are TypeORM's QueryFailedError, as elsewhere.
  */
@@ -123,13 +142,31 @@ export async function leanQuery<T = Record<string, unknown>>(
 ): Promise<T[]> {
   const runner = { data: { requestScope: (db as Partial<ScopedDatabase>).requestScope } } as unknown as QueryRunner;
   db.logger.logQuery(sql, params, runner);
-  const pool = (db as { leanReadPool?: Pool }).leanReadPool ?? ((db.driver as PostgresDriver).master as Pool);
+  const source = db as LeanSource;
+  const pool = source.requestScope?.readPool ?? source.leanReadPool ?? ((db.driver as PostgresDriver).master as Pool);
+  const name = source.connectionMode?.namedStatements === false ? undefined : statementName(sql);
   try {
-    return await preparedOnce<T>(pool, statementName(sql), sql, params);
+    return await preparedOnce<T>(pool, name, sql, params);
   } catch (error) {
+    if (pool === source.requestScope?.readPool && connectionFailed(error))
+      return leanQueryOnPrimary(db, sql, params, pool);
     db.logger.logQueryError(error as Error, sql, params, runner);
     throw new QueryFailedError(sql, params, error as Error);
   }
+}
+
+/** No answer from PostgreSQL (connection refused or lost): not an error of the statement. */
+function connectionFailed(error: unknown): boolean {
+  const { severity } = error as { severity?: string };
+  return severity === undefined || severity === 'FATAL';
+}
+
+/** A replica that failed the request's read: it is skipped from now on, and the primary answers. */
+function leanQueryOnPrimary<T>(db: DataSource, sql: string, params: unknown[], failed: Pool): Promise<T[]> {
+  const scope = (db as LeanSource).requestScope as RequestScope;
+  scope.readPool = undefined;
+  scope.replicaLost?.(failed);
+  return leanQuery<T>(db, sql, params);
 }
 
 /**

@@ -50,9 +50,10 @@ const CLIENT_GRACE_MS = 250;
  * statement_timeout (57014) and ends a session left idle in a transaction; when PostgreSQL itself
  * is stuck, the server stops waiting a moment later (query_timeout) and drops the connection. The
  * settings are plain SETs on each new connection, not startup options, which poolers such as
- * PgBouncer refuse.
+ * PgBouncer refuse. Behind a pooler a SET would reach one server session of many: the role's
+ * settings (ALTER ROLE … SET statement_timeout, docs/scaling.md) take their place.
  */
-export function requestTimeoutOptions(timeouts: DatabaseTimeouts): PoolOptionsWithSetup {
+export function requestTimeoutOptions(timeouts: DatabaseTimeouts, pooled = false): PoolOptionsWithSetup {
   const settings =
     `SET statement_timeout = ${Math.floor(timeouts.statementMs)}; ` +
     `SET idle_in_transaction_session_timeout = ${Math.floor(timeouts.idleInTransactionMs)}`;
@@ -60,7 +61,7 @@ export function requestTimeoutOptions(timeouts: DatabaseTimeouts): PoolOptionsWi
     query_timeout: timeouts.statementMs + CLIENT_GRACE_MS,
     async onConnect(client) {
       endAfterReadTimeout(client as Client);
-      await client.query(settings);
+      if (!pooled) await client.query(settings);
     },
   };
 }

@@ -13,6 +13,22 @@ const POLL_SECONDS = 2;
  */
 const DRAINED_AT_ONCE = new Set<JobName>([JOB.sendMail, JOB.passwordResetMail]);
 
+/**
+ * Processes that start together create the same queues at once, and pg-boss's statements can then
+ * deadlock (PostgreSQL aborts one of them): the loser tries again, and finds the queue there.
+ */
+async function retryingDeadlocks(work: () => Promise<unknown>, attempts = 5): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await work();
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200));
+    }
+  }
+}
+
 /** pg-boss keeps its tables in a schema of its own, created and upgraded by pg-boss at start under its own lock. */
 export const JOB_SCHEMA = 'pgboss';
 
@@ -71,7 +87,8 @@ export type JobHandlers = { [K in keyof JobPayloads]: (job: RunningJob<JobPayloa
  * SKIP LOCKED, so any number of replicas may run workers.
  */
 export class JobQueue implements JobEnqueuer {
-  private readonly boss: PgBoss;
+  private boss: PgBoss;
+  private readonly makeBoss: () => PgBoss;
   private readonly settings: Record<JobName, QueueSettings>;
   private started = false;
   private readonly gaveUpListeners: ((name: JobName) => void)[] = [];
@@ -87,28 +104,54 @@ export class JobQueue implements JobEnqueuer {
     this.settings = queueSettings(config);
     // pg-boss hands its options to pg's Pool, connectionTimeoutMillis included, though its types do not list it.
     const pool = { connectionTimeoutMillis: options.connectTimeoutMs } as object;
-    this.boss = new PgBoss({
-      ...pool,
-      connectionString,
-      schema: JOB_SCHEMA,
-      application_name: 'platform-api-jobs',
-      max: 2,
-      schedule: options.schedule,
-      supervise: options.schedule,
-      // A job's record stays a week after it ends, for `npm run jobs:status` and for the sweep.
-      deleteAfterDays: 7,
-    });
-    this.boss.on('error', (error) => this.log.error({ err: error }, 'job queue error'));
+    this.makeBoss = () => {
+      const boss = new PgBoss({
+        ...pool,
+        connectionString,
+        schema: JOB_SCHEMA,
+        application_name: 'platform-api-jobs',
+        max: 2,
+        schedule: options.schedule,
+        supervise: options.schedule,
+        // A job's record stays a week after it ends, for `npm run jobs:status` and for the sweep.
+        deleteAfterDays: 7,
+      });
+      boss.on('error', (error) => this.log.error({ err: error }, 'job queue error'));
+      return boss;
+    };
+    this.boss = this.makeBoss();
   }
 
   /** Installs or upgrades pg-boss's schema, and creates the queues and their schedules. */
   async start(): Promise<void> {
-    await this.boss.start();
+    await this.startBoss();
     this.started = true;
     for (const [name, settings] of Object.entries(this.settings)) {
-      await this.boss.createQueue(name, { name, ...settings });
+      await retryingDeadlocks(() => this.boss.createQueue(name, { name, ...settings }));
     }
-    for (const { name, cron } of SCHEDULES) await this.boss.schedule(name, cron, {}, { tz: 'UTC' });
+    for (const { name, cron } of SCHEDULES) {
+      await retryingDeadlocks(() => this.boss.schedule(name, cron, {}, { tz: 'UTC' }));
+    }
+  }
+
+  /**
+   * Processes that start together on a new database install pg-boss's schema at once, and its
+   * advisory lock does not always keep the later one from colliding (a duplicate catalog entry, a
+   * deadlock): that one starts over, on a fresh instance, and finds the schema installed.
+   */
+  private async startBoss(attempts = 5): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.boss.start();
+        return;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if ((code !== '23505' && code !== '40P01') || attempt >= attempts) throw error;
+        await this.boss.stop({ graceful: false, wait: true }).catch(() => undefined);
+        this.boss = this.makeBoss();
+        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200));
+      }
+    }
   }
 
   /** Enqueues a job in the transaction `tx`: it exists once, and only if, that transaction commits. */

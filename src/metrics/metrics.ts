@@ -27,10 +27,21 @@ export interface ServerMetrics {
   authThrottled(operation: string): void;
   /** Gives the pools to report, read at each scrape (a pool not open yet is left out). */
   reportPools(read: () => Record<string, PoolStats | undefined>): void;
+  /** A read-only operation was sent to a replica or to the primary (only with read replicas). */
+  readRouted(target: 'replica' | 'primary'): void;
+  /** Gives the read replicas' states, read at each scrape. */
+  reportReplicas(read: () => ReplicaGauge[]): void;
   readonly jobs: JobQueueMetrics;
 }
 
 const ignore = () => undefined;
+
+/** A read replica as the metrics show it. */
+export interface ReplicaGauge {
+  name: string;
+  healthy: boolean;
+  lagSeconds: number | null;
+}
 
 export const noMetrics: ServerMetrics = {
   registry: null,
@@ -38,6 +49,8 @@ export const noMetrics: ServerMetrics = {
   httpResponse: ignore,
   authThrottled: ignore,
   reportPools: ignore,
+  readRouted: ignore,
+  reportReplicas: ignore,
   jobs: { reportQueueDepth: ignore, failed: ignore },
 };
 
@@ -103,6 +116,41 @@ function jobMetrics(registry: Registry): JobQueueMetrics {
   };
 }
 
+function replicaMetrics(registry: Registry): Pick<ServerMetrics, 'readRouted' | 'reportReplicas'> {
+  const routed = new Counter({
+    name: 'platform_api_read_routing_total',
+    help: 'Read-only operations, by where their reads went (replica, or primary: recent writer or no healthy replica)',
+    labelNames: ['target'],
+    registers: [registry],
+  });
+  return {
+    readRouted: (target) => routed.inc({ target }),
+    reportReplicas(read) {
+      new Gauge({
+        name: 'platform_api_replica_healthy',
+        help: 'Whether each read replica serves reads (1), or is skipped as down or lagging (0)',
+        labelNames: ['replica'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const replica of read()) this.set({ replica: replica.name }, replica.healthy ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'platform_api_replica_lag_seconds',
+        help: "Each read replica's replay lag behind the primary at the last check (absent while down)",
+        labelNames: ['replica'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const replica of read())
+            if (replica.lagSeconds !== null) this.set({ replica: replica.name }, replica.lagSeconds);
+        },
+      });
+    },
+  };
+}
+
 /** Prometheus metrics of one server, in a registry of its own, with Node's process metrics. */
 export function prometheusMetrics(): ServerMetrics {
   const registry = new Registry();
@@ -141,6 +189,7 @@ export function prometheusMetrics(): ServerMetrics {
     httpResponse: (route, status) => responses.inc({ route, status: String(status) }),
     authThrottled: (operation) => throttled.inc({ operation }),
     reportPools: (read) => poolGauges(registry, read),
+    ...replicaMetrics(registry),
     jobs: jobMetrics(registry),
   };
 }

@@ -33,7 +33,7 @@ export const accessKeyRepository = {
       db,
       `SELECT k.id, k.secret_hash, k.user_id, k.service_account_id, s.organization_id, k.expires_at, k.revoked_at,
               k.last_used_at
-       FROM access_keys k LEFT JOIN service_accounts s ON s.id = k.service_account_id WHERE k.lookup_id = $1`,
+       FROM platform.access_keys k LEFT JOIN platform.service_accounts s ON s.id = k.service_account_id WHERE k.lookup_id = $1`,
       [lookupId],
     );
     if (!rows.length) return null;
@@ -53,7 +53,7 @@ export const accessKeyRepository = {
   /** Records a use, at most once a minute per key whichever replica asks; outside any request's transaction. */
   async touch(db: DataSource, id: string): Promise<void> {
     await db.query(
-      `UPDATE access_keys SET last_used_at = now()
+      `UPDATE platform.access_keys SET last_used_at = now()
        WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
       [id],
     );
@@ -64,7 +64,7 @@ export const accessKeyRepository = {
     const { params, add } = parameters();
     const rows = await leanQuery<Row>(
       db,
-      `SELECT ${ACCESS_KEY.select('k')} FROM access_keys k WHERE ${matching('k.service_account_id', ids, add)}
+      `SELECT ${ACCESS_KEY.select('k')} FROM platform.access_keys k WHERE ${matching('k.service_account_id', ids, add)}
        ORDER BY k.created_at DESC, k.id`,
       params,
     );
@@ -79,7 +79,7 @@ export const accessKeyRepository = {
   async ofUser(db: DataSource, userId: string): Promise<AccessKey[]> {
     const rows = await leanQuery<Row>(
       db,
-      `SELECT ${ACCESS_KEY.select('k')} FROM access_keys k WHERE k.user_id = $1 ORDER BY k.created_at DESC, k.id`,
+      `SELECT ${ACCESS_KEY.select('k')} FROM platform.access_keys k WHERE k.user_id = $1 ORDER BY k.created_at DESC, k.id`,
       [userId],
     );
     return rows.map((row) => ACCESS_KEY.fromRow(row));
@@ -102,7 +102,7 @@ export const accessKeyRepository = {
   /** Marks it revoked (once: a second revocation changes nothing) and tells every replica; what was told. */
   async revoke(tx: EntityManager, key: AccessKey): Promise<KeyInvalidation> {
     await tx.query(
-      'UPDATE access_keys SET revoked_at = now(), updated_at = now() WHERE id = $1 AND revoked_at IS NULL',
+      'UPDATE platform.access_keys SET revoked_at = now(), updated_at = now() WHERE id = $1 AND revoked_at IS NULL',
       [key.id],
     );
     return accessKeyRepository.invalidate(tx, `key:${key.lookupId}`);

@@ -84,7 +84,10 @@ export const invoiceRepository = {
   },
 
   async countRetry(tx: EntityManager, id: string): Promise<void> {
-    await tx.query('UPDATE invoices SET payment_retries = payment_retries + 1, updated_at = now() WHERE id = $1', [id]);
+    await tx.query(
+      'UPDATE platform.invoices SET payment_retries = payment_retries + 1, updated_at = now() WHERE id = $1',
+      [id],
+    );
   },
 
   hasOpen(db: EntityManager, organizationId: string): Promise<boolean> {
@@ -117,8 +120,8 @@ export const invoiceRepository = {
       periodEnd: line.periodEnd,
     });
     await tx.query(
-      `UPDATE invoices SET subtotal_cents = lines.sum, total_cents = lines.sum + tax_cents, updated_at = now()
-       FROM (SELECT COALESCE(sum(amount_cents), 0)::integer AS sum FROM invoice_line_items WHERE invoice_id = $1) lines
+      `UPDATE platform.invoices SET subtotal_cents = lines.sum, total_cents = lines.sum + tax_cents, updated_at = now()
+       FROM (SELECT COALESCE(sum(amount_cents), 0)::integer AS sum FROM platform.invoice_line_items WHERE invoice_id = $1) lines
        WHERE id = $1`,
       [invoiceId],
     );
@@ -148,10 +151,10 @@ export const invoiceRepository = {
       const { limit, after } = group[0];
       const rows = await db.query<LineRow[]>(
         `SELECT totals.invoice_id, totals.total, ${INVOICE_LINE.select('l', 'l_')}
-         FROM (SELECT invoice_id, count(*) AS total FROM invoice_line_items
+         FROM (SELECT invoice_id, count(*) AS total FROM platform.invoice_line_items
                WHERE invoice_id = ANY($1::uuid[]) GROUP BY invoice_id) totals
          LEFT JOIN LATERAL (
-           SELECT * FROM invoice_line_items l
+           SELECT * FROM platform.invoice_line_items l
            WHERE l.invoice_id = totals.invoice_id
              AND ($2::timestamptz IS NULL OR (l.created_at, l.id) > ($2::timestamptz, $3::uuid))
            ORDER BY l.created_at, l.id

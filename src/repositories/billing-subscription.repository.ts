@@ -59,7 +59,7 @@ export const subscriptionRepository = {
   /** Organizations whose complimentary plan ended by `asOf`. */
   async complimentaryEndedBy(db: EntityManager, asOf: Date): Promise<string[]> {
     const rows = await db.query<{ organization_id: string }[]>(
-      `SELECT organization_id FROM subscriptions WHERE status <> 'canceled' AND complimentary_until <= $1`,
+      `SELECT organization_id FROM platform.subscriptions WHERE status <> 'canceled' AND complimentary_until <= $1`,
       [asOf],
     );
     return rows.map((row) => row.organization_id);

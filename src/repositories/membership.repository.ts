@@ -42,7 +42,7 @@ export const membershipRepository = {
          SELECT ${MEMBERSHIP.select('m')}, ${USER.select('u', 'u_')},
                 count(*) OVER (PARTITION BY m.organization_id) AS total, ${isAfter} AS after,
                 row_number() OVER (PARTITION BY m.organization_id ORDER BY ${isAfter} DESC, m.created_at, m.id) AS n
-         FROM user_roles m JOIN users u ON u.id = m.user_id
+         FROM platform.user_roles m JOIN platform.users u ON u.id = m.user_id
          WHERE ${matching('m.organization_id', organizationIds, add)}
        ) page WHERE page.after AND page.n <= ${add(window.limit + 1)} OR page.n = 1
        ORDER BY page.organization_id, page.created_at, page.id`,
@@ -67,7 +67,7 @@ export const membershipRepository = {
 
   async isMemberByEmail(tx: EntityManager, organizationId: string, email: string): Promise<boolean> {
     const rows = await tx.query<unknown[]>(
-      'SELECT 1 FROM user_roles r JOIN users u ON u.id = r.user_id WHERE r.organization_id = $1 AND u.email = $2',
+      'SELECT 1 FROM platform.user_roles r JOIN platform.users u ON u.id = r.user_id WHERE r.organization_id = $1 AND u.email = $2',
       [organizationId, email],
     );
     return rows.length > 0;
@@ -128,7 +128,7 @@ export const invitationRepository = {
   async deleteExpired(db: EntityManager, asOf: Date): Promise<number> {
     // TypeORM answers an UPDATE or DELETE as [rows, count].
     const [rows] = await db.query<[unknown[], number]>(
-      'DELETE FROM invitations WHERE accepted_at IS NULL AND expires_at <= $1 RETURNING id',
+      'DELETE FROM platform.invitations WHERE accepted_at IS NULL AND expires_at <= $1 RETURNING id',
       [asOf],
     );
     return rows.length;

@@ -59,14 +59,14 @@ export function detailColumns(
   const columns: string[] = [];
   if (details.memberPage) {
     const tuple = `json_build_array(${MEMBERSHIP.tuple('m')}, ${USER.tuple('u')})`;
-    const from = `user_roles m JOIN users u ON u.id = m.user_id WHERE m.organization_id = ${on.org}`;
+    const from = `platform.user_roles m JOIN platform.users u ON u.id = m.user_id WHERE m.organization_id = ${on.org}`;
     columns.push(
       `CASE WHEN ${on.role} IS NOT NULL THEN ${pageOf(tuple, from, details.memberPage, 'm', add)} END AS detail_members`,
     );
   }
   if (details.projectPage) {
     const visible = callerSees({ project: 'p', role: on.role, viewer: on.viewer, tables: on.tables }, add);
-    const from = `projects p WHERE p.organization_id = ${on.org} AND p.deleted_at IS NULL AND ${visible}`;
+    const from = `platform.projects p WHERE p.organization_id = ${on.org} AND p.deleted_at IS NULL AND ${visible}`;
     columns.push(
       `CASE WHEN ${on.role} IS NOT NULL THEN ${pageOf(PROJECT.tuple('p'), from, details.projectPage, 'p', add)} END AS detail_projects`,
     );

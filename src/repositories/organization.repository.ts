@@ -44,7 +44,7 @@ export const organizationRepository = {
     const extra = details ? detailColumns(details, { org: 'o.id', role: 'r.role', viewer: '$1', tables }, add) : '';
     const rows = await leanQuery<Row>(
       db,
-      `SELECT ${ORGANIZATION.select('o')}, r.role AS viewer_role${extra} FROM organizations o
+      `SELECT ${ORGANIZATION.select('o')}, r.role AS viewer_role${extra} FROM platform.organizations o
        LEFT JOIN ${tables.roles} r ON r.organization_id = o.id AND r.${tables.roleHolder} = $1
        WHERE ${where}`,
       params,
@@ -69,7 +69,7 @@ export const organizationRepository = {
       db,
       `WITH mine AS (
          SELECT ${ORGANIZATION.select('o')}, r.role AS viewer_role
-         FROM ${tables.roles} r JOIN organizations o ON o.id = r.organization_id
+         FROM ${tables.roles} r JOIN platform.organizations o ON o.id = r.organization_id
          WHERE r.${tables.roleHolder} = $1 AND o.deleted_at IS NULL
        ), page AS (
          SELECT mine.*, (SELECT count(*) FROM mine) AS total FROM mine
@@ -88,7 +88,7 @@ export const organizationRepository = {
     const tables = tablesOf(viewer);
     const [row] = await leanQuery<{ total: string }>(
       db,
-      `SELECT count(*) AS total FROM ${tables.roles} r JOIN organizations o ON o.id = r.organization_id
+      `SELECT count(*) AS total FROM ${tables.roles} r JOIN platform.organizations o ON o.id = r.organization_id
        WHERE r.${tables.roleHolder} = $1 AND o.deleted_at IS NULL`,
       [viewer.id],
     );
@@ -117,7 +117,7 @@ export const organizationRepository = {
   /** Marks it deleted (hidden from all but its owners until the purge); false when it already was. */
   async markDeleted(tx: EntityManager, id: string): Promise<boolean> {
     const [rows] = await tx.query<[unknown[], number]>(
-      'UPDATE organizations SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id',
+      'UPDATE platform.organizations SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id',
       [id],
     );
     return rows.length > 0;
@@ -126,7 +126,7 @@ export const organizationRepository = {
   /** Brings it back; null when it was not deleted, or was deleted before `since`. */
   async undelete(tx: EntityManager, id: string, since: Date): Promise<Organization | null> {
     const [rows] = await tx.query<[Row[], number]>(
-      `UPDATE organizations SET deleted_at = NULL, updated_at = now() WHERE id = $1 AND deleted_at > $2
+      `UPDATE platform.organizations SET deleted_at = NULL, updated_at = now() WHERE id = $1 AND deleted_at > $2
        RETURNING ${ORGANIZATION.select('organizations')}`,
       [id, since],
     );
@@ -142,8 +142,8 @@ export const organizationRepository = {
     const rows = await leanQuery<Row>(
       db,
       `SELECT * FROM (
-         SELECT ${ORGANIZATION.select('o')}, count(*) OVER () AS total FROM organizations o
-         JOIN user_roles r ON r.organization_id = o.id AND r.user_id = $1 AND r.role = $2
+         SELECT ${ORGANIZATION.select('o')}, count(*) OVER () AS total FROM platform.organizations o
+         JOIN platform.user_roles r ON r.organization_id = o.id AND r.user_id = $1 AND r.role = $2
          WHERE o.deleted_at IS NOT NULL) page
        WHERE $3::timestamptz IS NULL OR (page.created_at, page.id) > ($3::timestamptz, $4::uuid)
        ORDER BY page.created_at, page.id LIMIT $5`,
@@ -154,14 +154,16 @@ export const organizationRepository = {
 
   async deletedById(db: EntityManager, id: string): Promise<Organization | null> {
     const rows = await db.query<Row[]>(
-      `SELECT ${ORGANIZATION.select('o')} FROM organizations o WHERE o.id = $1 AND o.deleted_at IS NOT NULL`,
+      `SELECT ${ORGANIZATION.select('o')} FROM platform.organizations o WHERE o.id = $1 AND o.deleted_at IS NOT NULL`,
       [id],
     );
     return rows.length ? ORGANIZATION.fromRow(rows[0]) : null;
   },
 
   async deletedBefore(db: EntityManager, before: Date): Promise<string[]> {
-    const rows = await db.query<{ id: string }[]>('SELECT id FROM organizations WHERE deleted_at <= $1', [before]);
+    const rows = await db.query<{ id: string }[]>('SELECT id FROM platform.organizations WHERE deleted_at <= $1', [
+      before,
+    ]);
     return rows.map((row) => row.id);
   },
 
@@ -172,11 +174,11 @@ export const organizationRepository = {
    */
   async purgeIfDeleted(tx: EntityManager, id: string): Promise<void> {
     await tx.query(
-      `DELETE FROM invoices i USING organizations o
+      `DELETE FROM platform.invoices i USING organizations o
        WHERE o.id = $1 AND o.deleted_at IS NOT NULL AND i.organization_id = o.id AND i.status = $2`,
       [id, InvoiceStatus.DRAFT],
     );
-    await tx.query('DELETE FROM organizations WHERE id = $1 AND deleted_at IS NOT NULL', [id]);
+    await tx.query('DELETE FROM platform.organizations WHERE id = $1 AND deleted_at IS NOT NULL', [id]);
   },
 };
 
@@ -202,7 +204,7 @@ export async function lockOrganizationStanding(
 ): Promise<{ suspensionReason: string | null } | null> {
   // A deleted organization takes no more changes (but its undeletion and its purge).
   const rows = await tx.query<{ suspension_reason: string | null }[]>(
-    `SELECT suspension_reason FROM organizations WHERE id = $1 AND (deleted_at IS NULL OR $2) FOR UPDATE`,
+    `SELECT suspension_reason FROM platform.organizations WHERE id = $1 AND (deleted_at IS NULL OR $2) FOR UPDATE`,
     [organizationId, options.deleted === true],
   );
   return rows.length ? { suspensionReason: rows[0].suspension_reason } : null;

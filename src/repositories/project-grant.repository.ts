@@ -15,7 +15,7 @@ export const projectGrantRepository = {
     const { params, add } = parameters([viewer.id]);
     const rows = await leanQuery<Row>(
       db,
-      `SELECT project_id, access_level FROM permissions WHERE ${tablesOf(viewer).grantee} = $1 AND ${matching('project_id', projectIds, add)}`,
+      `SELECT project_id, access_level FROM platform.permissions WHERE ${tablesOf(viewer).grantee} = $1 AND ${matching('project_id', projectIds, add)}`,
       params,
     );
     return new Map(rows.map((row) => [row.project_id as string, row.access_level as AccessLevel]));
@@ -36,7 +36,7 @@ export const projectGrantRepository = {
                 row_number() OVER (PARTITION BY g.project_id
                   ORDER BY ($1::timestamptz IS NULL OR (g.created_at, g.id) > ($1::timestamptz, $2::uuid)) DESC,
                            g.created_at, g.id) AS n
-         FROM permissions g WHERE ${matching('g.project_id', projectIds, add)}
+         FROM platform.permissions g WHERE ${matching('g.project_id', projectIds, add)}
        ) page WHERE page.after AND page.n <= ${add(window.limit + 1)} OR page.n = 1
        ORDER BY page.project_id, page.created_at, page.id`,
       params,
@@ -61,7 +61,7 @@ export const projectGrantRepository = {
     const column = tablesOf(grantee).grantee;
     // The sub-select reads the statement's snapshot: the level before this write, for the audit log.
     const [row] = await tx.query<Row[]>(
-      `INSERT INTO permissions (project_id, ${column}, access_level) VALUES ($1, $2, $3)
+      `INSERT INTO platform.permissions (project_id, ${column}, access_level) VALUES ($1, $2, $3)
        ON CONFLICT (${column}, project_id) DO UPDATE SET access_level = EXCLUDED.access_level, updated_at = now()
        RETURNING ${PROJECT_GRANT.select('permissions')},
          (SELECT g.access_level FROM platform.permissions g WHERE g.project_id = $1 AND g.${column} = $2) AS previous_level`,
@@ -73,7 +73,7 @@ export const projectGrantRepository = {
   /** The level the removed grant gave; null when there was none. */
   async delete(tx: EntityManager, projectId: string, grantee: Principal): Promise<AccessLevel | null> {
     const [rows] = await tx.query<[{ access_level: AccessLevel }[], number]>(
-      `DELETE FROM permissions WHERE project_id = $1 AND ${tablesOf(grantee).grantee} = $2 RETURNING access_level`,
+      `DELETE FROM platform.permissions WHERE project_id = $1 AND ${tablesOf(grantee).grantee} = $2 RETURNING access_level`,
       [projectId, grantee.id],
     );
     return rows[0]?.access_level ?? null;
@@ -82,7 +82,7 @@ export const projectGrantRepository = {
   /** Removes a user's grants on every project of an organization. */
   async deleteInOrganization(tx: EntityManager, organizationId: string, userId: string): Promise<void> {
     await tx.query(
-      'DELETE FROM permissions WHERE user_id = $1 AND project_id IN (SELECT id FROM projects WHERE organization_id = $2)',
+      'DELETE FROM platform.permissions WHERE user_id = $1 AND project_id IN (SELECT id FROM platform.projects WHERE organization_id = $2)',
       [userId, organizationId],
     );
   },
@@ -91,9 +91,9 @@ export const projectGrantRepository = {
   async lowerToRead(tx: EntityManager, organizationId: string, grantee: Principal): Promise<void> {
     const level = AccessLevel.READ;
     await tx.query(
-      `UPDATE permissions SET access_level = $3, updated_at = now()
+      `UPDATE platform.permissions SET access_level = $3, updated_at = now()
        WHERE ${tablesOf(grantee).grantee} = $1 AND access_level <> $3
-         AND project_id IN (SELECT id FROM projects WHERE organization_id = $2)`,
+         AND project_id IN (SELECT id FROM platform.projects WHERE organization_id = $2)`,
       [grantee.id, organizationId, level],
     );
   },

@@ -55,11 +55,11 @@ export const projectRepository = {
       db,
       `SELECT ${PROJECT.select('p')}, r.role AS viewer_role, g.access_level AS viewer_grant, ${CREDENTIAL.select('c', 'c_')},
               o.deleted_at IS NOT NULL AS organization_deleted, o.suspension_reason AS organization_suspension
-       FROM projects p
-       JOIN organizations o ON o.id = p.organization_id
+       FROM platform.projects p
+       JOIN platform.organizations o ON o.id = p.organization_id
        LEFT JOIN ${tables.roles} r ON r.organization_id = p.organization_id AND r.${tables.roleHolder} = $1
-       LEFT JOIN permissions g ON g.project_id = p.id AND g.${tables.grantee} = $1
-       LEFT JOIN credentials c ON c.project_id = p.id
+       LEFT JOIN platform.permissions g ON g.project_id = p.id AND g.${tables.grantee} = $1
+       LEFT JOIN platform.credentials c ON c.project_id = p.id
        WHERE ${matching(`p.${column}`, keys, add)}`,
       params,
     );
@@ -89,7 +89,7 @@ export const projectRepository = {
     const rows = await leanQuery<Row>(
       db,
       `WITH visible AS (
-         SELECT ${PROJECT.select('p')} FROM projects p
+         SELECT ${PROJECT.select('p')} FROM platform.projects p
          JOIN ${tables.roles} r ON r.organization_id = p.organization_id AND r.${tables.roleHolder} = $1
          WHERE ${matching('p.organization_id', organizationIds, add)} AND p.deleted_at IS NULL AND ${visible}
        ), totals AS (
@@ -197,7 +197,7 @@ export const projectRepository = {
     to: ProjectStatus,
   ): Promise<string[]> {
     const [rows] = await tx.query<[{ id: string }[], number]>(
-      `UPDATE projects SET status = $3, updated_at = now()
+      `UPDATE platform.projects SET status = $3, updated_at = now()
        WHERE organization_id = $1 AND status = ANY($2) AND deleted_at IS NULL RETURNING id`,
       [organizationId, [...from], to],
     );
@@ -207,7 +207,7 @@ export const projectRepository = {
   /** Suspended organizations that still have a running project (one that finished a step after the suspension). */
   async suspendedWithRunning(db: EntityManager, running: readonly ProjectStatus[]): Promise<string[]> {
     const rows = await db.query<{ id: string }[]>(
-      `SELECT DISTINCT o.id FROM organizations o JOIN projects p ON p.organization_id = o.id
+      `SELECT DISTINCT o.id FROM platform.organizations o JOIN platform.projects p ON p.organization_id = o.id
        WHERE o.suspended_at IS NOT NULL AND o.deleted_at IS NULL AND p.deleted_at IS NULL AND p.status = ANY($1)`,
       [[...running]],
     );
@@ -240,8 +240,8 @@ export const projectRepository = {
     id: string,
   ): Promise<{ project: Project; organizationSlug: string; statusChangedAt: Date } | null> {
     const rows = await db.query<Row[]>(
-      `SELECT ${PROJECT.select('p')}, o.slug AS organization_slug, p.status_changed_at FROM projects p
-       JOIN organizations o ON o.id = p.organization_id WHERE p.id = $1`,
+      `SELECT ${PROJECT.select('p')}, o.slug AS organization_slug, p.status_changed_at FROM platform.projects p
+       JOIN platform.organizations o ON o.id = p.organization_id WHERE p.id = $1`,
       [id],
     );
     if (!rows.length) return null;
@@ -254,16 +254,17 @@ export const projectRepository = {
   },
 
   async ofOrganization(db: EntityManager, organizationId: string): Promise<Project[]> {
-    const rows = await db.query<Row[]>(`SELECT ${PROJECT.select('p')} FROM projects p WHERE p.organization_id = $1`, [
-      organizationId,
-    ]);
+    const rows = await db.query<Row[]>(
+      `SELECT ${PROJECT.select('p')} FROM platform.projects p WHERE p.organization_id = $1`,
+      [organizationId],
+    );
     return rows.map((row) => PROJECT.fromRow(row));
   },
 
   /** Projects in one of `statuses` (not deleted) for which the queue `jobName` holds no live job. */
   async stuckInTransition(db: EntityManager, statuses: string[], jobName: string): Promise<Project[]> {
     const rows = await db.query<Row[]>(
-      `SELECT ${PROJECT.select('p')} FROM projects p
+      `SELECT ${PROJECT.select('p')} FROM platform.projects p
        WHERE p.status = ANY($1) AND p.deleted_at IS NULL
          AND NOT EXISTS (SELECT 1 FROM pgboss.job j WHERE j.name = $2 AND j.singleton_key = p.id::text
                          AND j.state < 'completed')`,
@@ -275,7 +276,7 @@ export const projectRepository = {
   /** Ids of projects deleted before `before` (in organizations that are not deleted themselves). */
   async deletedBefore(db: EntityManager, before: Date): Promise<string[]> {
     const rows = await db.query<{ id: string }[]>(
-      `SELECT p.id FROM projects p JOIN organizations o ON o.id = p.organization_id
+      `SELECT p.id FROM platform.projects p JOIN platform.organizations o ON o.id = p.organization_id
        WHERE p.deleted_at <= $1 AND o.deleted_at IS NULL AND p.status = $2`,
       [before, ProjectStatus.GOING_DOWN],
     );
@@ -287,7 +288,7 @@ export const projectRepository = {
     const rows = await leanQuery<Row>(
       db,
       `SELECT * FROM (
-         SELECT ${PROJECT.select('p')}, count(*) OVER () AS total FROM projects p
+         SELECT ${PROJECT.select('p')}, count(*) OVER () AS total FROM platform.projects p
          WHERE p.organization_id = $1 AND p.deleted_at IS NOT NULL) page
        WHERE $2::timestamptz IS NULL OR (page.created_at, page.id) > ($2::timestamptz, $3::uuid)
        ORDER BY page.created_at, page.id LIMIT $4`,
@@ -299,7 +300,7 @@ export const projectRepository = {
   /** Marks a project deleted: GOING_DOWN, remembering its status; null when it was already deleted. */
   async markDeleted(tx: EntityManager, id: string): Promise<Project | null> {
     const [rows] = await tx.query<[Row[], number]>(
-      `UPDATE projects SET status_before_deletion = status, status = $2, deleted_at = now(), updated_at = now()
+      `UPDATE platform.projects SET status_before_deletion = status, status = $2, deleted_at = now(), updated_at = now()
        WHERE id = $1 AND deleted_at IS NULL RETURNING ${PROJECT.select('projects')}`,
       [id, ProjectStatus.GOING_DOWN],
     );
@@ -309,7 +310,7 @@ export const projectRepository = {
   /** Brings a deleted project back to the status it had; null when it is not deleted, or was deleted before `since`. */
   async undelete(tx: EntityManager, id: string, since: Date): Promise<Project | null> {
     const [rows] = await tx.query<[Row[], number]>(
-      `UPDATE projects SET status = coalesce(status_before_deletion, $2), status_before_deletion = NULL,
+      `UPDATE platform.projects SET status = coalesce(status_before_deletion, $2), status_before_deletion = NULL,
               deleted_at = NULL, updated_at = now()
        WHERE id = $1 AND deleted_at > $4 AND status = $3 RETURNING ${PROJECT.select('projects')}`,
       [id, ProjectStatus.PAUSED, ProjectStatus.GOING_DOWN, since],
@@ -319,7 +320,7 @@ export const projectRepository = {
 
   /** The row goes once the provisioner removed the project; its ref is free again. */
   async purge(tx: EntityManager, id: string): Promise<void> {
-    await tx.query('DELETE FROM projects WHERE id = $1 AND deleted_at IS NOT NULL', [id]);
+    await tx.query('DELETE FROM platform.projects WHERE id = $1 AND deleted_at IS NOT NULL', [id]);
   },
 
   /** Credentials of projects (secret columns still encrypted). */
@@ -327,7 +328,7 @@ export const projectRepository = {
     const { params, add } = parameters();
     const rows = await leanQuery<Row>(
       db,
-      `SELECT ${CREDENTIAL.select('c')} FROM credentials c WHERE ${matching('c.project_id', projectIds, add)}`,
+      `SELECT ${CREDENTIAL.select('c')} FROM platform.credentials c WHERE ${matching('c.project_id', projectIds, add)}`,
       params,
     );
     return rows.map((row) => CREDENTIAL.fromRow(row));
@@ -340,8 +341,8 @@ export const projectRepository = {
     keys: Pick<Credential, 'anonKey' | 'serviceRoleKey' | 'jwtSecret'>,
   ): Promise<boolean> {
     const [, count] = await tx.query<[unknown[], number]>(
-      `UPDATE credentials SET anon_key = $2, service_role_key = $3, jwt_secret = $4, updated_at = now()
-       WHERE project_id = $1 AND EXISTS (SELECT 1 FROM projects p WHERE p.id = $1 AND p.deleted_at IS NULL)`,
+      `UPDATE platform.credentials SET anon_key = $2, service_role_key = $3, jwt_secret = $4, updated_at = now()
+       WHERE project_id = $1 AND EXISTS (SELECT 1 FROM platform.projects p WHERE p.id = $1 AND p.deleted_at IS NULL)`,
       [projectId, keys.anonKey, keys.serviceRoleKey, keys.jwtSecret],
     );
     return count > 0;

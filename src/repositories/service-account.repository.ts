@@ -14,7 +14,7 @@ export const serviceAccountRepository = {
     const { params, add } = parameters();
     const rows = await leanQuery<Row>(
       db,
-      `SELECT ${SERVICE_ACCOUNT.select('s')} FROM service_accounts s WHERE ${matching('s.id', ids, add)}`,
+      `SELECT ${SERVICE_ACCOUNT.select('s')} FROM platform.service_accounts s WHERE ${matching('s.id', ids, add)}`,
       params,
     );
     return byKey(
@@ -29,7 +29,7 @@ export const serviceAccountRepository = {
     const { params, add } = parameters();
     const rows = await leanQuery<Row>(
       db,
-      `SELECT k.id, s.organization_id FROM access_keys k JOIN service_accounts s ON s.id = k.service_account_id
+      `SELECT k.id, s.organization_id FROM platform.access_keys k JOIN platform.service_accounts s ON s.id = k.service_account_id
        WHERE ${matching('k.id', keyIds, add)}`,
       params,
     );
@@ -41,7 +41,7 @@ export const serviceAccountRepository = {
     const rows = await leanQuery<Row>(
       db,
       `SELECT * FROM (
-         SELECT ${SERVICE_ACCOUNT.select('s')}, count(*) OVER () AS total FROM service_accounts s
+         SELECT ${SERVICE_ACCOUNT.select('s')}, count(*) OVER () AS total FROM platform.service_accounts s
          WHERE s.organization_id = $1) page
        WHERE $2::timestamptz IS NULL OR (page.created_at, page.id) > ($2::timestamptz, $3::uuid)
        ORDER BY page.created_at, page.id LIMIT $4`,
@@ -51,7 +51,7 @@ export const serviceAccountRepository = {
       return { rows: rows.map((row) => SERVICE_ACCOUNT.fromRow(row)), totalCount: Number(rows[0].total) };
     const [count] = await leanQuery<{ total: string }>(
       db,
-      'SELECT count(*) AS total FROM service_accounts WHERE organization_id = $1',
+      'SELECT count(*) AS total FROM platform.service_accounts WHERE organization_id = $1',
       [organizationId],
     );
     return { rows: [], totalCount: Number(count.total) };

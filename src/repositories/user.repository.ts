@@ -11,7 +11,7 @@ export const userRepository = {
     const { params, add } = parameters();
     const rows = await leanQuery<Record<string, unknown>>(
       db,
-      `SELECT ${USER.select('u')} FROM users u WHERE ${matching('u.id', ids, add)}`,
+      `SELECT ${USER.select('u')} FROM platform.users u WHERE ${matching('u.id', ids, add)}`,
       params,
     );
     return byKey(
@@ -34,7 +34,7 @@ export const userRepository = {
   async platformRoleOf(db: DataSource, id: string): Promise<PlatformRole | null> {
     const rows = await leanQuery<{ platform_role: PlatformRole | null }>(
       db,
-      'SELECT platform_role FROM users WHERE id = $1',
+      'SELECT platform_role FROM platform.users WHERE id = $1',
       [id],
     );
     return rows[0]?.platform_role ?? null;
@@ -61,7 +61,7 @@ export const userRepository = {
     const rows = await leanQuery<Record<string, unknown>>(
       db,
       `SELECT * FROM (
-         SELECT ${USER.select('u')}, count(*) OVER () AS total FROM users u
+         SELECT ${USER.select('u')}, count(*) OVER () AS total FROM platform.users u
          WHERE $1::text IS NULL OR u.email ILIKE $1 OR u.display_name ILIKE $1) page
        WHERE ${afterCursor('page', window.after, add)}
        ORDER BY page.created_at, page.id LIMIT ${add(window.limit + 1)}`,
@@ -72,7 +72,7 @@ export const userRepository = {
 
   /** Deletes the account; memberships, grants and tokens go with it (ON DELETE CASCADE). False when absent. */
   async delete(tx: EntityManager, id: string): Promise<boolean> {
-    const [rows] = await tx.query<[unknown[], number]>('DELETE FROM users WHERE id = $1 RETURNING id', [id]);
+    const [rows] = await tx.query<[unknown[], number]>('DELETE FROM platform.users WHERE id = $1 RETURNING id', [id]);
     return rows.length > 0;
   },
 

@@ -25,8 +25,12 @@ export interface PrincipalTables {
 }
 
 const TABLES: Record<PrincipalKind, PrincipalTables> = {
-  [PrincipalKind.USER]: { roles: 'user_roles', roleHolder: 'user_id', grantee: 'user_id' },
-  [PrincipalKind.SERVICE_ACCOUNT]: { roles: 'service_accounts', roleHolder: 'id', grantee: 'service_account_id' },
+  [PrincipalKind.USER]: { roles: 'platform.user_roles', roleHolder: 'user_id', grantee: 'user_id' },
+  [PrincipalKind.SERVICE_ACCOUNT]: {
+    roles: 'platform.service_accounts',
+    roleHolder: 'id',
+    grantee: 'service_account_id',
+  },
 };
 
 /** The tables of a caller's kind; an anonymous caller reads as a user that matches nothing. */
@@ -81,7 +85,7 @@ export interface CallerOnProject {
 export function callerMay(permission: ProjectPermission, on: CallerOnProject, add: (value: unknown) => string): string {
   const { roles, grants } = holdersOf(permission);
   return `(${on.role} = ANY(${add(roles)}::text[]) OR EXISTS (
-    SELECT 1 FROM permissions g WHERE g.project_id = ${on.project}.id AND g.${on.tables.grantee} = ${on.viewer}
+    SELECT 1 FROM platform.permissions g WHERE g.project_id = ${on.project}.id AND g.${on.tables.grantee} = ${on.viewer}
       AND (${on.role} || ':' || g.access_level) = ANY(${add(grants)}::text[])))`;
 }
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { AccessKeyVerifier } from '../auth/access-keys';
 import type { SessionVerifier } from '../auth/sessions';
@@ -12,6 +13,7 @@ import { RequestContext, type Viewer } from '../request/context';
 import type { JobEnqueuer } from '../request/jobs';
 import { authThrottle } from '../security/auth-throttle';
 import { clientAddress } from '../security/client-address';
+import type { ReadRouting } from './read-routing';
 
 export type ContextBuilder = (req: IncomingMessage, scope: RequestScope) => Promise<RequestContext>;
 
@@ -46,6 +48,7 @@ export function requestContextBuilder(
   jobs: JobEnqueuer,
   keys: AccessKeyVerifier,
   sessions: SessionVerifier,
+  routing?: ReadRouting,
 ): ContextBuilder {
   const verifyToken = cachedTokenVerifier(config);
   // A known-live session is a Map lookup; a revoked one is refused on the next request.
@@ -64,17 +67,22 @@ export function requestContextBuilder(
     return { viewer, throttledSeconds: 0 };
   };
   // Failed key authentications are throttled per address like failed log-ins; a throttled one costs no lookup.
-  const throttle = authThrottle({ config });
+  const throttle = authThrottle({ config, db: dataSource });
   const keyCaller = async (token: string, address: string, db: DataSource): Promise<Caller> => {
     const waitSeconds = throttle.retryAfterSeconds('accessKey', address);
     if (waitSeconds > 0) return { viewer: null, throttledSeconds: waitSeconds };
     const viewer = await keys.verify(token, db);
-    if (!viewer) throttle.failed('accessKey', address);
+    if (!viewer) await throttle.failed('accessKey', address);
     return { viewer, throttledSeconds: 0 };
   };
+  const replicaLost = (pool: Pool) => routing?.replicas.lost(pool);
   return async (req, scope) => {
     const token = bearerToken(req);
     const address = clientAddress(req, config.trustProxyHops);
+    if (routing) {
+      scope.writes = routing.writes.windowMs > 0 ? routing.writes : undefined;
+      scope.replicaLost = replicaLost;
+    }
     const db = requestDatabase(dataSource, scope);
     let caller: Caller;
     try {

@@ -103,7 +103,7 @@ export class AccountService {
   }
 
   async verifyEmail(ctx: RequestContext, token: string): Promise<User> {
-    authThrottle(ctx).attempt('verifyEmail', ctx.clientAddress, ctx.clientAddress);
+    await authThrottle(ctx).attempt('verifyEmail', ctx.clientAddress, ctx.clientAddress);
     const userId = await inTransaction(ctx, async (tx) => {
       const found = await accountTokenRepository.usableForUpdate(
         tx,
@@ -129,7 +129,7 @@ export class AccountService {
   /** Sends a new verification mail; nothing to send for an address already verified. */
   async requestEmailVerification(ctx: RequestContext): Promise<boolean> {
     const userId = requireUser(ctx);
-    authThrottle(ctx).attempt('requestEmailVerification', userId, ctx.clientAddress);
+    await authThrottle(ctx).attempt('requestEmailVerification', userId, ctx.clientAddress);
     await inTransaction(ctx, async (tx) => {
       const user = await userRepository.byId(tx, userId);
       if (!user) throw new NotFoundError('User');
@@ -143,7 +143,7 @@ export class AccountService {
   /** Checks the current password (throttled like logIn), and ends every other session. */
   async changePassword(ctx: RequestContext, input: ChangePasswordInput): Promise<boolean> {
     const userId = requireSessionUser(ctx);
-    authThrottle(ctx).attempt('changePassword', userId, ctx.clientAddress);
+    await authThrottle(ctx).attempt('changePassword', userId, ctx.clientAddress);
     const user = await userRepository.withPasswordById(ctx.db.manager, userId);
     if (!user) throw new NotFoundError('User');
     if (!(await verifyPassword(user.hashedPassword, input.currentPassword))) {
@@ -168,7 +168,7 @@ export class AccountService {
 
   /** Always true, after the same work: the job decides whether the address is a user's. */
   async requestPasswordReset(ctx: RequestContext, email: string): Promise<boolean> {
-    authThrottle(ctx).attempt('requestPasswordReset', email, ctx.clientAddress);
+    await authThrottle(ctx).attempt('requestPasswordReset', email, ctx.clientAddress);
     const normalized = normalizeEmail(email);
     await inTransaction(ctx, (tx) =>
       ctx.jobs.enqueue(tx, JOB.passwordResetMail, { email: normalized, requestId: ctx.scope.requestId }),
@@ -180,7 +180,7 @@ export class AccountService {
   /** Uses the token up, sets the password, and ends every session of the account. */
   async resetPassword(ctx: RequestContext, input: ResetPasswordInput): Promise<boolean> {
     const tokenHash = sha256(input.token);
-    authThrottle(ctx).attempt('resetPassword', tokenHash, ctx.clientAddress);
+    await authThrottle(ctx).attempt('resetPassword', tokenHash, ctx.clientAddress);
     const hashedPassword = await hashPassword(input.newPassword);
     const told = await inTransaction(ctx, async (tx) => {
       const found = await accountTokenRepository.usableForUpdate(tx, AccountTokenPurpose.PASSWORD_RESET, tokenHash);

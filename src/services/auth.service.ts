@@ -57,7 +57,7 @@ async function assertMaySignUp(ctx: RequestContext, email: string, token: string
 
 export class AuthService {
   async signUp(ctx: RequestContext, input: SignUpInput): Promise<AuthPayload> {
-    authThrottle(ctx).attempt('signUp', input.email, ctx.clientAddress);
+    await authThrottle(ctx).attempt('signUp', input.email, ctx.clientAddress);
     const email = normalizeEmail(input.email);
     const displayName = input.displayName.trim();
     if (!displayName) throw BadUserInputError.field('displayName', 'displayName must not be blank');
@@ -94,7 +94,7 @@ export class AuthService {
    * counted before any of it, so a throttled guess costs the server no hash.
    */
   async logIn(ctx: RequestContext, input: LogInInput): Promise<AuthPayload> {
-    authThrottle(ctx).attempt('logIn', input.email, ctx.clientAddress);
+    await authThrottle(ctx).attempt('logIn', input.email, ctx.clientAddress);
     const email = input.email.trim().toLowerCase();
     const user = await userRepository.withPasswordByEmail(ctx.db, email);
     const valid = await verifyPassword(user?.hashedPassword ?? (await decoyHash()), input.password);

@@ -129,7 +129,7 @@ export class MembershipService {
   async accept(ctx: RequestContext, token: string): Promise<UserRole> {
     const userId = requireUser(ctx, 'A service account cannot join another organization');
     // Tokens are unguessable, but nobody gets to try many.
-    authThrottle(ctx).attempt('acceptInvitation', userId, ctx.clientAddress);
+    await authThrottle(ctx).attempt('acceptInvitation', userId, ctx.clientAddress);
     await assertVerifiedEmail(ctx, userId, 'accept an invitation');
     return inTransaction(ctx, async (tx) => {
       const membership = await acceptPendingInvitation(tx, token, {

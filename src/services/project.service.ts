@@ -14,7 +14,7 @@ import { lockLiveOrganization } from './organization-lock';
 import { projectRepository } from '../repositories/project.repository';
 import type { EntityManager } from 'typeorm';
 import { requireViewer, type RequestContext } from '../request/context';
-import { inTransaction } from '../request/transaction';
+import { announceWrite, inTransaction } from '../request/transaction';
 import type { Page } from '../types/connection.type';
 import { assertWithinProjectLimit } from './billing-plan.service';
 import { AUDIT_ACTIONS, diff, type AuditAction } from '../audit/actions';
@@ -103,6 +103,7 @@ export class ProjectService {
         auditRecordOf(ctx, { action: AUDIT_ACTIONS.updateProject, organizationId: null, target: PROJECT_TARGET }),
       );
       if (!renamed) throw await access.refusal();
+      await announceWrite(ctx);
       // Only for an organization with a webhook for it: its deliveries' jobs (the rename itself committed).
       if (renamed.deliveries.length) await inTransaction(ctx, (tx) => enqueueDeliveries(ctx, tx, renamed.deliveries));
       return renamed.project;

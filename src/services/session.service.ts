@@ -76,7 +76,7 @@ export class SessionService {
     const outcome = await inTransaction(ctx, (tx) => this.rotate(ctx, tx, sha256(refreshToken)));
     if (!outcome.ok) {
       if (outcome.told) await ctx.sessions.forget(outcome.told);
-      throttle.failed('refreshSession', ctx.clientAddress);
+      await throttle.failed('refreshSession', ctx.clientAddress);
       throw new UnauthenticatedError(REFRESH_REFUSED);
     }
     const user = await userRepository.byId(ctx.db.manager, outcome.userId);

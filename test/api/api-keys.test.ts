@@ -410,6 +410,28 @@ describe('failed key authentications', () => {
     // Successful authentications are not counted, and a user's session is not throttled.
     ok(await app.gql('{ me { id } }', {}, owner.token));
   });
+
+  it('the count is shared: another process on the database refuses the address after at most one failure of its own', async () => {
+    const guess = () => `pak_${'1'.repeat(16)}_${'D'.repeat(43)}`;
+    const owner = await given(app).user();
+    const organization = await given(app).organization({ owner });
+    const second = await startTestApp({ AUTH_RATE_LIMIT_PER_ADDRESS: '3' }, {}, app);
+    try {
+      // Guesses on the first process until it refuses the address (the second has seen no failure).
+      let refused = false;
+      for (let attempt = 0; attempt < 4 && !refused; attempt += 1) {
+        refused = codeOf(await app.gql(ORGANIZATION, { slug: organization.slug }, guess())) === 'RATE_LIMITED';
+      }
+      assert.ok(refused, 'the first process refuses the address');
+      const first = await second.gql(ORGANIZATION, { slug: organization.slug }, guess());
+      assert.equal(codeOf(first), 'UNAUTHENTICATED');
+      const next = await second.gql(ORGANIZATION, { slug: organization.slug }, guess());
+      assert.equal(codeOf(next), 'RATE_LIMITED');
+      assert.equal(statementsOf(next), 0);
+    } finally {
+      await second.close();
+    }
+  });
 });
 
 describe('key secrets in the log', () => {

@@ -259,6 +259,16 @@ describe('read path: one statement per page', () => {
     assert.equal(main.plan_cache_mode, 'auto');
   });
 
+  it("the server's statements name their schema: its pools run on PostgreSQL's default search_path, as through a pooler", async () => {
+    const { dataSource } = app.server;
+    const lean = await dataSource.leanReadPool?.query<{ search_path: string }>('SHOW search_path');
+    assert.equal(lean?.rows[0].search_path, '"$user", public');
+    const [main] = await dataSource.query<{ search_path: string }[]>('SHOW search_path');
+    assert.equal(main.search_path, '"$user", public');
+    assert.equal(dataSource.connectionMode.pooled, false);
+    assert.equal(dataSource.connectionMode.namedStatements, true);
+  });
+
   it(
     'a read connection that PostgreSQL ends between two statements is dropped from the pool, and the process lives on',
     { timeout: 10_000 },

@@ -181,6 +181,43 @@ describe('throttling of log-in, sign-up and invitation acceptance', () => {
     assert.deepEqual(codes(throttled), ['RATE_LIMITED']);
   });
 
+  it('the counts are shared: a second API process on the same database sees the attempts made on the first', async () => {
+    const victim = await user();
+    const second = await startTestApp(
+      { AUTH_RATE_LIMIT_PER_ACCOUNT: '3', AUTH_RATE_LIMIT_PER_ADDRESS: '6', TRUST_PROXY_HOPS: '1' },
+      {},
+      app,
+    );
+    try {
+      for (let i = 0; i < 3; i += 1) assert.deepEqual(codes(await logIn(victim.email)), ['UNAUTHENTICATED']);
+      const elsewhere = await fetch(second.server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': '192.0.2.90' },
+        body: JSON.stringify({ query: LOG_IN, variables: { input: { email: victim.email, password: PASSWORD } } }),
+      });
+      const body = (await elsewhere.json()) as { errors?: { extensions: { code: string } }[] };
+      assert.deepEqual(
+        body.errors?.map((error) => error.extensions.code),
+        ['RATE_LIMITED'],
+      );
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('a log-in whose attempt cannot be counted is refused with SERVICE_UNAVAILABLE, never let through', async () => {
+    const victim = await user();
+    await app.sql('ALTER TABLE platform.auth_throttle RENAME TO auth_throttle_away');
+    try {
+      const refused = await logIn(victim.email, victim.password);
+      assert.deepEqual(codes(refused), ['SERVICE_UNAVAILABLE']);
+      assert.equal(hashing.verifies, 0, 'the password was not checked');
+    } finally {
+      await app.sql('ALTER TABLE platform.auth_throttle_away RENAME TO auth_throttle');
+    }
+    assert.deepEqual(codes(await logIn(victim.email, 'wrong password')), ['UNAUTHENTICATED']);
+  });
+
   it('accepting invitations is throttled per client address across accounts', async () => {
     const guessers = await Promise.all(Array.from({ length: 7 }, () => user()));
     for (const guesser of guessers.slice(0, 6)) {

@@ -75,7 +75,7 @@ async function buildSchema(runner: QueryRunner, instances: MigrationInterface[])
     if (!migration.transactional) break;
     const startedAt = new Date();
     await keepOriginalSteps(migration.instance).up(runner);
-    await runner.query('INSERT INTO migrations ("timestamp", name) VALUES ($1, $2)', [
+    await runner.query('INSERT INTO platform.migrations ("timestamp", name) VALUES ($1, $2)', [
       migration.timestamp,
       migration.name,
     ]);
