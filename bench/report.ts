@@ -569,7 +569,11 @@ ${roundsTable(report)}
   80 projects where it is owner or admin, the same sequence on both sides.
 - **Our server**: \`node dist/src/main.js\` on the project's Node, NODE_ENV=test (so that it reports \`x-sql-statements\`;
   otherwise as in production: the same schema, authorization, query limits and error handling), LOG_LEVEL=warn,
-  DATABASE_URL of the throwaway cluster, pool of 10. Every request carries the benchmark user's bearer token and is
+  DATABASE_URL of the throwaway cluster${
+    s.pooler === 'pgbouncer'
+      ? " reached through Debian's PgBouncer in transaction mode (BENCH_POOLER=pgbouncer; PostGraphile stays on a direct connection: its named prepared statements fail behind PgBouncer before 1.21)"
+      : ''
+  }, pool of 10. Every request carries the benchmark user's bearer token and is
   authorized as in production.
 - **Our server, NODE_ENV=production**${
     s.oursProduction ? '' : ' (not measured in this run: BENCH_OURS_PRODUCTION=0)'

@@ -375,13 +375,14 @@ async function main(): Promise<void> {
       'logIn',
     ) as { logIn: { accessToken: string } };
 
-    // PostGraphile, on the Node 22 binary, on the same database.
+    // PostGraphile, on the Node 22 binary, on the same database: directly, even with BENCH_POOLER, since its named
+    // prepared statements fail behind PgBouncer before 1.21 (the comparison then favours it).
     const theirsPort = await freePort();
     const theirs = spawnServer('PostGraphile', node22(), [path.join('dist', 'bench', 'postgraphile-server.js')], {
       ...process.env,
       NODE_ENV: 'production',
       GRAPHILE_ENV: 'production',
-      DATABASE_URL: serverUrl,
+      DATABASE_URL: databaseUrl,
       PORT: String(theirsPort),
       PG_POOL_SIZE: '10',
     });

@@ -202,7 +202,9 @@ function revocationMemories(dataSource: PlatformDataSource, log: Logger) {
     /** Without a session to LISTEN on, keys are read on every request and sessions until seen revoked. */
     listen(url: string | undefined) {
       if (!url) {
-        log.warn('behind a pooler without DATABASE_DIRECT_URL: keys and sessions are read on every request (no LISTEN)');
+        log.warn(
+          'behind a pooler without DATABASE_DIRECT_URL: keys and sessions are read on every request (no LISTEN)',
+        );
         return;
       }
       accessKeys.listen(url);

@@ -108,6 +108,17 @@ export const accessKeyRepository = {
     return accessKeyRepository.invalidate(tx, `key:${key.lookupId}`);
   },
 
+  /** Revokes every live personal access token of the user and tells every replica; the number revoked. */
+  async revokePersonalOf(tx: EntityManager, userId: string): Promise<number> {
+    const [, revoked] = await tx.query<[unknown[], number]>(
+      `UPDATE platform.access_keys SET revoked_at = now(), updated_at = now()
+       WHERE user_id = $1 AND revoked_at IS NULL`,
+      [userId],
+    );
+    if (revoked) await accessKeyRepository.invalidate(tx, `principal:${userId}`);
+    return revoked;
+  },
+
   /** Tells every replica, when the transaction commits (NOTIFY is transactional), to forget what it knew. */
   async invalidate(tx: EntityManager, what: KeyInvalidation): Promise<KeyInvalidation> {
     await tx.query('SELECT pg_notify($1, $2)', [ACCESS_KEY_CHANNEL, what]);

@@ -319,12 +319,13 @@ export const auditRepository = {
   /**
    * Removes, per chain, every event up to the last one older than `before`, and stores the last
    * removed event's seq and hash as the chain's checkpoint, in one statement: the chain stays
-   * verifiable from there. The number of events removed.
+   * verifiable from there. `keepChains` are left whole. The number of events removed.
    */
-  async removeBefore(db: EntityManager, before: Date): Promise<number> {
+  async removeBefore(db: EntityManager, before: Date, keepChains: readonly string[]): Promise<number> {
     const rows = await db.query<{ removed: string }[]>(
       `WITH cut AS (
-         SELECT chain_key, max(seq) AS seq FROM platform.audit_events WHERE occurred_at < $1 GROUP BY chain_key
+         SELECT chain_key, max(seq) AS seq FROM platform.audit_events
+         WHERE occurred_at < $1 AND chain_key <> ALL($2::text[]) GROUP BY chain_key
        ), removed AS (
          DELETE FROM platform.audit_events e USING cut WHERE e.chain_key = cut.chain_key AND e.seq <= cut.seq
          RETURNING e.chain_key, e.seq, e.hash
@@ -335,7 +336,7 @@ export const auditRepository = {
          FROM last WHERE c.chain_key = last.chain_key RETURNING c.chain_key
        )
        SELECT (SELECT count(*) FROM removed) AS removed, (SELECT count(*) FROM checkpoint) AS chains`,
-      [before],
+      [before, keepChains],
     );
     return Number(rows[0].removed);
   },

@@ -147,7 +147,7 @@ export const projectRepository = {
       db,
       `WITH renamed AS (
          UPDATE platform.projects p SET name = ${add(name)}, updated_at = now()
-         FROM platform.${tables.roles} r JOIN platform.organizations o ON o.id = r.organization_id,
+         FROM ${tables.roles} r JOIN platform.organizations o ON o.id = r.organization_id,
               (SELECT id, name FROM platform.projects WHERE ${where} FOR UPDATE) prior
          WHERE p.id = prior.id AND r.organization_id = p.organization_id AND r.${tables.roleHolder} = $1 AND ${allowed}
            AND p.deleted_at IS NULL AND o.deleted_at IS NULL AND o.suspended_at IS NULL

@@ -105,6 +105,15 @@ export const webhookRepository = {
   },
 
   /** The webhook locked for a change; null when it is gone. */
+  /** How many webhooks the organization has (under its lock, for the limit). */
+  async count(tx: EntityManager, organizationId: string): Promise<number> {
+    const rows = await tx.query<{ count: string }[]>(
+      'SELECT count(*) AS count FROM platform.webhooks WHERE organization_id = $1',
+      [organizationId],
+    );
+    return Number(rows[0].count);
+  },
+
   async forUpdate(tx: EntityManager, id: string): Promise<WebhookRow | null> {
     const rows = await tx.query<Row[]>(
       `SELECT ${WEBHOOK_COLUMNS} FROM platform.webhooks w WHERE w.id = $1 FOR UPDATE`,

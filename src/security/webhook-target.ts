@@ -26,10 +26,13 @@ for (const [network, prefix] of [
   BLOCKED.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  // ::, ::1 and the IPv4-compatible ::a.b.c.d; SIIT's ::ffff:0:a.b.c.d; site-local (deprecated).
+  ['::', 96],
+  ['::ffff:0:0:0', 96],
+  ['fec0::', 10],
   // NAT64, Teredo and 6to4 carry an IPv4 address that could be any of the above.
   ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
   ['2001::', 32],
   ['2002::', 16],
   ['2001:db8::', 32],
@@ -87,17 +90,14 @@ export async function checkWebhookTarget(raw: string, rules: WebhookTargetRules)
   let addresses: { address: string; family: number }[];
   if (isIP(host)) addresses = [{ address: host, family: isIP(host) }];
   else {
-    try {
-      addresses = await lookup(host, { all: true, verbatim: true });
-    } catch {
-      throw new WebhookTargetError(`url's host ${host} does not resolve`);
-    }
+    addresses = await lookup(host, { all: true, verbatim: true }).catch(() => []);
   }
-  if (!addresses.length) throw new WebhookTargetError(`url's host ${host} does not resolve`);
-  const blocked = addresses.find(({ address }) => isBlockedAddress(address));
-  if (blocked && !rules.allowPrivateNetworks) {
+  // One answer for a name that does not resolve and one that resolves inside: the refusal must
+  // not tell a caller which internal names exist, nor their addresses.
+  const blocked = addresses.some(({ address }) => isBlockedAddress(address));
+  if (!addresses.length || (blocked && !rules.allowPrivateNetworks)) {
     throw new WebhookTargetError(
-      `url's host resolves to ${blocked.address}, a loopback, private, link-local or reserved address`,
+      "url's host must resolve to public addresses only (not loopback, private, link-local or reserved)",
     );
   }
   const [first] = addresses;

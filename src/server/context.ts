@@ -38,21 +38,10 @@ interface Caller {
   throttledSeconds: number;
 }
 
-/**
- * Builds each request's context: its caller from the bearer token (a session's access token, or
- * an API key or personal access token by its prefix), its database handle and loaders.
- */
-export function requestContextBuilder(
-  config: AppConfig,
-  dataSource: DataSource,
-  jobs: JobEnqueuer,
-  keys: AccessKeyVerifier,
-  sessions: SessionVerifier,
-  routing?: ReadRouting,
-): ContextBuilder {
+/** A session's access token to its caller: a known-live session is a Map lookup; a revoked one is refused at once. */
+function sessionCallerOf(config: AppConfig, sessions: SessionVerifier) {
   const verifyToken = cachedTokenVerifier(config);
-  // A known-live session is a Map lookup; a revoked one is refused on the next request.
-  const sessionCaller = async (token: string, db: DataSource): Promise<Caller> => {
+  return async (token: string, db: DataSource): Promise<Caller> => {
     const claims = await verifyToken(token);
     const live = claims !== null && (sessions.knownLive(claims) || (await sessions.isLive(claims, db)));
     const viewer: Viewer | null = live
@@ -66,6 +55,21 @@ export function requestContextBuilder(
       : null;
     return { viewer, throttledSeconds: 0 };
   };
+}
+
+/**
+ * Builds each request's context: its caller from the bearer token (a session's access token, or
+ * an API key or personal access token by its prefix), its database handle and loaders.
+ */
+export function requestContextBuilder(
+  config: AppConfig,
+  dataSource: DataSource,
+  jobs: JobEnqueuer,
+  keys: AccessKeyVerifier,
+  sessions: SessionVerifier,
+  routing?: ReadRouting,
+): ContextBuilder {
+  const sessionCaller = sessionCallerOf(config, sessions);
   // Failed key authentications are throttled per address like failed log-ins; a throttled one costs no lookup.
   const throttle = authThrottle({ config, db: dataSource });
   const keyCaller = async (token: string, address: string, db: DataSource): Promise<Caller> => {

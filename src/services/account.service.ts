@@ -8,6 +8,7 @@ import { AUDIT_ACTIONS, SYSTEM_ACTIONS, diff } from '../audit/actions';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../errors';
 import type { ChangePasswordInput, ResetPasswordInput } from '../inputs/auth.inputs';
 import { passwordResetMail, verificationMail } from '../mail/messages';
+import { accessKeyRepository } from '../repositories/access-key.repository';
 import { accountTokenRepository } from '../repositories/account-token.repository';
 import { userRepository } from '../repositories/user.repository';
 import { requireSessionUser, requireUser, type RequestContext } from '../request/context';
@@ -182,7 +183,7 @@ export class AccountService {
     const tokenHash = sha256(input.token);
     await authThrottle(ctx).attempt('resetPassword', tokenHash, ctx.clientAddress);
     const hashedPassword = await hashPassword(input.newPassword);
-    const told = await inTransaction(ctx, async (tx) => {
+    const reset = await inTransaction(ctx, async (tx) => {
       const found = await accountTokenRepository.usableForUpdate(tx, AccountTokenPurpose.PASSWORD_RESET, tokenHash);
       const user = found && (await userRepository.byId(tx, found.userId));
       if (!found || !user) throw BadUserInputError.field('token', INVALID_TOKEN);
@@ -192,13 +193,20 @@ export class AccountService {
         hashedPassword,
         emailVerified: user.email === found.email || user.emailVerified,
       });
+      // Whoever held the account before the reset (a thief, or whoever signed up with the address
+      // first) keeps nothing: its personal access tokens end with its sessions.
+      const tokensRevoked = await accessKeyRepository.revokePersonalOf(tx, user.id);
       await recordAudit(ctx, tx, {
         ...userAccountEvent(AUDIT_ACTIONS.resetPassword, user),
-        changes: diff({ password: 'old' }, { password: 'new' }, ['password']),
+        changes: diff(
+          { password: 'old', personalAccessTokens: tokensRevoked },
+          { password: 'new', personalAccessTokens: 0 },
+          ['password'],
+        ),
       });
-      return sessionService.revokeAllOf(tx, user.id, 'password_reset', null);
+      return { told: await sessionService.revokeAllOf(tx, user.id, 'password_reset', null), userId: user.id };
     });
-    await ctx.sessions.forget(told);
+    await Promise.all([ctx.sessions.forget(reset.told), ctx.accessKeys.forget(`principal:${reset.userId}`)]);
     return true;
   }
 }

@@ -131,7 +131,18 @@ const DAY_MS = 24 * 3600 * 1000;
  * to its last such event, and stores that event's seq and hash as the chain's checkpoint, in one
  * transaction: the chain stays verifiable from there.
  */
-export function removeExpiredAuditEvents(db: DataSource, asOf: Date, retentionDays: number): Promise<number> {
+export async function removeExpiredAuditEvents(db: DataSource, asOf: Date, retentionDays: number): Promise<number> {
   const before = new Date(asOf.getTime() - retentionDays * DAY_MS);
-  return runTransaction(db, (tx) => auditRepository.removeBefore(tx, before));
+  const { removed, broken } = await runTransaction(db, async (tx) => {
+    // A chain that does not verify keeps every event: the purge must not erase the evidence (an
+    // event whose date was moved back would otherwise take the chain's history with it).
+    const broken = (await verifyAuditChains(tx, null)).filter((report) => report.problem);
+    const keys = broken.map((report) => report.chainKey);
+    return { removed: await auditRepository.removeBefore(tx, before, keys), broken };
+  });
+  if (broken.length) {
+    const named = broken.map((report) => report.problem?.message).join('; ');
+    throw new Error(`audit chains that do not verify kept all their events (npm run audit:verify): ${named}`);
+  }
+  return removed;
 }

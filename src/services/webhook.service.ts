@@ -4,7 +4,7 @@ import { AUDIT_ACTIONS, diff, type AuditAction } from '../audit/actions';
 import type { OrganizationDecision } from '../auth/access';
 import { seal } from '../crypto/secret-box';
 import type { Organization } from '../entities/organization.entity';
-import { BadUserInputError, NotFoundError } from '../errors';
+import { BadUserInputError, ConflictError, NotFoundError } from '../errors';
 import { pageRequest, toPage } from '../graphql/pagination';
 import { assertUuid } from '../inputs/ids';
 import type { CreateWebhookInput, UpdateWebhookInput } from '../inputs/webhook.inputs';
@@ -55,6 +55,9 @@ function shown(webhook: WebhookRow): Record<string, unknown> {
   return Object.fromEntries(SHOWN.map((field) => [field, webhook[field]]));
 }
 
+/** Webhooks per organization, at most. */
+export const MAX_WEBHOOKS = 20;
+
 export class WebhookService {
   /** The secret is in the answer this once; it is stored sealed, since it signs every delivery. */
   async create(ctx: RequestContext, access: OrganizationDecision, input: CreateWebhookInput): Promise<WebhookPayload> {
@@ -63,6 +66,13 @@ export class WebhookService {
     const secret = newSecret();
     const webhook = await inTransaction(ctx, async (tx) => {
       await lockLiveOrganization(tx, organization.id, () => new NotFoundError('Organization', organization.slug));
+      // Each event becomes a delivery per matching webhook, in the change's transaction: bounded.
+      if ((await webhookRepository.count(tx, organization.id)) >= MAX_WEBHOOKS) {
+        throw new ConflictError(
+          `An organization keeps at most ${MAX_WEBHOOKS} webhooks: delete one before adding another`,
+          'organizationSlug',
+        );
+      }
       const created = await webhookRepository.insert(tx, {
         organizationId: organization.id,
         url,

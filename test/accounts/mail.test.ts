@@ -220,7 +220,17 @@ describe('mail: verification, password reset and delivery through the outbox', (
         input: { email: user.email, password: user.password },
       }),
     );
+    // A personal access token made before (by whoever held the account) ends with the reset.
+    const pat = ok(
+      await app.gql<{ createPersonalAccessToken: { secret: string } }>(
+        'mutation { createPersonalAccessToken(input: { name: "before the reset" }) { secret } }',
+        {},
+        user.token,
+      ),
+    ).createPersonalAccessToken.secret;
+    ok(await app.gql(ME, {}, pat));
     ok(await app.gql(RESET, { input: { token: reset, newPassword: 'a brand new password' } }));
+    assert.equal(codeOf(await app.gql(ME, {}, pat)), 'UNAUTHENTICATED');
     assert.deepEqual(await accountActions(user.id, 'user.password.reset'), ['user.password.reset']);
     // Every session ends, the one that asked included.
     assert.equal(codeOf(await app.gql(ME, {}, user.token)), 'UNAUTHENTICATED');

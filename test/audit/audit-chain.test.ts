@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { given, ok, runScheduledJobs, type TestOrganization, type TestUser } from '../support/given';
+import { DAY_MS, given, ok, runScheduledJobs, type TestOrganization, type TestUser } from '../support/given';
 import { startTestApp, type TestApp } from '../support/server';
 
 /** An audit command against the app's database, as an operator runs it: its exit code, stdout and stderr. */
@@ -112,28 +112,58 @@ describe('retention and export', () => {
     const organization = await given(app).organization({ owner });
     const project = await given(app).project({ organization, by: owner });
     ok(await app.gql(RENAME, { ref: project.ref, name: 'Old' }, owner.token));
-    // The first two events happened 400 days ago: past AUDIT_RETENTION_DAYS (365).
-    await app.sql(
-      `UPDATE audit_events SET occurred_at = occurred_at - interval '400 days' WHERE organization_id = $1 AND seq <= 2`,
-      [organization.id],
-    );
-    const run = await runScheduledJobs(app, new Date());
+    const seqs = async () =>
+      (
+        await app.sql<{ seq: string }>('SELECT seq FROM audit_events WHERE organization_id = $1', [organization.id])
+      ).map((row) => Number(row.seq));
+    const last = Math.max(...(await seqs()));
+    // Run as of 400 days from now: every event so far is past AUDIT_RETENTION_DAYS (365).
+    const run = await runScheduledJobs(app, new Date(Date.now() + 400 * DAY_MS));
     assert.equal(run.code, 0, run.output);
-    const left = await app.sql<{ seq: string }>('SELECT seq FROM audit_events WHERE organization_id = $1', [
-      organization.id,
-    ]);
-    // The rename stays (and the project's start, which the run's workers recorded after it).
-    assert.equal(Math.min(...left.map((row) => Number(row.seq))), 3);
+    // What remains is what the run's own workers recorded after the cut, if anything.
+    assert.ok((await seqs()).every((seq) => seq > last));
     const [chain] = await app.sql<{ checkpoint_seq: string }>(
       'SELECT checkpoint_seq FROM audit_chains WHERE chain_key = $1',
       [organization.id],
     );
-    assert.equal(Number(chain.checkpoint_seq), 2);
+    assert.ok(Number(chain.checkpoint_seq) >= last);
     // …which the hashes of the removed events no longer confirm, but the checkpoint does:
     const verified = await command(app, 'audit-verify', ['--organization', organization.slug]);
     assert.equal(verified.code, 0, verified.stderr);
-    ok(await app.gql(RENAME, { ref: project.ref, name: 'New' }, owner.token));
+    const again = ok(
+      await app.gql<{ logIn: { accessToken: string } }>(
+        'mutation ($input: LogInInput!) { logIn(input: $input) { accessToken } }',
+        { input: { email: owner.email, password: owner.password } },
+      ),
+    ).logIn.accessToken;
+    ok(await app.gql(RENAME, { ref: project.ref, name: 'New' }, again));
     assert.equal((await command(app, 'audit-verify', [])).code, 0);
+  });
+
+  it('an event dated back cannot erase its chain: the retention job keeps a chain that does not verify whole', async () => {
+    const organization = await given(app).organization({ owner: await given(app).user() });
+    const count = async () =>
+      Number(
+        (
+          await app.sql<{ count: string }>('SELECT count(*) AS count FROM audit_events WHERE organization_id = $1', [
+            organization.id,
+          ])
+        )[0].count,
+      );
+    const before = await count();
+    // The newest event, dated 400 days back with SQL: the purge's cut would otherwise reach it and everything before.
+    await app.sql(
+      `UPDATE audit_events SET occurred_at = occurred_at - interval '400 days'
+       WHERE id = (SELECT id FROM audit_events WHERE organization_id = $1 ORDER BY seq DESC LIMIT 1)`,
+      [organization.id],
+    );
+    const run = await runScheduledJobs(app, new Date());
+    assert.equal(run.code, 1);
+    assert.match(run.output, /audit chains that do not verify kept all their events/);
+    assert.equal(await count(), before, 'every event of the altered chain is kept');
+    const verified = await command(app, 'audit-verify', ['--organization', organization.slug]);
+    assert.equal(verified.code, 1);
+    assert.match(verified.stdout + verified.stderr, /altered/);
   });
 
   it('audit:export writes one organization’s events as NDJSON, within --since and --until', async () => {

@@ -273,6 +273,9 @@ describe('webhooks cannot reach into the platform’s network (SSRF)', () => {
     'https://[::1]/hook',
     'https://[::ffff:127.0.0.1]/hook',
     'https://[fd00:ec2::254]/hook',
+    'https://[::127.0.0.1]/hook',
+    'https://[64:ff9b:1::a00:1]/hook',
+    'https://[fec0::1]/hook',
     'http://example.com/hook',
     'ftp://example.com/hook',
   ]) {
@@ -287,6 +290,32 @@ describe('webhooks cannot reach into the platform’s network (SSRF)', () => {
     });
   }
 
+  it('says the same of a name that resolves inside as of one that does not resolve, and names no address', async () => {
+    const inside = (await attempt('https://localhost/hook')).errors?.[0].message ?? '';
+    const nowhere = (await attempt('https://no-such-host.invalid/hook')).errors?.[0].message ?? '';
+    assert.equal(inside, nowhere);
+    assert.doesNotMatch(inside, /127\.0\.0\.1|::1/);
+  });
+
+  it('an organization keeps at most 20 webhooks: the 21st is a CONFLICT on organizationSlug, and adds nothing', async () => {
+    const mine = await given(app).organization({ owner });
+    const create = () =>
+      app.gql(
+        CREATE,
+        { input: { organizationSlug: mine.slug, url: 'https://93.184.215.14/hook', events: ['billing.never'] } },
+        owner.token,
+      );
+    for (let i = 0; i < 20; i += 1) ok(await create());
+    const refused = await create();
+    assert.equal(refused.errors?.[0].extensions.code, 'CONFLICT');
+    assert.equal(refused.errors?.[0].extensions.field, 'organizationSlug');
+    const [{ count }] = await app.sql<{ count: string }>(
+      'SELECT count(*) AS count FROM webhooks WHERE organization_id = $1',
+      [mine.id],
+    );
+    assert.equal(Number(count), 20);
+  });
+
   it('checks again at every delivery: a host that now resolves to loopback gets nothing', async () => {
     const target = await receiver();
     // As if its DNS had changed since the webhook was created.
@@ -297,7 +326,7 @@ describe('webhooks cannot reach into the platform’s network (SSRF)', () => {
     await given(app).project({ organization, by: owner });
     await eventually(async () => {
       const rows = await app.sql<{ last_error: string | null }>('SELECT last_error FROM webhook_deliveries');
-      assert.ok(rows.length > 0 && rows.every((row) => row.last_error?.includes('127.0.0.1')));
+      assert.ok(rows.length > 0 && rows.every((row) => row.last_error?.includes('public addresses only')));
     }, 20_000);
     assert.equal(target.received.length, 0);
     await target.close();
