@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { BoundedMap } from '../bounded-map';
 import { parseSecret, secretMatches, KeyKind } from '../crypto/access-key-secrets';
-import { listenForNotifications, type NotificationListener } from '../database/notifications';
+import { Echoes, listenForNotifications, type NotificationListener } from '../database/notifications';
 import { Authentication, PrincipalKind } from '../permissions';
 import { ACCESS_KEY_CHANNEL, accessKeyRepository, type KeyRecord } from '../repositories/access-key.repository';
 import type { AccessKeyMemory, Viewer } from '../request/context';
@@ -35,7 +35,7 @@ export class AccessKeyVerifier implements AccessKeyMemory {
   private readonly writes = new Set<Promise<void>>();
   private listener?: NotificationListener;
   /** Revocations of this process waiting for their notification to come back. */
-  private readonly echoes = new Map<string, (() => void)[]>();
+  private readonly echoes = new Echoes(ECHO_WAIT_MS);
 
   constructor(
     private readonly dataSource: DataSource,
@@ -89,16 +89,7 @@ export class AccessKeyVerifier implements AccessKeyMemory {
   async forget(what: string): Promise<void> {
     this.invalidate(what);
     if (!this.listening) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ECHO_WAIT_MS);
-      const waiting = this.echoes.get(what) ?? [];
-      waiting.push(done);
-      this.echoes.set(what, waiting);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
+    await this.echoes.wait(what);
   }
 
   /** Stops listening and waits for the writes of uses in flight. */
@@ -135,16 +126,12 @@ export class AccessKeyVerifier implements AccessKeyMemory {
     this.epoch += 1;
     this.known.clear();
     if (listening) return;
-    // Nothing will come back on a lost connection: nobody waits for it.
-    for (const waiting of this.echoes.values()) for (const done of waiting) done();
-    this.echoes.clear();
+    this.echoes.releaseAll();
   }
 
   private heard(payload: string): void {
     this.invalidate(payload);
-    const waiting = this.echoes.get(payload);
-    this.echoes.delete(payload);
-    for (const done of waiting ?? []) done();
+    this.echoes.heard(payload);
   }
 
   private invalidate(payload: string): void {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { BoundedMap } from '../bounded-map';
-import { listenForNotifications, type NotificationListener } from '../database/notifications';
+import { Echoes, listenForNotifications, type NotificationListener } from '../database/notifications';
 import { SESSION_CHANNEL, sessionRepository } from '../repositories/session.repository';
 import type { SessionMemory } from '../request/context';
 import type { AccessClaims } from './tokens';
@@ -27,7 +27,7 @@ export class SessionVerifier implements SessionMemory {
   /** Moves on every invalidation, so that a read that raced one is not remembered. */
   private epoch = 0;
   private listener?: NotificationListener;
-  private readonly echoes = new Map<string, (() => void)[]>();
+  private readonly echoes = new Echoes(ECHO_WAIT_MS);
 
   constructor(private readonly log: Logger) {}
 
@@ -66,16 +66,7 @@ export class SessionVerifier implements SessionMemory {
   async forget(what: string): Promise<void> {
     this.invalidate(what);
     if (!this.listening) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ECHO_WAIT_MS);
-      const waiting = this.echoes.get(what) ?? [];
-      waiting.push(done);
-      this.echoes.set(what, waiting);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
+    await this.echoes.wait(what);
   }
 
   async close(): Promise<void> {
@@ -87,15 +78,12 @@ export class SessionVerifier implements SessionMemory {
     this.epoch += 1;
     this.live.clear();
     if (listening) return;
-    for (const waiting of this.echoes.values()) for (const done of waiting) done();
-    this.echoes.clear();
+    this.echoes.releaseAll();
   }
 
   private heard(payload: string): void {
     this.invalidate(payload);
-    const waiting = this.echoes.get(payload);
-    this.echoes.delete(payload);
-    for (const done of waiting ?? []) done();
+    this.echoes.heard(payload);
   }
 
   private invalidate(payload: string): void {

@@ -136,3 +136,40 @@ export function listenForNotifications(
     },
   };
 }
+
+/**
+ * Waiters for a notification this process sent to come back to it: once it has, every listening
+ * process has it too. Each waits at most `timeoutMs`; a lost connection releases them all.
+ */
+export class Echoes {
+  private readonly waiting = new Map<string, (() => void)[]>();
+
+  constructor(private readonly timeoutMs: number) {}
+
+  /** Resolves when `payload` is heard, or after the timeout (then it waits no more). */
+  wait(payload: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const waiting = this.waiting;
+      const timer = setTimeout(done, this.timeoutMs);
+      const list = waiting.get(payload) ?? [];
+      list.push(done);
+      waiting.set(payload, list);
+      function done() {
+        clearTimeout(timer);
+        const left = (waiting.get(payload) ?? []).filter((other) => other !== done);
+        if (left.length) waiting.set(payload, left);
+        else waiting.delete(payload);
+        resolve();
+      }
+    });
+  }
+
+  heard(payload: string): void {
+    for (const done of this.waiting.get(payload) ?? []) done();
+  }
+
+  /** Nothing will come back on a lost connection: nobody waits for it. */
+  releaseAll(): void {
+    for (const list of [...this.waiting.values()]) for (const done of list) done();
+  }
+}

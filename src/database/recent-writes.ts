@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import { BoundedMap } from '../bounded-map';
-import { listenForNotifications, type NotificationListener } from './notifications';
+import { Echoes, listenForNotifications, type NotificationListener } from './notifications';
 
 /** The channel on which every committed write names its caller, for every API process. */
 export const WRITES_CHANNEL = 'platform_writes';
@@ -30,7 +30,7 @@ export class RecentWrites implements WriteTracking {
   private listening = false;
   private listener?: NotificationListener;
   private sent = 0;
-  private readonly echoes = new Map<string, () => void>();
+  private readonly echoes = new Echoes(ECHO_WAIT_MS);
 
   /** `windowMs` 0 (READ_YOUR_WRITES_SECONDS=0): writes are not told, and reads never wait for them. */
   constructor(
@@ -69,16 +69,7 @@ export class RecentWrites implements WriteTracking {
   async committed(payload: string): Promise<void> {
     this.remember(payload);
     if (!this.listening) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ECHO_WAIT_MS);
-      const echoes = this.echoes;
-      echoes.set(payload, done);
-      function done() {
-        clearTimeout(timer);
-        echoes.delete(payload);
-        resolve();
-      }
-    });
+    await this.echoes.wait(payload);
   }
 
   async close(): Promise<void> {
@@ -87,7 +78,7 @@ export class RecentWrites implements WriteTracking {
 
   private heard(payload: string): void {
     this.remember(payload);
-    this.echoes.get(payload)?.();
+    this.echoes.heard(payload);
   }
 
   private remember(payload: string): void {
@@ -100,6 +91,6 @@ export class RecentWrites implements WriteTracking {
 
   private stopListening(): void {
     this.listening = false;
-    for (const done of [...this.echoes.values()]) done();
+    this.echoes.releaseAll();
   }
 }
