@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hashToken, newOpaqueToken } from '../crypto/opaque-tokens';
 import type { EntityManager } from 'typeorm';
 import { hashPassword, verifyPassword } from '../auth/passwords';
 import type { MailConfig } from '../config';
@@ -25,15 +25,6 @@ export const VERIFICATION_TTL_HOURS = 24;
 const HOUR_MS = 3600 * 1000;
 const INVALID_TOKEN = 'token is invalid, used or expired: ask for a new mail';
 
-function newToken(): { token: string; hash: string } {
-  const token = randomBytes(32).toString('base64url');
-  return { token, hash: sha256(token) };
-}
-
-function sha256(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
 /** What the mails of accounts are written with: a request's, or a job's. */
 export interface MailWork {
   jobs: JobEnqueuer;
@@ -49,7 +40,7 @@ function mailWorkOf(ctx: RequestContext): MailWork {
 
 /** In `tx`: a new verification token for the user's address (the earlier ones stop working) and its mail. */
 export async function queueVerification(work: MailWork, tx: EntityManager, user: Pick<User, 'id' | 'email'>) {
-  const { token, hash } = newToken();
+  const { token, hash } = newOpaqueToken();
   await accountTokenRepository.replace(tx, {
     userId: user.id,
     purpose: AccountTokenPurpose.EMAIL_VERIFICATION,
@@ -73,7 +64,7 @@ export async function queueVerification(work: MailWork, tx: EntityManager, user:
 export async function queuePasswordReset(work: MailWork, tx: EntityManager, email: string): Promise<boolean> {
   const user = await userRepository.byEmail(tx, email);
   if (!user) return false;
-  const { token, hash } = newToken();
+  const { token, hash } = newOpaqueToken();
   await accountTokenRepository.replace(tx, {
     userId: user.id,
     purpose: AccountTokenPurpose.PASSWORD_RESET,
@@ -109,7 +100,7 @@ export class AccountService {
       const found = await accountTokenRepository.usableForUpdate(
         tx,
         AccountTokenPurpose.EMAIL_VERIFICATION,
-        sha256(token),
+        hashToken(token),
       );
       const user = found && (await userRepository.byId(tx, found.userId));
       // A verification holds for the address it was sent to, not one the account has since.
@@ -180,7 +171,7 @@ export class AccountService {
 
   /** Uses the token up, sets the password, and ends every session of the account. */
   async resetPassword(ctx: RequestContext, input: ResetPasswordInput): Promise<boolean> {
-    const tokenHash = sha256(input.token);
+    const tokenHash = hashToken(input.token);
     await authThrottle(ctx).attempt('resetPassword', tokenHash, ctx.clientAddress);
     const hashedPassword = await hashPassword(input.newPassword);
     const reset = await inTransaction(ctx, async (tx) => {

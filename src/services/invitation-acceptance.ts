@@ -1,16 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { hashToken } from '../crypto/opaque-tokens';
 import type { Invitation } from '../entities/invitation.entity';
 import type { OrganizationRole, UserRole } from '../entities/user-role.entity';
 import { roleCan, roleChangeNeeds } from '../permissions';
 import { ForbiddenError, NotFoundError } from '../errors';
 import { invitationRepository, membershipRepository } from '../repositories/membership.repository';
 import { lockLiveOrganization } from './organization-lock';
-
-/** Only the SHA-256 of an invitation token is stored. */
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
 
 /** The pending, unexpired invitation with this token, unlocked: what a sign-up checks before it hashes anything. */
 export async function livePendingInvitation(db: EntityManager, token: string): Promise<Invitation | null> {

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { newOpaqueToken } from '../crypto/opaque-tokens';
 import type { OrganizationDecision } from '../auth/access';
 import type { Invitation } from '../entities/invitation.entity';
 import type { Organization } from '../entities/organization.entity';
@@ -18,7 +18,6 @@ import type { Page } from '../types/connection.type';
 import type { InvitationView } from '../types/invitation.type';
 import { accountService } from './account.service';
 import { recordAudit } from './audit.service';
-import { hashToken } from './invitation-acceptance';
 import { queueMail } from './mail-outbox';
 import { lockLiveOrganization } from './organization-lock';
 
@@ -110,9 +109,9 @@ export class InvitationService {
   async resend(ctx: RequestContext, access: OrganizationDecision, id: string): Promise<InvitationView> {
     const { organization } = await access.get();
     const renewed = await this.underLock(ctx, access, id, async (tx, invitation) => {
-      const token = randomBytes(32).toString('base64url');
+      const { token, hash } = newOpaqueToken();
       const values = {
-        tokenHash: hashToken(token),
+        tokenHash: hash,
         expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
         invitedById: requireUser(ctx),
       };

@@ -1,6 +1,6 @@
 import { AUDIT_ACTIONS, diff, type AuditAction } from '../audit/actions';
 import { recordAudit } from './audit.service';
-import { randomBytes } from 'node:crypto';
+import { newOpaqueToken } from '../crypto/opaque-tokens';
 import type { EntityManager } from 'typeorm';
 import type { OrganizationDecision } from '../auth/access';
 import type { Organization } from '../entities/organization.entity';
@@ -29,7 +29,7 @@ import { lockLiveOrganization, type LockOptions } from './organization-lock';
 import type { Page } from '../types/connection.type';
 import type { InvitationPayload } from '../types/invitation.type';
 import { normalizeEmail } from './auth.service';
-import { acceptPendingInvitation, hashToken } from './invitation-acceptance';
+import { acceptPendingInvitation } from './invitation-acceptance';
 import { assertVerifiedEmail } from './account.service';
 import { INVITATION_TTL_MS, invitationView, queueInvitationMail, revokeInvitationsBeyond } from './invitation.service';
 
@@ -99,7 +99,7 @@ export class MembershipService {
     if (!roleCan(role, roleChangeNeeds(null, input.role), authentication))
       throw new ForbiddenError('Only an owner can invite an owner');
     const email = normalizeEmail(input.email);
-    const token = randomBytes(32).toString('base64url');
+    const { token, hash } = newOpaqueToken();
     const invitation = await inTransaction(ctx, async (tx) => {
       await locked(tx, organization);
       if (await membershipRepository.isMemberByEmail(tx, organization.id, email)) {
@@ -109,7 +109,7 @@ export class MembershipService {
         organizationId: organization.id,
         email,
         role: input.role,
-        tokenHash: hashToken(token),
+        tokenHash: hash,
         expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
         invitedById: userId,
       });

@@ -1,5 +1,5 @@
 import { AUDIT_ACTIONS, diff } from '../audit/actions';
-import { randomBytes } from 'node:crypto';
+import { newOpaqueToken } from '../crypto/opaque-tokens';
 import type { EntityManager } from 'typeorm';
 import type { PlatformDecision } from '../auth/access';
 import { SuspensionKind, type Organization } from '../entities/organization.entity';
@@ -24,7 +24,6 @@ import { normalizeEmail } from './auth.service';
 import { requireBilling } from './billing-switch';
 import { suspendOrganization } from './billing-collection.service';
 import { invoiceService } from './billing-invoice.service';
-import { hashToken } from './invitation-acceptance';
 import { INVITATION_TTL_MS } from './membership.service';
 import { auditPlatformAction } from './platform-audit';
 import { accessKeyRepository } from '../repositories/access-key.repository';
@@ -51,10 +50,10 @@ export async function createPlatformInvitation(
   invitedById: string | null,
 ): Promise<PlatformInvitationPayload> {
   if (await userRepository.byEmail(tx, email)) throw new ConflictError('An account with this e-mail exists', 'email');
-  const token = randomBytes(32).toString('base64url');
+  const { token, hash } = newOpaqueToken();
   const invitation = await invitationRepository.replacePendingPlatform(tx, {
     email,
-    tokenHash: hashToken(token),
+    tokenHash: hash,
     expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
     invitedById,
   });
@@ -136,25 +135,16 @@ export class PlatformAdminService {
   async invite(ctx: RequestContext, access: PlatformDecision, address: string): Promise<PlatformInvitationPayload> {
     await access.get();
     const email = normalizeEmail(address);
-    const token = randomBytes(32).toString('base64url');
-    const invitation = await inTransaction(ctx, async (tx) => {
-      if (await userRepository.byEmail(tx, email))
-        throw new ConflictError('An account with this e-mail exists', 'email');
-      const created = await invitationRepository.replacePendingPlatform(tx, {
-        email,
-        tokenHash: hashToken(token),
-        expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
-        invitedById: ctx.viewer?.principal.id ?? null,
-      });
+    return inTransaction(ctx, async (tx) => {
+      const created = await createPlatformInvitation(tx, email, ctx.viewer?.principal.id ?? null);
       await auditPlatformAction(ctx, tx, {
         action: AUDIT_ACTIONS.invitePlatformUser,
         organizationId: null,
-        target: { type: 'invitation', id: created.id, label: email },
+        target: { type: 'invitation', id: created.invitation.id, label: email },
         changes: diff(null, { email, token: 1 }, ['token']),
       });
       return created;
     });
-    return { invitation: { id: invitation.id, email: invitation.email, expiresAt: invitation.expiresAt }, token };
   }
 
   /**

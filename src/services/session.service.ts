@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hashToken, newOpaqueToken } from '../crypto/opaque-tokens';
 import type { EntityManager } from 'typeorm';
 import { issueAccessToken } from '../auth/tokens';
 import type { Session } from '../entities/session.entity';
@@ -16,16 +16,6 @@ import type { AuthPayload, SessionView } from '../types/auth-payload.type';
 
 const DAY_MS = 24 * 3600 * 1000;
 const REFRESH_REFUSED = 'The refresh token is invalid, used or expired: sign in again';
-
-/** Refresh tokens are 256 random bits; only their SHA-256 is stored. */
-function newRefreshToken(): { token: string; hash: string } {
-  const token = randomBytes(32).toString('base64url');
-  return { token, hash: sha256(token) };
-}
-
-function sha256(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
 
 /** A session's end as of now: the idle limit, or its maximum when that comes first. */
 function endOf(session: { idleExpiresAt: Date; expiresAt: Date }): Date {
@@ -54,7 +44,7 @@ export class SessionService {
       userAgent: ctx.userAgent,
       ipAddress: ctx.clientAddress,
     });
-    const refresh = newRefreshToken();
+    const refresh = newOpaqueToken();
     await sessionRepository.insertRefreshToken(tx, session.id, refresh.hash);
     return { sessionId: session.id, refreshToken: refresh.token, endsAt: endOf(session) };
   }
@@ -73,7 +63,7 @@ export class SessionService {
     const throttle = authThrottle(ctx);
     const waitSeconds = throttle.retryAfterSeconds('refreshSession', ctx.clientAddress);
     if (waitSeconds > 0) throw new UnauthenticatedError(REFRESH_REFUSED);
-    const outcome = await inTransaction(ctx, (tx) => this.rotate(ctx, tx, sha256(refreshToken)));
+    const outcome = await inTransaction(ctx, (tx) => this.rotate(ctx, tx, hashToken(refreshToken)));
     if (!outcome.ok) {
       if (outcome.told) await ctx.sessions.forget(outcome.told);
       await throttle.failed('refreshSession', ctx.clientAddress);
@@ -106,7 +96,7 @@ export class SessionService {
       userAgent: ctx.userAgent,
       ipAddress: ctx.clientAddress,
     });
-    const next = newRefreshToken();
+    const next = newOpaqueToken();
     await sessionRepository.insertRefreshToken(tx, presented.sessionId, next.hash);
     await recordAudit(ctx, tx, sessionEvent(AUDIT_ACTIONS.refreshSession, presented.userId, presented.sessionId));
     return {
