@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { BoundedMap } from '../bounded-map';
 import { parseSecret, secretMatches, KeyKind } from '../crypto/access-key-secrets';
-import { Echoes, listenForNotifications, type NotificationListener } from '../database/notifications';
+import { RevocationMemory } from '../database/notifications';
 import { Authentication, PrincipalKind } from '../permissions';
 import { ACCESS_KEY_CHANNEL, accessKeyRepository, type KeyRecord } from '../repositories/access-key.repository';
 import type { AccessKeyMemory, Viewer } from '../request/context';
@@ -11,8 +11,6 @@ import type { AccessKeyMemory, Viewer } from '../request/context';
 const KEYS_KEPT = 10_000;
 /** A key's use is written at most this often. */
 const USE_RECORDED_EVERY_MS = 60_000;
-/** How long a revocation waits for its notification to come back before answering anyway. */
-const ECHO_WAIT_MS = 2000;
 
 interface Known {
   record: KeyRecord;
@@ -27,33 +25,15 @@ interface Known {
  * key sends PostgreSQL nothing. Without the listening connection nothing is remembered (every
  * key request reads its record) until it is back. Expiry is a time, checked on every request.
  */
-export class AccessKeyVerifier implements AccessKeyMemory {
+export class AccessKeyVerifier extends RevocationMemory implements AccessKeyMemory {
   private readonly known = new BoundedMap<string, Known>(KEYS_KEPT);
-  private listening = false;
-  /** Moves on every invalidation, so that a read that raced one is not remembered. */
-  private epoch = 0;
   private readonly writes = new Set<Promise<void>>();
-  private listener?: NotificationListener;
-  /** Revocations of this process waiting for their notification to come back. */
-  private readonly echoes = new Echoes(ECHO_WAIT_MS);
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly log: Logger,
-  ) {}
-
-  /** Starts listening; `url` is the database's. */
-  listen(url: string): void {
-    this.listener = listenForNotifications(
-      url,
-      ACCESS_KEY_CHANNEL,
-      {
-        ready: () => this.forgetAll(true),
-        lost: () => this.forgetAll(false),
-        message: (payload) => this.heard(payload),
-      },
-      this.log,
-    );
+    log: Logger,
+  ) {
+    super(ACCESS_KEY_CHANNEL, log);
   }
 
   /** The caller a key stands for, or null for an unknown, wrong, revoked or expired key. `db` is the request's. */
@@ -86,15 +66,9 @@ export class AccessKeyVerifier implements AccessKeyMemory {
     return null;
   }
 
-  async forget(what: string): Promise<void> {
-    this.invalidate(what);
-    if (!this.listening) return;
-    await this.echoes.wait(what);
-  }
-
   /** Stops listening and waits for the writes of uses in flight. */
-  async close(): Promise<void> {
-    await this.listener?.close();
+  override async close(): Promise<void> {
+    await super.close();
     await Promise.all([...this.writes]);
   }
 
@@ -121,22 +95,11 @@ export class AccessKeyVerifier implements AccessKeyMemory {
     this.writes.add(write);
   }
 
-  private forgetAll(listening: boolean): void {
-    this.listening = listening;
-    this.epoch += 1;
+  protected dropAll(): void {
     this.known.clear();
-    if (listening) return;
-    this.echoes.releaseAll();
   }
 
-  private heard(payload: string): void {
-    this.invalidate(payload);
-    this.echoes.heard(payload);
-  }
-
-  private invalidate(payload: string): void {
-    this.epoch += 1;
-    const [what, id] = [payload.slice(0, payload.indexOf(':')), payload.slice(payload.indexOf(':') + 1)];
+  protected drop(what: string, id: string): void {
     if (what === 'key') {
       this.known.delete(id);
       return;

@@ -173,3 +173,75 @@ export class Echoes {
     for (const list of [...this.waiting.values()]) for (const done of list) done();
   }
 }
+
+/** How long a revocation waits for its notification to come back before answering anyway. */
+const REVOCATION_ECHO_WAIT_MS = 2000;
+
+/**
+ * A per-process memory of what any replica can revoke (keys, sessions), kept while a connection
+ * LISTENs on its channel: a notification `kind:id` makes it forget that, and losing or regaining
+ * the connection makes it forget everything. Subclasses say what to forget and, by `listening`
+ * and `epoch`, when a read may be remembered.
+ */
+export abstract class RevocationMemory {
+  protected listening = false;
+  /** Moves on every invalidation, so that a read that raced one is not remembered. */
+  protected epoch = 0;
+  private listener?: NotificationListener;
+  /** Revocations of this process waiting for their notification to come back. */
+  private readonly echoes = new Echoes(REVOCATION_ECHO_WAIT_MS);
+
+  constructor(
+    private readonly channel: string,
+    protected readonly log: Logger,
+  ) {}
+
+  /** Starts listening; `url` reaches the primary directly (not through a transaction pooler). */
+  listen(url: string): void {
+    this.listener = listenForNotifications(
+      url,
+      this.channel,
+      {
+        ready: () => this.restart(true),
+        lost: () => this.restart(false),
+        message: (payload) => {
+          this.invalidate(payload);
+          this.echoes.heard(payload);
+        },
+      },
+      this.log,
+    );
+  }
+
+  /**
+   * Forgets at once what this process knew of `what` (`kind:id`), then waits (briefly, at most)
+   * until the notification that tells the other replicas came back.
+   */
+  async forget(what: string): Promise<void> {
+    this.invalidate(what);
+    if (this.listening) await this.echoes.wait(what);
+  }
+
+  async close(): Promise<void> {
+    await this.listener?.close();
+  }
+
+  /** Forgets what `kind:id` names. */
+  protected abstract drop(kind: string, id: string): void;
+
+  /** Forgets everything remembered while listening. */
+  protected abstract dropAll(): void;
+
+  private invalidate(payload: string): void {
+    this.epoch += 1;
+    const colon = payload.indexOf(':');
+    this.drop(payload.slice(0, colon), payload.slice(colon + 1));
+  }
+
+  private restart(listening: boolean): void {
+    this.listening = listening;
+    this.epoch += 1;
+    this.dropAll();
+    if (!listening) this.echoes.releaseAll();
+  }
+}
