@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { platformRepository } from '../src/repositories/platform.repository';
 import { exportAuditEvents } from '../src/services/audit-chain.service';
 import { jobsRuntime } from './jobs-support';
+import { runCommand } from './command';
 
 const USAGE = 'usage: npm run audit:export -- --organization <slug> [--since <ISO time>] [--until <ISO time>]';
 
@@ -39,10 +40,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runCommand(main);

@@ -5,6 +5,7 @@ import { loadBillingConfig, loadStorageConfig } from '../src/config';
 import { billingAccountRepository } from '../src/repositories/billing-account.repository';
 import { closePeriods } from '../src/services/billing-period.service';
 import { parseNow } from './jobs-support';
+import { runCommand } from './command';
 
 const USAGE = 'usage: npm run billing:close-periods [-- --now <ISO time>] [--organization <slug>]';
 
@@ -59,10 +60,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runCommand(main);

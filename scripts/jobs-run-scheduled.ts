@@ -5,6 +5,7 @@ import { scheduledWork } from '../src/jobs/scheduled';
 import { jobRecordRepository } from '../src/repositories/job-record.repository';
 import { SCHEDULES } from '../src/request/jobs';
 import { jobsRuntime, parseNow } from './jobs-support';
+import { runCommand } from './command';
 
 const USAGE = 'usage: npm run jobs:run-scheduled [-- --now <ISO time>] [--timeout-seconds N]';
 
@@ -58,10 +59,4 @@ function summary(result: unknown): unknown {
   return closed && failed ? { closed: closed.length, failed: failed.length } : result;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runCommand(main);

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { jobRecordRepository } from '../src/repositories/job-record.repository';
 import { jobsRuntime } from './jobs-support';
+import { runCommand } from './command';
 
 /**
  * `npm run jobs:status [-- --json]`: each queue's depth (waiting, retrying, running) and the jobs
@@ -30,10 +31,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runCommand(main);
