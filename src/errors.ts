@@ -4,7 +4,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { ArgumentValidationError } from 'type-graphql';
-import { QueryRunnerAlreadyReleasedError } from 'typeorm';
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 
 /** The closed set of codes a client can see; anything else is INTERNAL_SERVER_ERROR. */
 export type ErrorCode =
@@ -185,8 +185,10 @@ function isDatabaseUnavailable(error: unknown): boolean {
   const message = error instanceof Error ? error.message : '';
   return (
     (typeof code === 'string' && UNAVAILABLE_CAUSES.has(code)) ||
-    // TypeORM releases a transaction's runner when its connection dies; the next statement finds it so.
+    // TypeORM releases a transaction's runner when its connection dies; the next statement finds it
+    // so, through the runner or through its EntityManager's query (the provider's error).
     error instanceof QueryRunnerAlreadyReleasedError ||
+    error instanceof QueryRunnerProviderAlreadyReleasedError ||
     UNAVAILABLE_MESSAGES.some((words) => message.includes(words))
   );
 }
